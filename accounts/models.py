@@ -1,0 +1,38 @@
+"""The user: identity plus the progress counters that the game layer maintains through its ledgers."""
+
+import uuid
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.db.models.functions import Lower
+
+DEFAULT_RANK = "Prompt Novice"
+
+
+class PromptCraftUserManager(UserManager):
+    def get_by_natural_key(self, username: str):
+        return self.get(**{f"{self.model.USERNAME_FIELD}__iexact": username})
+
+
+class User(AbstractUser):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    email = models.EmailField("email address", max_length=254)
+    # Counters below are written only by game.services (ledger row + F() update, same transaction).
+    credits = models.IntegerField(default=0)
+    level = models.PositiveIntegerField(default=1)
+    experience_points = models.PositiveIntegerField(default=0)
+    user_rank = models.CharField(max_length=32, default=DEFAULT_RANK)
+    timezone = models.CharField(max_length=64, default="UTC")
+    bio = models.TextField(max_length=500, blank=True)
+
+    objects = PromptCraftUserManager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique"),
+            models.CheckConstraint(condition=models.Q(credits__gte=0), name="accounts_user_credits_non_negative"),
+        ]
+        indexes = [models.Index(fields=["-experience_points"], name="accounts_user_xp_idx")]
+
+    def __str__(self) -> str:
+        return self.username

@@ -1,0 +1,137 @@
+"""Authenticated JSON WebSocket consumers.
+
+A socket is authenticated by the page's session, or by a first message
+`{"type": "auth", "token": "<access JWT>"}`. No valid auth within WS_AUTH_TIMEOUT_SECONDS, or a
+bad/expired token, closes the socket with 4401; an authenticated socket is closed with 4401 when
+its access token expires (access tokens cannot be revoked, so they must not outlive their exp).
+Malformed frames get an `error` message and the socket stays open.
+"""
+
+import asyncio
+import json
+import time
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.tokens import AccessToken
+
+CLOSE_UNAUTHENTICATED = 4401
+
+
+class WsAuthError(Exception):
+    pass
+
+
+def user_from_access_token(raw: object):
+    """The active user an access token names, with the token's expiry (epoch seconds)."""
+    if not isinstance(raw, str) or not raw or len(raw) > 4096:
+        raise WsAuthError("token must be a non-empty string")
+    try:
+        token = AccessToken(raw)
+    except TokenError as exc:
+        raise WsAuthError(str(exc)) from exc
+    user_id = token.get(settings.SIMPLE_JWT.get("USER_ID_CLAIM", "user_id"))
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        raise WsAuthError("user not found or inactive")
+    return user, float(token["exp"])
+
+
+class JsonConsumer(AsyncWebsocketConsumer):
+    """JSON text frames with typed `error` replies for anything malformed."""
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if text_data is None:
+            await self.send_error("invalid_message", "Send JSON text frames.")
+            return
+        try:
+            content = json.loads(text_data)
+        except ValueError:
+            await self.send_error("invalid_json", "The message is not valid JSON.")
+            return
+        if not isinstance(content, dict) or not isinstance(content.get("type"), str):
+            await self.send_error("invalid_message", 'Every message is a JSON object with a "type".')
+            return
+        await self.receive_message(content)
+
+    async def receive_message(self, content: dict[str, Any]) -> None:
+        await self.send_error("unknown_type", f"Unknown message type {content['type']!r}.")
+
+    async def send_json(self, content: dict[str, Any]) -> None:
+        await self.send(text_data=json.dumps(content, separators=(",", ":")))
+
+    async def send_error(self, code: str, message: str, **extra: Any) -> None:
+        await self.send_json({"type": "error", "code": code, "message": message, **extra})
+
+
+class AuthenticatedJsonConsumer(JsonConsumer):
+    """Base for sockets that belong to a user. Subclasses implement `on_authenticated` and `handle`."""
+
+    user = None
+    _auth_timer: asyncio.TimerHandle | None = None
+    _expiry_timer: asyncio.TimerHandle | None = None
+    _close_task: asyncio.Future | None = None
+
+    async def connect(self) -> None:
+        await self.accept()
+        scope_user = self.scope.get("user")
+        if scope_user is not None and scope_user.is_authenticated and scope_user.is_active:
+            await self._become(scope_user, expires_at=None)
+            return
+        loop = asyncio.get_running_loop()
+        self._auth_timer = loop.call_later(settings.WS_AUTH_TIMEOUT_SECONDS, self._close_unauthenticated)
+
+    async def disconnect(self, code: int) -> None:
+        for timer in (self._auth_timer, self._expiry_timer):
+            if timer is not None:
+                timer.cancel()
+        if self.user is not None:
+            await self.on_disconnected(code)
+
+    def _close_unauthenticated(self) -> None:
+        # Timer callbacks are sync; keep a reference so the close task is not garbage-collected.
+        self._close_task = asyncio.ensure_future(self.close(code=CLOSE_UNAUTHENTICATED))
+
+    async def receive_message(self, content: dict[str, Any]) -> None:
+        if self.user is None:
+            if content["type"] != "auth":
+                await self.send_error("unauthenticated", 'Authenticate first with {"type": "auth", "token": ...}.')
+                await self.close(code=CLOSE_UNAUTHENTICATED)
+                return
+            try:
+                user, expires_at = await database_sync_to_async(user_from_access_token)(content.get("token"))
+            except WsAuthError as exc:
+                await self.send_error("invalid_token", str(exc))
+                await self.close(code=CLOSE_UNAUTHENTICATED)
+                return
+            await self._become(user, expires_at)
+            return
+        if content["type"] == "auth":
+            await self.send_error("already_authenticated", "This socket is already authenticated.")
+            return
+        await self.handle(content)
+
+    async def _become(self, user, expires_at: float | None) -> None:
+        if self._auth_timer is not None:
+            self._auth_timer.cancel()
+            self._auth_timer = None
+        self.user = user
+        if expires_at is not None:
+            delay = max(0.0, expires_at - time.time())
+            self._expiry_timer = asyncio.get_running_loop().call_later(delay, self._close_unauthenticated)
+        await self.send_json({"type": "auth.ok", "user": {"id": str(user.pk), "username": user.username}})
+        await self.on_authenticated()
+
+    async def on_authenticated(self) -> None:
+        """Called once the socket knows its user (join groups here)."""
+
+    async def on_disconnected(self, code: int) -> None:
+        """Called on disconnect of an authenticated socket (leave groups here)."""
+
+    async def handle(self, content: dict[str, Any]) -> None:
+        """An authenticated client message with a string `type`."""
+        await self.send_error("unknown_type", f"Unknown message type {content['type']!r}.")

@@ -1,0 +1,29 @@
+"""ASGI entry point: HTTP through Django, WebSockets through the apps' routers."""
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
+# Must run before importing anything that touches models.
+django_asgi_app = get_asgi_application()
+
+from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+
+import game.routing  # noqa: E402
+import llm.routing  # noqa: E402
+import prompts.routing  # noqa: E402
+
+websocket_urlpatterns = [
+    *game.routing.websocket_urlpatterns,
+    *llm.routing.websocket_urlpatterns,
+    *prompts.routing.websocket_urlpatterns,
+]
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        "websocket": AuthMiddlewareStack(URLRouter(websocket_urlpatterns)),
+    }
+)

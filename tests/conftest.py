@@ -1,0 +1,72 @@
+"""Shared fixtures: a clean Redis per test, API clients, users, and real server processes."""
+
+import pytest
+import redis
+from django.conf import settings
+from rest_framework.test import APIClient
+
+from tests.support import processes
+
+
+@pytest.fixture(autouse=True)
+def _clean_redis():
+    """Every test starts with an empty Redis database (cache, throttles, channel layer, boards)."""
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    client.flushdb()
+    client.close()
+    yield
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def make_user(db):
+    """Create a registered user through the registration service (welcome credits included)."""
+    from accounts.services import user_register
+
+    counter = {"n": 0}
+
+    def make(username: str | None = None, password: str = "Str0ng-pass-phrase!", **fields):
+        counter["n"] += 1
+        username = username or f"learner{counter['n']}"
+        return user_register(
+            username=username,
+            email=fields.pop("email", f"{username}@example.com"),
+            password=password,
+            first_name=fields.pop("first_name", "Test"),
+            last_name=fields.pop("last_name", "User"),
+            **fields,
+        )
+
+    return make
+
+
+@pytest.fixture
+def user(make_user):
+    return make_user("alice")
+
+
+@pytest.fixture
+def auth_client(user) -> APIClient:
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
+    return client
+
+
+@pytest.fixture
+def log_dir(tmp_path):
+    return tmp_path
+
+
+@pytest.fixture
+def daphne(log_dir):
+    """Factory: `server = daphne()` starts a real daphne process; all are stopped after the test."""
+    from contextlib import ExitStack
+
+    with ExitStack() as stack:
+        yield lambda **env: stack.enter_context(processes.daphne_server(log_dir, **env))
