@@ -1,0 +1,139 @@
+"""Game tables: the XP and credit ledgers, recorded activities, badge unlocks and per-player stats.
+
+The counters on accounts.User (credits, experience_points, level, user_rank) are caches of these
+ledgers; game.services writes both in one transaction and `manage.py game_check` verifies them.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class CreditEntry(models.Model):
+    """One change of a user's credits; `balance_after` is the balance right after it."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="credit_entries")
+    delta = models.IntegerField()
+    balance_after = models.IntegerField()
+    reason = models.CharField(max_length=64)
+    source = models.CharField(max_length=128, blank=True)
+    idempotency_key = models.CharField(max_length=191)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "idempotency_key"], name="game_credit_entry_key_unique"),
+            models.CheckConstraint(condition=Q(balance_after__gte=0), name="game_credit_entry_balance_non_negative"),
+            models.CheckConstraint(condition=~Q(delta=0), name="game_credit_entry_delta_non_zero"),
+        ]
+        indexes = [models.Index(fields=["user", "-id"], name="game_credit_user_id_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.delta:+d} ({self.reason})"
+
+
+class XPEvent(models.Model):
+    """One XP award. XP only ever goes up, so every amount is positive."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="xp_events")
+    amount = models.PositiveIntegerField()
+    total_after = models.PositiveIntegerField()
+    reason = models.CharField(max_length=64)
+    source = models.CharField(max_length=128, blank=True)
+    idempotency_key = models.CharField(max_length=191)
+    # The day in the user's own timezone: daily caps count per (user, reason, local_date).
+    local_date = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "idempotency_key"], name="game_xp_event_key_unique"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="game_xp_event_amount_positive"),
+        ]
+        indexes = [
+            models.Index(fields=["user", "reason", "local_date"], name="game_xp_user_reason_day_idx"),
+            models.Index(fields=["created_at", "user"], name="game_xp_created_user_idx"),
+            models.Index(fields=["user", "-id"], name="game_xp_user_id_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} +{self.amount} XP ({self.reason})"
+
+
+class Activity(models.Model):
+    """A fact reported by a higher layer; the unique key makes `activity_record` idempotent."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="game_activities")
+    activity = models.CharField(max_length=64)
+    idempotency_key = models.CharField(max_length=191)
+    data = models.JSONField(default=dict, blank=True)
+    local_date = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "idempotency_key"], name="game_activity_key_unique"),
+        ]
+        indexes = [models.Index(fields=["user", "activity", "local_date"], name="game_activity_user_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.activity}"
+
+
+class PlayerStats(models.Model):
+    """The game's own counters per player: badge progress and streak state (no other app's tables)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="game_stats"
+    )
+    runs_completed = models.PositiveIntegerField(default=0)
+    templates_created = models.PositiveIntegerField(default=0)
+    templates_published = models.PositiveIntegerField(default=0)
+    favorites_received = models.PositiveIntegerField(default=0)
+    ratings_given = models.PositiveIntegerField(default=0)
+    forks_received = models.PositiveIntegerField(default=0)
+    providers_used = models.PositiveIntegerField(default=0)
+    best_weekly_rank = models.PositiveIntegerField(null=True, blank=True)
+    streak_days = models.PositiveIntegerField(default=0)
+    streak_best = models.PositiveIntegerField(default=0)
+    streak_last_date = models.DateField(null=True, blank=True)
+    streak_freezes = models.PositiveSmallIntegerField(default=0)
+    # Id of the user's latest XPEvent: leaderboard ties go to whoever reached the score first.
+    last_xp_event_id = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name_plural = "player stats"
+
+    def __str__(self) -> str:
+        return f"stats of {self.user_id}"
+
+
+class ProviderUse(models.Model):
+    """Providers a player has completed runs with (for the multi-provider badge)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="game_providers")
+    provider = models.CharField(max_length=32)
+    first_used_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "provider"], name="game_provider_use_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.provider}"
+
+
+class BadgeUnlock(models.Model):
+    """A badge (defined as data in game.badges) unlocked by a user, exactly once."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="badge_unlocks")
+    badge = models.CharField(max_length=64)
+    unlocked_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["unlocked_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["user", "badge"], name="game_badge_unlock_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.badge}"

@@ -1,0 +1,33 @@
+"""Helpers for game tests: run a callable in real threads, each with its own DB connection."""
+
+import threading
+
+import pytest
+from django.db import connection
+
+
+def run_in_threads(target, count: int) -> list:
+    """Start `count` threads together on `target(i)`; returns each result or raised exception."""
+    barrier = threading.Barrier(count)
+    results: list = [None] * count
+
+    def worker(i: int) -> None:
+        try:
+            barrier.wait()
+            results[i] = target(i)
+        except Exception as exc:  # collected for the test to assert on
+            results[i] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+@pytest.fixture
+def threads():
+    return run_in_threads
