@@ -2,12 +2,13 @@
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
-from game.events import Message, user_group
+from game.events import LeaderboardsChanged, Message, leaderboards_group, user_group
 
 logger = logging.getLogger(__name__)
 
@@ -20,40 +21,45 @@ class Outbox:
     """
 
     def __init__(self) -> None:
-        self.user_events: list[tuple[str, Message]] = []
+        self.messages: list[tuple[str, dict[str, Any]]] = []
         self.after_commit: list[Callable[[], None]] = []
 
     def add(self, user_id, event: Message) -> None:
-        self.user_events.append((user_group(user_id), event))
+        """An event for every socket of `user_id`."""
+        self.messages.append((user_group(user_id), {"type": "game.event", "event": event.model_dump(mode="json")}))
+
+    def leaderboards_changed(self, boards: list[str]) -> None:
+        """One notice per server process; each process's hub re-reads and fans out locally."""
+        self.messages.append((leaderboards_group(), LeaderboardsChanged(boards=boards).model_dump(mode="json")))
 
     def then(self, callback: Callable[[], None]) -> None:
-        """Run `callback` after commit, before the events are sent (leaderboard updates)."""
+        """Run `callback` after commit, before the messages are sent (leaderboard writes)."""
         self.after_commit.append(callback)
 
     def send_on_commit(self) -> None:
-        if self.user_events or self.after_commit:
-            transaction.on_commit(self._flush)
+        if self.messages or self.after_commit:
+            transaction.on_commit(self.flush)
 
-    def _flush(self) -> None:
+    def flush(self) -> None:
         for callback in self.after_commit:
             try:
                 callback()
-            except Exception:  # a Redis hiccup must not fail a committed write; rebuild repairs boards
+            except Exception:  # a Redis hiccup must not fail a committed write; the rebuild repairs boards
                 logger.exception("game after-commit step failed")
-        if self.user_events:
+        if self.messages:
             try:
-                send_user_events(self.user_events)
+                group_send_many(self.messages)
             except Exception:
                 logger.exception("game events could not be sent")
 
 
-def send_user_events(events: list[tuple[str, Message]]) -> None:
+def group_send_many(messages: list[tuple[str, dict[str, Any]]]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
 
     async def send_all() -> None:
-        for group, event in events:
-            await layer.group_send(group, {"type": "game.event", "event": event.model_dump(mode="json")})
+        for group, message in messages:
+            await layer.group_send(group, message)
 
     async_to_sync(send_all)()

@@ -1,24 +1,42 @@
 """Game services: every write to progress (XP, level, rank), credits, badges and streaks.
 
 Other apps call these; they never write game or counter fields themselves. Each service runs
-in one transaction and broadcasts live events only on commit.
+in one transaction and broadcasts live events only on commit. Progress writes for one user are
+serialised by locking the user's PlayerStats row first (then the user row), so daily caps,
+streaks and badge checks see a consistent state.
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Max, Sum
+from django.utils import timezone
 
 from accounts.models import DEFAULT_RANK
+from game import leaderboards
+from game.badges import BADGES_BY_SLUG, Badge, badges_watching
 from game.broadcast import Outbox
-from game.events import CreditsChanged
-from game.models import Activity, CreditEntry, PlayerStats
-from game.timeutils import local_today
+from game.events import BadgeInfo, BadgeUnlocked, CreditsChanged, LevelUp, StreakUpdated, XPAwarded
+from game.levels import level_for_xp, level_up_credits, rank_for_level
+from game.models import Activity, BadgeUnlock, CreditEntry, PlayerStats, ProviderUse, XPEvent
+from game.rules import (
+    ACTIVITIES,
+    RATED_XP_MIN_SCORE,
+    STREAK_ACTIVITIES,
+    STREAK_MILESTONES,
+    XP_RULES,
+    xp_key,
+)
+from game.streaks import StreakState, streak_advance
+from game.timeutils import local_date
 
 User = get_user_model()
+
+WEEKLY_BADGE = "weekly-top-10"
 
 
 class InsufficientCredits(Exception):
@@ -33,13 +51,29 @@ class CreditResult:
     created: bool  # False when the idempotency key had been used: the first result is returned
 
 
+@dataclass(frozen=True)
+class XPResult:
+    event_id: int | None  # None when a daily cap stopped the award
+    amount: int
+    total_xp: int
+    level: int
+    created: bool  # False for a used key (the first result) or a capped award
+
+
+# --- credits -----------------------------------------------------------------------------------
+
+
 def _credit_result(entry: CreditEntry, *, created: bool) -> CreditResult:
     return CreditResult(entry_id=entry.pk, balance=entry.balance_after, delta=entry.delta, created=created)
 
 
-def _validate_credit_args(amount: int, reason: str, idempotency_key: str) -> None:
+def _validate_amount(amount: int) -> None:
     if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
         raise ValueError("amount must be a positive integer")
+
+
+def _validate_credit_args(amount: int, reason: str, idempotency_key: str) -> None:
+    _validate_amount(amount)
     if not reason or not idempotency_key:
         raise ValueError("reason and idempotency_key are required")
 
@@ -103,6 +137,232 @@ def credits_grant(*, user_id, amount: int, reason: str, idempotency_key: str, so
     return result
 
 
+# --- progress: one locked turn per service call -------------------------------------------------
+
+
+class _Turn:
+    """One user's progress write: the locked stats row, the user's counters and the outbox."""
+
+    def __init__(self, user_id, *, moment: datetime | None = None) -> None:
+        PlayerStats.objects.get_or_create(user_id=user_id)
+        self.stats = PlayerStats.objects.select_for_update().get(pk=user_id)
+        self.user = User.objects.only("id", "username", "timezone", "experience_points", "level", "user_rank").get(
+            pk=user_id
+        )
+        self.moment = moment or timezone.now()
+        self.today = local_date(self.moment, self.user.timezone)
+        self.outbox = Outbox()
+        self.xp_events: list[XPEvent] = []
+        self.changed_stats: set[str] = set()
+        self._unlocked: set[str] | None = None
+
+    @property
+    def user_id(self):
+        return self.user.pk
+
+    def bump(self, stat: str, by: int = 1) -> None:
+        setattr(self.stats, stat, getattr(self.stats, stat) + by)
+        self.changed_stats.add(stat)
+
+    def unlocked(self) -> set[str]:
+        if self._unlocked is None:
+            self._unlocked = set(BadgeUnlock.objects.filter(user_id=self.user_id).values_list("badge", flat=True))
+        return self._unlocked
+
+    def finish(self) -> None:
+        """Evaluate badges on the stats that changed, save the stats, schedule the after-commit work."""
+        _badges_evaluate(self)
+        self.stats.save()
+        if self.xp_events:
+            self._schedule_leaderboards()
+        self.outbox.send_on_commit()
+
+    def _schedule_leaderboards(self) -> None:
+        now = timezone.now()
+        last_id = self.stats.last_xp_event_id
+        scores = {"all-time": (self.user.experience_points, last_id)}
+        for board in ("weekly", "monthly"):
+            start, end = leaderboards.period_bounds(board, now)
+            period = XPEvent.objects.filter(user_id=self.user_id, created_at__gte=start, created_at__lt=end)
+            agg = period.aggregate(score=Sum("amount"), last=Max("id"))
+            if agg["score"]:
+                scores[board] = (agg["score"], agg["last"])
+        user_id, username = self.user_id, self.user.username
+        check_weekly = WEEKLY_BADGE not in self.unlocked() and "weekly" in scores
+
+        def write() -> None:
+            leaderboards.leaderboard_write(user_id=user_id, username=username, scores=scores, moment=now)
+            if check_weekly:
+                _weekly_rank_check(user_id, now)
+
+        self.outbox.then(write)
+        self.outbox.leaderboards_changed(sorted(scores))
+
+
+def _xp_add(turn: _Turn, *, amount: int, reason: str, idempotency_key: str, source: str = "") -> XPResult:
+    """Award XP inside a turn: ledger row + F() update, daily cap, level-ups with their credits."""
+    user = turn.user
+    prior = XPEvent.objects.filter(user_id=user.pk, idempotency_key=idempotency_key).first()
+    if prior is not None:
+        return XPResult(prior.pk, prior.amount, user.experience_points, user.level, created=False)
+    rule = XP_RULES.get(reason)
+    if rule is not None and rule.daily_cap is not None:
+        today_count = XPEvent.objects.filter(user_id=user.pk, reason=reason, local_date=turn.today).count()
+        if today_count >= rule.daily_cap:
+            return XPResult(None, 0, user.experience_points, user.level, created=False)
+    total = user.experience_points + amount
+    old_level, new_level = user.level, max(level_for_xp(total), user.level)
+    rank = rank_for_level(new_level)
+    User.objects.filter(pk=user.pk).update(
+        experience_points=F("experience_points") + amount, level=new_level, user_rank=rank
+    )
+    event = XPEvent.objects.create(
+        user_id=user.pk,
+        amount=amount,
+        total_after=total,
+        reason=reason,
+        source=source,
+        idempotency_key=idempotency_key,
+        local_date=turn.today,
+    )
+    user.experience_points, user.level, user.user_rank = total, new_level, rank
+    turn.stats.last_xp_event_id = event.pk
+    turn.xp_events.append(event)
+    turn.outbox.add(user.pk, XPAwarded(amount=amount, reason=reason, total_xp=total, level=new_level))
+    for level in range(old_level + 1, new_level + 1):
+        _credits_change(
+            user_id=user.pk,
+            delta=level_up_credits(level),
+            reason="level.up",
+            idempotency_key=f"level:{level}",
+            source=f"level:{level}",
+            outbox=turn.outbox,
+        )
+    if new_level > old_level:
+        turn.outbox.add(user.pk, LevelUp(level=new_level, rank=rank))
+    return XPResult(event.pk, amount, total, new_level, created=True)
+
+
+def _badge_unlock(turn: _Turn, badge: Badge) -> bool:
+    try:
+        with transaction.atomic():  # unique (user, badge): unlocked exactly once
+            BadgeUnlock.objects.create(user_id=turn.user_id, badge=badge.slug)
+    except IntegrityError:
+        return False
+    turn.unlocked().add(badge.slug)
+    info = BadgeInfo(slug=badge.slug, name=badge.name, description=badge.description, tier=badge.tier)
+    turn.outbox.add(turn.user_id, BadgeUnlocked(badge=info))
+    if badge.xp:
+        _xp_add(
+            turn, amount=badge.xp, reason="badge.unlocked", idempotency_key=f"badge:{badge.slug}", source=badge.slug
+        )
+    if badge.credits:
+        _credits_change(
+            user_id=turn.user_id,
+            delta=badge.credits,
+            reason="badge.unlocked",
+            idempotency_key=f"badge:{badge.slug}",
+            source=badge.slug,
+            outbox=turn.outbox,
+        )
+    return True
+
+
+def _badges_evaluate(turn: _Turn) -> None:
+    for badge in badges_watching(turn.changed_stats):
+        if badge.slug not in turn.unlocked() and badge.reached(getattr(turn.stats, badge.stat)):
+            _badge_unlock(turn, badge)
+
+
+def _streak_touch(turn: _Turn) -> None:
+    stats = turn.stats
+    before = StreakState(stats.streak_days, stats.streak_best, stats.streak_last_date, stats.streak_freezes)
+    after = streak_advance(before, turn.today)
+    if after == before:
+        return
+    stats.streak_days, stats.streak_best = after.days, after.best
+    stats.streak_last_date, stats.streak_freezes = after.last_date, after.freezes
+    turn.changed_stats.add("streak_best")
+    turn.outbox.add(turn.user_id, StreakUpdated(days=after.days))
+    if after.days in STREAK_MILESTONES:
+        xp, credits = STREAK_MILESTONES[after.days]
+        key = f"streak:{after.days}:{turn.today.isoformat()}"
+        _xp_add(turn, amount=xp, reason="streak.milestone", idempotency_key=key, source=f"streak:{after.days}")
+        _credits_change(
+            user_id=turn.user_id,
+            delta=credits,
+            reason="streak.milestone",
+            idempotency_key=key,
+            source=f"streak:{after.days}",
+            outbox=turn.outbox,
+        )
+
+
+def _rule_xp(turn: _Turn, activity_name: str, *, data: dict, idempotency_key: str, source: str) -> None:
+    _xp_add(
+        turn,
+        amount=XP_RULES[activity_name].xp,
+        reason=activity_name,
+        idempotency_key=xp_key(activity_name, data, idempotency_key),
+        source=source,
+    )
+
+
+def _apply_activity(turn: _Turn, activity: Activity) -> None:
+    """The rules table in action: counters, XP, streak for one new activity."""
+    name, data, key = activity.activity, activity.data, activity.idempotency_key
+    source = str(data.get("template_id") or data.get("run_id") or "")
+    by_self = data.get("actor_id") is not None and str(data["actor_id"]) == str(turn.user_id)
+    if name == "run.completed":
+        turn.bump("runs_completed")
+        provider = str(data.get("provider") or "")[:32]
+        if provider and ProviderUse.objects.get_or_create(user_id=turn.user_id, provider=provider)[1]:
+            turn.bump("providers_used")
+        first_today = not Activity.objects.filter(
+            user_id=turn.user_id, activity=name, local_date=turn.today, id__lt=activity.pk
+        ).exists()
+        if first_today:
+            _xp_add(
+                turn,
+                amount=XP_RULES["run.first_of_day"].xp,
+                reason="run.first_of_day",
+                idempotency_key=f"xp:first-run:{turn.today.isoformat()}",
+                source=source,
+            )
+        _rule_xp(turn, name, data=data, idempotency_key=key, source=source)
+    elif name == "template.created":
+        turn.bump("templates_created")
+        _rule_xp(turn, name, data=data, idempotency_key=key, source=source)
+    elif name == "template.published":
+        turn.bump("templates_published")
+        _rule_xp(turn, name, data=data, idempotency_key=key, source=source)
+    elif name == "rating.given":
+        turn.bump("ratings_given")
+        _rule_xp(turn, name, data=data, idempotency_key=key, source=source)
+    elif by_self:
+        pass  # acting on your own template earns nothing
+    elif name == "template.forked":
+        turn.bump("forks_received")
+        _rule_xp(turn, name, data=data, idempotency_key=key, source=source)
+    elif name == "favorite.received":
+        turn.bump("favorites_received")
+        _rule_xp(turn, name, data=data, idempotency_key=key, source=source)
+    elif name == "template.rated" and _int(data.get("score")) >= RATED_XP_MIN_SCORE:
+        _rule_xp(turn, name, data=data, idempotency_key=key, source=source)
+    if name in STREAK_ACTIVITIES:
+        _streak_touch(turn)
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+# --- public progress services --------------------------------------------------------------------
+
+
 def player_onboard(*, user) -> None:
     """New user (inside the registration transaction): welcome credits and starting progress."""
     outbox = Outbox()
@@ -122,12 +382,99 @@ def player_onboard(*, user) -> None:
     user.credits, user.level, user.experience_points, user.user_rank = result.balance, 1, 0, DEFAULT_RANK
 
 
-def activity_record(*, user_id, activity: str, idempotency_key: str, data: dict[str, Any] | None = None) -> None:
-    """A fact from a higher layer credited to `user_id` (e.g. "run.completed"); awards what the rules say."""
+def activity_record(
+    *,
+    user_id,
+    activity: str,
+    idempotency_key: str,
+    data: dict[str, Any] | None = None,
+    occurred_at: datetime | None = None,
+) -> None:
+    """A fact from a higher layer credited to `user_id` (e.g. "run.completed"); awards what the rules say.
+
+    Idempotent per (user, key). `occurred_at` (default now) picks the user's local day for
+    streaks and daily caps.
+    """
+    if activity not in ACTIVITIES:
+        raise ValueError(f"unknown activity {activity!r}")
+    if not idempotency_key:
+        raise ValueError("idempotency_key is required")
     with transaction.atomic():
-        tz_name = User.objects.values_list("timezone", flat=True).get(pk=user_id)
-        Activity.objects.get_or_create(
+        turn = _Turn(user_id, moment=occurred_at)
+        if Activity.objects.filter(user_id=user_id, idempotency_key=idempotency_key).exists():
+            return
+        record = Activity.objects.create(
             user_id=user_id,
+            activity=activity,
             idempotency_key=idempotency_key,
-            defaults={"activity": activity, "data": data or {}, "local_date": local_today(tz_name)},
+            data=dict(data or {}),
+            local_date=turn.today,
         )
+        _apply_activity(turn, record)
+        turn.finish()
+
+
+def xp_award(*, user_id, amount: int, reason: str, idempotency_key: str, source: str = "") -> XPResult:
+    """Award XP directly (a ledger row + F() update); idempotent per key, subject to the reason's daily cap."""
+    _validate_amount(amount)
+    if not reason or not idempotency_key:
+        raise ValueError("reason and idempotency_key are required")
+    with transaction.atomic():
+        turn = _Turn(user_id)
+        result = _xp_add(turn, amount=amount, reason=reason, idempotency_key=idempotency_key, source=source)
+        turn.finish()
+    return result
+
+
+def weekly_rank_record(*, user_id, rank: int) -> None:
+    """The user reached `rank` on the current weekly board: keeps the best and unlocks its badge."""
+    with transaction.atomic():
+        turn = _Turn(user_id)
+        if turn.stats.best_weekly_rank is None or rank < turn.stats.best_weekly_rank:
+            turn.stats.best_weekly_rank = rank
+            turn.changed_stats.add("best_weekly_rank")
+        turn.finish()
+
+
+def _weekly_rank_check(user_id, moment: datetime) -> None:
+    badge = BADGES_BY_SLUG[WEEKLY_BADGE]
+    # Redis only: this runs after every award, the SQL rank is for reads; the rebuild catches up.
+    placed = leaderboards.leaderboard_rank(board="weekly", user_id=user_id, moment=moment, sql_fallback=False)
+    if placed is not None and placed[0] <= badge.target:
+        weekly_rank_record(user_id=user_id, rank=placed[0])
+
+
+def weekly_top_badges_award(*, moment: datetime | None = None) -> int:
+    """Give the weekly top-10 badge to everyone on the current weekly top 10 (after a rebuild)."""
+    badge = BADGES_BY_SLUG[WEEKLY_BADGE]
+    top = leaderboards.leaderboard_top(board="weekly", limit=badge.target, moment=moment)
+    have = set(
+        BadgeUnlock.objects.filter(badge=WEEKLY_BADGE, user_id__in=[r.user_id for r in top]).values_list(
+            "user_id", flat=True
+        )
+    )
+    fresh = [r for r in top if r.user_id not in {str(u) for u in have}]
+    for ranked in fresh:
+        weekly_rank_record(user_id=ranked.user_id, rank=ranked.rank)
+    return len(fresh)
+
+
+def leaderboards_rebuild() -> dict[str, int]:
+    """Rebuild every board from the ledger, then award weekly top-10 badges it reveals."""
+    counts = leaderboards.leaderboard_rebuild()
+    weekly_top_badges_award()
+    return counts
+
+
+__all__ = [
+    "CreditResult",
+    "InsufficientCredits",
+    "XPResult",
+    "activity_record",
+    "credits_grant",
+    "credits_spend",
+    "leaderboards_rebuild",
+    "player_onboard",
+    "weekly_rank_record",
+    "xp_award",
+]

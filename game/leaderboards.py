@@ -1,0 +1,301 @@
+"""Leaderboards: Redis sorted sets for speed, the XP ledger in the database as the truth.
+
+Score encoding: `xp * 2**32 + (2**32 - 1 - last_xp_event_id)`, so equal XP ranks whoever
+reached it first (the smaller id of their latest award). Exact while XP < 2**21 per board.
+Writes set absolute scores with `ZADD GT` (XP never goes down), so late or repeated writes are
+harmless. A board key is trusted only once `leaderboard_rebuild` has marked it ready; until then,
+and whenever Redis fails, reads come from SQL in the same order.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import cache
+
+import redis
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models import Max, Q, Sum
+from django.utils import timezone
+
+from game.events import BOARDS
+from game.models import XPEvent
+
+logger = logging.getLogger(__name__)
+User = get_user_model()
+
+SEQ_SPACE = 2**32
+KEY_PREFIX = "lb:"
+NAMES_KEY = f"{KEY_PREFIX}names"
+REBUILD_CHUNK = 2000
+
+
+@dataclass(frozen=True)
+class Ranked:
+    rank: int
+    user_id: str
+    username: str
+    score: int
+
+    def as_entry(self) -> dict:
+        return {"rank": self.rank, "user": {"id": self.user_id, "username": self.username}, "score": self.score}
+
+
+# --- periods -----------------------------------------------------------------------------
+
+
+def period_bounds(board: str, moment: datetime) -> tuple[datetime | None, datetime | None]:
+    """UTC [start, end) of the board's period containing `moment` (None for all-time)."""
+    moment = moment.astimezone(UTC)
+    day = datetime(moment.year, moment.month, moment.day, tzinfo=UTC)
+    if board == "weekly":  # ISO week: Monday to Monday
+        start = day - timedelta(days=moment.weekday())
+        return start, start + timedelta(days=7)
+    if board == "monthly":
+        start = day.replace(day=1)
+        end = (start + timedelta(days=32)).replace(day=1)
+        return start, end
+    return None, None
+
+
+def board_key(board: str, moment: datetime) -> str:
+    moment = moment.astimezone(UTC)
+    if board == "weekly":
+        iso = moment.isocalendar()
+        return f"{KEY_PREFIX}weekly:{iso.year}-W{iso.week:02d}"
+    if board == "monthly":
+        return f"{KEY_PREFIX}monthly:{moment:%Y-%m}"
+    return f"{KEY_PREFIX}all-time"
+
+
+def ready_key(key: str) -> str:
+    return f"{key}:ready"
+
+
+def encode_score(xp: int, last_event_id: int) -> int:
+    return xp * SEQ_SPACE + (SEQ_SPACE - 1 - last_event_id % SEQ_SPACE)
+
+
+def decode_score(score: float) -> int:
+    return int(score) // SEQ_SPACE
+
+
+# --- Redis ---------------------------------------------------------------------------------
+
+
+@cache
+def redis_client() -> redis.Redis | None:
+    """A shared client with short timeouts: a Redis outage degrades to SQL rather than hanging."""
+    if not settings.REDIS_URL:
+        return None
+    return redis.Redis.from_url(
+        settings.REDIS_URL, socket_timeout=1.0, socket_connect_timeout=0.5, decode_responses=True
+    )
+
+
+def _expire_at(board: str, moment: datetime) -> int | None:
+    _, end = period_bounds(board, moment)
+    return int(end.timestamp()) if end else None
+
+
+def leaderboard_write(*, user_id, username: str, scores: dict[str, tuple[int, int]], moment: datetime) -> None:
+    """Set a user's scores, `{board: (xp, last_xp_event_id)}`, on the boards of `moment`'s periods."""
+    client = redis_client()
+    if client is None:
+        return
+    pipe = client.pipeline(transaction=False)
+    member = str(user_id)
+    for board, (xp, last_id) in scores.items():
+        key = board_key(board, moment)
+        pipe.zadd(key, {member: encode_score(xp, last_id)}, gt=True)
+        if (expire_at := _expire_at(board, moment)) is not None:
+            pipe.expireat(key, expire_at)
+    pipe.hset(NAMES_KEY, member, username)
+    pipe.execute()
+
+
+def _redis_ready(client: redis.Redis, key: str) -> bool:
+    return bool(client.exists(ready_key(key)))
+
+
+def _names(client: redis.Redis, ids: list[str]) -> list[str]:
+    return client.hmget(NAMES_KEY, ids) if ids else []
+
+
+def _redis_range(client: redis.Redis, key: str, start: int, stop: int) -> list[Ranked]:
+    rows = client.zrevrange(key, start, stop, withscores=True)
+    names = _names(client, [member for member, _ in rows])
+    return [
+        Ranked(rank=start + i + 1, user_id=member, username=name or "", score=decode_score(score))
+        for i, ((member, score), name) in enumerate(zip(rows, names, strict=True))
+    ]
+
+
+# --- SQL (the truth, and the fallback) ------------------------------------------------------
+
+
+def _sql_rows(board: str, moment: datetime):
+    """(user_id, username, score, last_xp_event_id) ordered by rank."""
+    if board == "all-time":
+        return (
+            User.objects.filter(experience_points__gt=0)
+            .order_by("-experience_points", "game_stats__last_xp_event_id")
+            .values_list("id", "username", "experience_points", "game_stats__last_xp_event_id")
+        )
+    start, end = period_bounds(board, moment)
+    return (
+        XPEvent.objects.filter(created_at__gte=start, created_at__lt=end)
+        .values("user_id", "user__username")
+        .annotate(score=Sum("amount"), last=Max("id"))
+        .order_by("-score", "last")
+        .values_list("user_id", "user__username", "score", "last")
+    )
+
+
+def _sql_range(board: str, moment: datetime, offset: int, limit: int) -> list[Ranked]:
+    rows = _sql_rows(board, moment)[offset : offset + limit]
+    return [
+        Ranked(rank=offset + i + 1, user_id=str(uid), username=name, score=score)
+        for i, (uid, name, score, _last) in enumerate(rows)
+    ]
+
+
+def _sql_rank(board: str, moment: datetime, user_id) -> tuple[int, int] | None:
+    """(rank, score) of the user on the board, or None when unranked."""
+    if board == "all-time":
+        row = (
+            User.objects.filter(pk=user_id, experience_points__gt=0)
+            .values_list("experience_points", "game_stats__last_xp_event_id")
+            .first()
+        )
+        if row is None:
+            return None
+        xp, last = row
+        ahead = User.objects.filter(
+            Q(experience_points__gt=xp) | Q(experience_points=xp, game_stats__last_xp_event_id__lt=last)
+        ).count()
+        return ahead + 1, xp
+    for index, (uid, _name, score, _last) in enumerate(_sql_rows(board, moment).iterator()):
+        if str(uid) == str(user_id):
+            return index + 1, score
+    return None
+
+
+def _sql_count(board: str, moment: datetime) -> int:
+    return _sql_rows(board, moment).count()
+
+
+# --- reads -----------------------------------------------------------------------------------
+
+
+def _ready_client(board: str, moment: datetime) -> tuple[redis.Redis | None, str]:
+    key = board_key(board, moment)
+    client = redis_client()
+    try:
+        if client is not None and _redis_ready(client, key):
+            return client, key
+    except redis.RedisError:
+        logger.warning("leaderboard Redis unavailable; reading from SQL")
+    return None, key
+
+
+def leaderboard_top(*, board: str, limit: int, offset: int = 0, moment: datetime | None = None) -> list[Ranked]:
+    """Entries ranked offset+1 .. offset+limit."""
+    moment = moment or timezone.now()
+    client, key = _ready_client(board, moment)
+    if client is not None:
+        try:
+            return _redis_range(client, key, offset, offset + limit - 1)
+        except redis.RedisError:
+            logger.warning("leaderboard Redis read failed; reading from SQL")
+    return _sql_range(board, moment, offset, limit)
+
+
+def leaderboard_count(*, board: str, moment: datetime | None = None) -> int:
+    moment = moment or timezone.now()
+    client, key = _ready_client(board, moment)
+    if client is not None:
+        try:
+            return client.zcard(key)
+        except redis.RedisError:
+            pass
+    return _sql_count(board, moment)
+
+
+def leaderboard_rank(
+    *, board: str, user_id, moment: datetime | None = None, sql_fallback: bool = True
+) -> tuple[int, int] | None:
+    """(rank, score) of `user_id`, or None when not on the board (or unknown without `sql_fallback`)."""
+    moment = moment or timezone.now()
+    client, key = _ready_client(board, moment)
+    if client is not None:
+        try:
+            pipe = client.pipeline(transaction=False)
+            pipe.zrevrank(key, str(user_id))
+            pipe.zscore(key, str(user_id))
+            rank, score = pipe.execute()
+            return None if rank is None else (rank + 1, decode_score(score))
+        except redis.RedisError:
+            pass
+    return _sql_rank(board, moment, user_id) if sql_fallback else None
+
+
+def leaderboard_around(*, board: str, user_id, radius: int, moment: datetime | None = None) -> list[Ranked]:
+    """The window of up to `radius` entries either side of the user (empty when unranked)."""
+    moment = moment or timezone.now()
+    mine = leaderboard_rank(board=board, user_id=user_id, moment=moment)
+    if mine is None:
+        return []
+    offset = max(mine[0] - 1 - radius, 0)
+    return leaderboard_top(board=board, limit=mine[0] - offset + radius, offset=offset, moment=moment)
+
+
+# --- rebuild ---------------------------------------------------------------------------------
+
+
+def leaderboard_rebuild(*, boards: tuple[str, ...] = BOARDS, moment: datetime | None = None) -> dict[str, int]:
+    """Rebuild the current period of each board from the ledger; returns ranked users per board."""
+    client = redis_client()
+    if client is None:
+        return {}
+    moment = moment or timezone.now()
+    counts: dict[str, int] = {}
+    for board in boards:
+        key = board_key(board, moment)
+        tmp = f"{key}:rebuild"
+        high_water = XPEvent.objects.aggregate(top=Max("id"))["top"] or 0
+        client.delete(tmp)
+        count = 0
+        pipe = client.pipeline(transaction=False)
+        for uid, name, score, last in _sql_rows(board, moment).iterator(chunk_size=REBUILD_CHUNK):
+            member = str(uid)
+            pipe.zadd(tmp, {member: encode_score(score, last or 0)})
+            pipe.hset(NAMES_KEY, member, name)
+            count += 1
+            if count % REBUILD_CHUNK == 0:
+                pipe.execute()
+        pipe.execute()
+        swap = client.pipeline(transaction=True)
+        if count:
+            swap.rename(tmp, key)
+        else:
+            swap.delete(key)
+        swap.set(ready_key(key), "1")
+        if (expire_at := _expire_at(board, moment)) is not None:
+            if count:
+                swap.expireat(key, expire_at)
+            swap.expireat(ready_key(key), expire_at)
+        swap.execute()
+        _replay_since(board, moment, high_water)
+        counts[board] = count
+    return counts
+
+
+def _replay_since(board: str, moment: datetime, high_water: int) -> None:
+    """Awards committed while the rebuild read the ledger may have gone to the replaced key."""
+    late_users = set(XPEvent.objects.filter(id__gt=high_water).values_list("user_id", flat=True))
+    if not late_users:
+        return
+    for uid, name, score, last in _sql_rows(board, moment):
+        if uid in late_users:
+            leaderboard_write(user_id=uid, username=name, scores={board: (score, last or 0)}, moment=moment)

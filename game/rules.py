@@ -1,0 +1,73 @@
+"""The rules table: what each activity is worth. Documented in README.md ("Game rules").
+
+Activities are facts reported by higher layers through `game.services.activity_record`.
+`data["actor_id"]`, where given, names who acted on the user's template (forker, rater,
+favouriter): nothing is awarded for acting on your own template.
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class XPRule:
+    reason: str
+    xp: int
+    daily_cap: int | None = None  # awards of this reason per local day; None: no cap
+
+
+XP_RULES: dict[str, XPRule] = {
+    rule.reason: rule
+    for rule in (
+        XPRule("run.completed", xp=10, daily_cap=20),
+        XPRule("run.first_of_day", xp=25, daily_cap=1),
+        XPRule("template.created", xp=20, daily_cap=10),
+        XPRule("template.published", xp=50, daily_cap=5),
+        XPRule("template.forked", xp=30, daily_cap=20),
+        XPRule("template.rated", xp=15, daily_cap=20),
+        XPRule("rating.given", xp=2, daily_cap=10),
+        XPRule("favorite.received", xp=5, daily_cap=20),
+        XPRule("badge.unlocked", xp=0),  # amount comes from the badge
+        XPRule("streak.milestone", xp=0),  # amount comes from STREAK_MILESTONES
+    )
+}
+
+# A rating of the user's template earns XP from this score up.
+RATED_XP_MIN_SCORE = 4
+
+# Activities the user did themselves: they keep the daily streak going.
+STREAK_ACTIVITIES = frozenset({"run.completed", "template.created", "template.published", "rating.given"})
+
+# Streak length reached -> (XP, credits).
+STREAK_MILESTONES: dict[int, tuple[int, int]] = {
+    3: (30, 5),
+    7: (70, 15),
+    14: (140, 25),
+    30: (300, 50),
+    100: (1000, 200),
+}
+
+# A freeze is earned per 7 streak days; at most this many are held. Each covers one missed day.
+STREAK_FREEZE_EVERY = 7
+STREAK_FREEZES_MAX = 2
+
+ACTIVITIES = frozenset(
+    {
+        "template.created",
+        "template.published",
+        "template.forked",
+        "template.rated",
+        "rating.given",
+        "favorite.received",
+        "run.completed",
+    }
+)
+
+
+def xp_key(activity: str, data: dict, idempotency_key: str) -> str:
+    """XP idempotency key: once per template/actor pair where farming by repetition is possible."""
+    template_id, actor_id = data.get("template_id"), data.get("actor_id")
+    if activity == "template.published" and template_id is not None:
+        return f"xp:published:{template_id}"
+    if activity in {"template.rated", "favorite.received", "template.forked"} and template_id and actor_id:
+        return f"xp:{activity}:{template_id}:{actor_id}"
+    return f"xp:{idempotency_key}"
