@@ -30,6 +30,8 @@ class User(AbstractUser):
     class Meta:
         constraints = [
             models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique"),
+            # Sign-in matches usernames case-insensitively, so "Ada" and "ada" must not both exist.
+            models.UniqueConstraint(Lower("username"), name="accounts_user_username_ci_unique"),
             models.CheckConstraint(condition=models.Q(credits__gte=0), name="accounts_user_credits_non_negative"),
         ]
         indexes = [models.Index(fields=["-experience_points"], name="accounts_user_xp_idx")]

@@ -1,18 +1,245 @@
-"""Account writes: registration and profile changes."""
+"""Account writes: registration, sign-in tokens, profile and password changes."""
+
+from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.contrib.auth.models import update_last_login
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.utils.encoding import force_bytes, force_str
+from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from django.utils.module_loading import import_string
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts import selectors
 
 User = get_user_model()
 
 
-@transaction.atomic
-def user_register(*, username: str, email: str, password: str, first_name: str = "", last_name: str = "", **extra):
+class InvalidCredentials(Exception):
+    """Unknown user, wrong password or inactive account: callers cannot tell which."""
+
+
+class InvalidRefreshToken(Exception):
+    """Malformed, expired, foreign, already used or revoked refresh token, or an inactive owner."""
+
+
+class DuplicateAccount(Exception):
+    """The username or email is already registered (`field` names which)."""
+
+    def __init__(self, field: str):
+        super().__init__(field)
+        self.field = field
+
+
+class InvalidResetLink(Exception):
+    """The password reset uid/token pair is wrong, used or expired."""
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access: str
+    refresh: str
+
+
+# --- Registration and profile -------------------------------------------------------------
+
+
+def user_register(*, username: str, email: str, password: str, first_name: str = "", last_name: str = "", **extra: Any):
     """Create a user (inputs already validated) and onboard them into the game in one transaction."""
-    user = User(username=username, email=email, first_name=first_name, last_name=last_name, **extra)
-    user.set_password(password)
-    user.save()
+    try:
+        with transaction.atomic():
+            user = User(
+                username=username,
+                email=User.objects.normalize_email(email),
+                first_name=first_name,
+                last_name=last_name,
+                **extra,
+            )
+            user.set_password(password)
+            user.save()
+            user_onboard(user=user)
+    except IntegrityError:
+        # Lost a race with a concurrent registration of the same name or email.
+        if selectors.username_taken(username=username):
+            raise DuplicateAccount("username") from None
+        if selectors.email_taken(email=email):
+            raise DuplicateAccount("email") from None
+        raise
+    user.refresh_from_db()  # onboarding updates counters with F() expressions
+    return user
+
+
+def user_onboard(*, user) -> None:
+    """Starting credits and progress of a new user (settings.ACCOUNTS_ON_REGISTER, run by the game)."""
     import_string(settings.ACCOUNTS_ON_REGISTER)(user=user)
+
+
+PROFILE_FIELDS = frozenset({"email", "first_name", "last_name", "timezone", "bio"})
+
+
+@transaction.atomic
+def user_profile_update(*, user, **changes: Any):
+    """Change the caller-editable profile fields; progress counters are never touched here."""
+    fields = sorted(set(changes) & PROFILE_FIELDS)
+    if not fields:
+        return user
+    for name in fields:
+        value = changes[name]
+        setattr(user, name, User.objects.normalize_email(value) if name == "email" else value)
+    try:
+        with transaction.atomic():
+            user.save(update_fields=fields)
+    except IntegrityError:
+        raise DuplicateAccount("email") from None
+    return user
+
+
+# --- Sign-in tokens -------------------------------------------------------------------------
+
+
+def user_authenticate(*, username_or_email: str, password: str):
+    """The active user these credentials prove, else InvalidCredentials.
+
+    Unknown identifiers still run the password hasher so response time does not reveal which
+    accounts exist.
+    """
+    user = selectors.user_find_for_login(username_or_email=username_or_email)
+    if user is None:
+        User().set_password(password)
+        raise InvalidCredentials
+    if not user.check_password(password) or not user.is_active:
+        raise InvalidCredentials
+    return user
+
+
+def token_pair_issue(*, user) -> TokenPair:
+    """A new refresh token (recorded as outstanding) and its access token."""
+    refresh = RefreshToken.for_user(user)
+    return TokenPair(access=str(refresh.access_token), refresh=str(refresh))
+
+
+@transaction.atomic
+def user_login(*, username_or_email: str, password: str) -> tuple[Any, TokenPair]:
+    user = user_authenticate(username_or_email=username_or_email, password=password)
+    update_last_login(None, user)
+    return user, token_pair_issue(user=user)
+
+
+def _locked_outstanding(raw: str) -> OutstandingToken:
+    """The live outstanding row of a refresh token, locked; call inside a transaction."""
+    try:
+        token = RefreshToken(raw)
+    except TokenError as exc:
+        raise InvalidRefreshToken(str(exc)) from exc
+    # The lock serialises concurrent uses of one token: the second waits here and then sees the
+    # blacklist row the first committed (simplejwt's own exists()/get_or_create check races).
+    outstanding = OutstandingToken.objects.select_for_update().filter(jti=token[jwt_settings.JTI_CLAIM]).first()
+    if outstanding is None or BlacklistedToken.objects.filter(token_id=outstanding.pk).exists():
+        raise InvalidRefreshToken("Token is blacklisted")
+    return outstanding
+
+
+def _blacklist(outstanding: OutstandingToken) -> None:
+    try:
+        with transaction.atomic():
+            BlacklistedToken.objects.create(token=outstanding)
+    except IntegrityError:
+        # Databases without row locks (SQLite) reach here when a concurrent use won.
+        raise InvalidRefreshToken("Token is blacklisted") from None
+
+
+@transaction.atomic
+def token_refresh(*, refresh: str) -> TokenPair:
+    """Rotate a refresh token: it is blacklisted and a new pair issued; any reuse fails."""
+    outstanding = _locked_outstanding(refresh)
+    user = User.objects.filter(pk=outstanding.user_id, is_active=True).first()
+    if user is None:
+        raise InvalidRefreshToken("No active account found for the given token.")
+    _blacklist(outstanding)
+    return token_pair_issue(user=user)
+
+
+@transaction.atomic
+def token_revoke(*, refresh: str) -> None:
+    """Log out: blacklist one refresh token."""
+    _blacklist(_locked_outstanding(refresh))
+
+
+def user_refresh_tokens_revoke_all(*, user) -> int:
+    """Blacklist every live refresh token of a user; returns how many."""
+    live = list(selectors.user_live_refresh_tokens(user_id=user.pk))
+    BlacklistedToken.objects.bulk_create([BlacklistedToken(token=t) for t in live], ignore_conflicts=True)
+    return len(live)
+
+
+# --- Passwords ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def user_password_change(*, user, new_password: str) -> TokenPair:
+    """Set a new password (already validated), sign out every session, and return a fresh pair."""
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    # Access tokens carry a hash of the password (CHECK_REVOKE_TOKEN), so they die with it.
+    user_refresh_tokens_revoke_all(user=user)
+    return token_pair_issue(user=user)
+
+
+def password_reset_link(*, user) -> tuple[str, str]:
+    """The uid and one-time token of a reset link (the token dies once the password changes)."""
+    return urlsafe_base64_encode(force_bytes(user.pk)), default_token_generator.make_token(user)
+
+
+def password_reset_request(*, email: str) -> bool:
+    """Email a reset link when an active account has this email; True if one was sent.
+
+    The caller answers the same either way so the endpoint does not reveal who is registered.
+    """
+    user = selectors.user_find_by_email(email=email)
+    if user is None or not user.is_active or not user.has_usable_password():
+        return False
+    uid, token = password_reset_link(user=user)
+    link = f"{settings.FRONTEND_URL.rstrip('/')}/reset-password/?uid={uid}&token={token}"
+    send_mail(
+        subject="Reset your PromptCraft password",
+        message=(
+            f"Hello {user.username},\n\n"
+            f"Someone asked to reset the password of your PromptCraft account. To choose a new one, open\n"
+            f"{link}\n\n"
+            f"or send uid={uid} and token={token} to POST /api/v1/auth/password/reset/confirm/.\n"
+            f"If it was not you, ignore this email; the link expires on its own.\n"
+        ),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[user.email],
+    )
+    return True
+
+
+def password_reset_user(*, uid: str, token: str):
+    """The active user a reset uid/token pair names, else InvalidResetLink."""
+    try:
+        pk = force_str(urlsafe_base64_decode(uid))
+        user = User.objects.filter(pk=pk, is_active=True).first()
+    except (ValueError, TypeError, OverflowError, ValidationError):
+        user = None
+    if user is None or not default_token_generator.check_token(user, token):
+        raise InvalidResetLink
+    return user
+
+
+@transaction.atomic
+def password_reset_confirm(*, uid: str, token: str, new_password: str):
+    """Set the password from a reset link (which then stops working) and sign out every session."""
+    user = password_reset_user(uid=uid, token=token)
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    user_refresh_tokens_revoke_all(user=user)
     return user

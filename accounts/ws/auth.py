@@ -16,8 +16,11 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import AccessToken
+from rest_framework_simplejwt.utils import get_md5_hash_password
 
 CLOSE_UNAUTHENTICATED = 4401
 
@@ -34,10 +37,16 @@ def user_from_access_token(raw: object):
         token = AccessToken(raw)
     except TokenError as exc:
         raise WsAuthError(str(exc)) from exc
-    user_id = token.get(settings.SIMPLE_JWT.get("USER_ID_CLAIM", "user_id"))
-    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    try:
+        user = get_user_model().objects.filter(pk=token.get(jwt_settings.USER_ID_CLAIM), is_active=True).first()
+    except (ValueError, DjangoValidationError):
+        user = None
     if user is None:
         raise WsAuthError("user not found or inactive")
+    if jwt_settings.CHECK_REVOKE_TOKEN and token.get(jwt_settings.REVOKE_TOKEN_CLAIM) != get_md5_hash_password(
+        user.password
+    ):
+        raise WsAuthError("the password has changed since this token was issued")
     return user, float(token["exp"])
 
 

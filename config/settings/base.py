@@ -5,7 +5,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from config.env import env_bool, env_int, env_list, env_str
+from config.env import env_bool, env_float, env_int, env_json, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -141,9 +141,10 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Atomic fixed-window counters in the shared cache (DRF's stock ones race under concurrency).
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "accounts.throttles.AnonRateThrottle",
+        "accounts.throttles.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_str("THROTTLE_ANON", "100/hour"),
@@ -152,6 +153,9 @@ REST_FRAMEWORK = {
         "auth_ip": env_str("THROTTLE_AUTH_IP", "20/minute"),
         "auth_account": env_str("THROTTLE_AUTH_ACCOUNT", "10/minute"),
     },
+    # Proxies in front of the app that append to X-Forwarded-For; 0 trusts only the socket peer,
+    # so clients cannot pick their own IP for the per-IP limits.
+    "NUM_PROXIES": env_int("NUM_PROXIES", 0),
     "EXCEPTION_HANDLER": "config.exceptions.api_exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -166,6 +170,8 @@ SIMPLE_JWT = {
     "SIGNING_KEY": env_str("JWT_SIGNING_KEY", SECRET_KEY),
     "USER_ID_FIELD": "id",
     "USER_ID_CLAIM": "user_id",
+    # Tokens carry a hash of the password hash: changing the password revokes every access token.
+    "CHECK_REVOKE_TOKEN": True,
 }
 
 SPECTACULAR_SETTINGS = {
@@ -199,3 +205,81 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- LLM providers and models -----------------------------------------------------------
+# The SDKs' own variables; OPENAI_BASE_URL points at any OpenAI-compatible server (Ollama, vLLM…).
+OPENAI_API_KEY = env_str("OPENAI_API_KEY", "")
+OPENAI_BASE_URL = env_str("OPENAI_BASE_URL", "")
+ANTHROPIC_API_KEY = env_str("ANTHROPIC_API_KEY", "")
+ANTHROPIC_BASE_URL = env_str("ANTHROPIC_BASE_URL", "")
+# Remote providers: connect timeout, and read timeout (each wait for bytes, the first one included).
+LLM_CONNECT_TIMEOUT_SECONDS = env_float("LLM_CONNECT_TIMEOUT_SECONDS", 5.0)
+LLM_READ_TIMEOUT_SECONDS = env_float("LLM_READ_TIMEOUT_SECONDS", 60.0)
+# Retries happen only before the first token; Retry-After longer than the max wait is not waited for.
+LLM_MAX_RETRIES = env_int("LLM_MAX_RETRIES", 2)
+LLM_RETRY_BACKOFF_SECONDS = env_float("LLM_RETRY_BACKOFF_SECONDS", 0.5)
+LLM_RETRY_MAX_WAIT_SECONDS = env_float("LLM_RETRY_MAX_WAIT_SECONDS", 8.0)
+# The embedded model: the GGUF is assembled once into this directory on first use.
+LLM_LOCAL_MODEL_DIR = env_str("LLM_LOCAL_MODEL_DIR", str(Path.home() / ".cache" / "promptcraft" / "models"))
+LLM_LOCAL_CONCURRENCY = env_int("LLM_LOCAL_CONCURRENCY", 1)  # generations at once per process; the rest queue
+LLM_LOCAL_CONTEXT = env_int("LLM_LOCAL_CONTEXT", 2048)
+LLM_LOCAL_THREADS = env_int("LLM_LOCAL_THREADS", 0)  # 0: llama.cpp's default
+LLM_DEFAULT_MODEL = env_str("LLM_DEFAULT_MODEL", "local:gemma-3-270m")
+# The model registry (llm.registry); LLM_MODELS_JSON replaces the whole list. Prices are credits
+# per 1,000 tokens; a run costs at least 1 credit, so even the local model exercises the economy.
+LLM_MODELS = env_json(
+    "LLM_MODELS_JSON",
+    [
+        {
+            "id": "local:gemma-3-270m",
+            "display_name": "Gemma 3 270M (local)",
+            "description": "A small local completion (base) model running on this server: fast, offline, "
+            "and best at continuing text rather than following instructions.",
+            "context_limit": LLM_LOCAL_CONTEXT,
+            "max_tokens_cap": 512,
+            "default_params": {"temperature": 0.7, "max_tokens": 128},
+            "credits_per_1k_input": "0.2",
+            "credits_per_1k_output": "0.5",
+        },
+        {
+            "id": "openai:gpt-4o-mini",
+            "display_name": "GPT-4o mini",
+            "description": "OpenAI's small, fast chat model.",
+            "context_limit": 128000,
+            "max_tokens_cap": 4096,
+            "default_params": {"temperature": 0.7, "max_tokens": 512},
+            "credits_per_1k_input": "1",
+            "credits_per_1k_output": "4",
+        },
+        {
+            "id": "openai:gpt-4o",
+            "display_name": "GPT-4o",
+            "description": "OpenAI's flagship multimodal chat model.",
+            "context_limit": 128000,
+            "max_tokens_cap": 4096,
+            "default_params": {"temperature": 0.7, "max_tokens": 512},
+            "credits_per_1k_input": "5",
+            "credits_per_1k_output": "20",
+        },
+        {
+            "id": "anthropic:claude-haiku-4-5",
+            "display_name": "Claude Haiku 4.5",
+            "description": "Anthropic's fastest model.",
+            "context_limit": 200000,
+            "max_tokens_cap": 4096,
+            "default_params": {"temperature": 0.7, "max_tokens": 512},
+            "credits_per_1k_input": "2",
+            "credits_per_1k_output": "10",
+        },
+        {
+            "id": "anthropic:claude-sonnet-4-5",
+            "display_name": "Claude Sonnet 4.5",
+            "description": "Anthropic's balanced model for reasoning and writing.",
+            "context_limit": 200000,
+            "max_tokens_cap": 4096,
+            "default_params": {"temperature": 0.7, "max_tokens": 512},
+            "credits_per_1k_input": "6",
+            "credits_per_1k_output": "30",
+        },
+    ],
+)

@@ -1,0 +1,55 @@
+from django import forms
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.db import transaction
+
+from accounts import services
+from accounts.models import User
+
+
+class PromptCraftUserCreationForm(AdminUserCreationForm):
+    class Meta(AdminUserCreationForm.Meta):
+        model = User
+        fields = ("username", "email")
+        field_classes = {"email": forms.EmailField}
+
+
+class PromptCraftUserChangeForm(UserChangeForm):
+    class Meta(UserChangeForm.Meta):
+        model = User
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    add_form = PromptCraftUserCreationForm
+    form = PromptCraftUserChangeForm
+    list_display = (
+        "username",
+        "email",
+        "level",
+        "experience_points",
+        "credits",
+        "is_active",
+        "is_staff",
+        "date_joined",
+    )
+    list_filter = ("is_active", "is_staff", "is_superuser", "level")
+    search_fields = ("username", "email", "first_name", "last_name")
+    ordering = ("-date_joined",)
+    # Counters move only through the game's ledgers; editing them here would bypass the ledger.
+    readonly_fields = ("credits", "level", "experience_points", "user_rank", "last_login", "date_joined")
+    fieldsets = (
+        *BaseUserAdmin.fieldsets,
+        ("Profile", {"fields": ("timezone", "bio")}),
+        ("Progress", {"fields": ("credits", "level", "experience_points", "user_rank")}),
+    )
+    add_fieldsets = (
+        (None, {"classes": ("wide",), "fields": ("username", "email", "usable_password", "password1", "password2")}),
+    )
+
+    def save_model(self, request, obj, form, change):
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            if not change:
+                services.user_onboard(user=obj)  # same starting credits and progress as self-registration

@@ -1,0 +1,37 @@
+"""Account reads."""
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
+
+User = get_user_model()
+
+
+def user_find_for_login(*, username_or_email: str):
+    """The user a login identifier names: a username first, else an email (both case-insensitive)."""
+    identifier = username_or_email.strip()
+    if not identifier:
+        return None
+    user = User.objects.filter(username__iexact=identifier).first()
+    if user is None and "@" in identifier:
+        user = User.objects.filter(email__iexact=identifier).first()
+    return user
+
+
+def user_find_by_email(*, email: str):
+    return User.objects.filter(email__iexact=email.strip()).first()
+
+
+def username_taken(*, username: str, exclude_id=None) -> bool:
+    return User.objects.filter(username__iexact=username).exclude(pk=exclude_id).exists()
+
+
+def email_taken(*, email: str, exclude_id=None) -> bool:
+    return User.objects.filter(email__iexact=email).exclude(pk=exclude_id).exists()
+
+
+def user_live_refresh_tokens(*, user_id):
+    """Outstanding, unexpired, not yet blacklisted refresh tokens of a user."""
+    return OutstandingToken.objects.filter(
+        user_id=user_id, expires_at__gt=timezone.now(), blacklistedtoken__isnull=True
+    )

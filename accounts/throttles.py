@@ -1,0 +1,105 @@
+"""Rate limits kept in the shared cache (Redis when REDIS_URL is set), so they hold across processes.
+
+DRF's stock throttles read-modify-write a list of timestamps, which concurrent requests can
+overwrite; these count per fixed window with one atomic increment instead. Rates come from
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] at request time (THROTTLE_* environment variables).
+"""
+
+import hashlib
+
+from django.core.exceptions import ImproperlyConfigured
+from rest_framework.settings import api_settings
+from rest_framework.throttling import SimpleRateThrottle
+
+
+class FixedWindowRateThrottle(SimpleRateThrottle):
+    """At most `num_requests` per `duration`-second window for one cache key."""
+
+    _wait: float | None = None
+
+    def get_rate(self) -> str | None:
+        try:
+            return api_settings.DEFAULT_THROTTLE_RATES[self.scope]
+        except KeyError:
+            raise ImproperlyConfigured(f"No throttle rate set for scope {self.scope!r}") from None
+
+    def allow_request(self, request, view) -> bool:
+        if self.rate is None:
+            return True
+        self.key = self.get_cache_key(request, view)
+        if self.key is None:
+            return True
+        now = self.timer()
+        window = int(now // self.duration)
+        key = f"{self.key}:{window}"
+        self.cache.add(key, 0, timeout=self.duration + 1)
+        try:
+            count = self.cache.incr(key)
+        except ValueError:  # the window's key expired between add and incr
+            self.cache.add(key, 1, timeout=self.duration + 1)
+            count = 1
+        self._wait = (window + 1) * self.duration - now
+        return count <= self.num_requests
+
+    def wait(self) -> float | None:
+        return self._wait
+
+    def _user_or_ip(self, request) -> str:
+        if request.user is not None and request.user.is_authenticated:
+            return f"user:{request.user.pk}"
+        return f"ip:{self.get_ident(request)}"
+
+
+class AnonRateThrottle(FixedWindowRateThrottle):
+    """Anonymous requests per client IP (`anon`)."""
+
+    scope = "anon"
+
+    def get_cache_key(self, request, view) -> str | None:
+        if request.user is not None and request.user.is_authenticated:
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class UserRateThrottle(FixedWindowRateThrottle):
+    """Authenticated requests per user (`user`)."""
+
+    scope = "user"
+
+    def get_cache_key(self, request, view) -> str | None:
+        if request.user is None or not request.user.is_authenticated:
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": request.user.pk}
+
+
+class AuthIPThrottle(FixedWindowRateThrottle):
+    """Sign-in, registration and reset attempts per client IP (`auth_ip`)."""
+
+    scope = "auth_ip"
+
+    def get_cache_key(self, request, view) -> str | None:
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class AuthAccountThrottle(FixedWindowRateThrottle):
+    """Attempts per targeted account (`auth_account`), whatever IPs they come from.
+
+    The view names the body field that identifies the account in `throttle_account_field`.
+    """
+
+    scope = "auth_account"
+
+    def get_cache_key(self, request, view) -> str | None:
+        field = getattr(view, "throttle_account_field", None)
+        data = request.data
+        if not field or not isinstance(data, dict) or not isinstance(data.get(field), str):
+            return None
+        account = data[field].strip().lower()
+        if not account:
+            return None
+        # Hashed: any text may arrive here, and cache keys must stay short and printable.
+        digest = hashlib.sha256(account.encode()).hexdigest()
+        return self.cache_format % {"scope": self.scope, "ident": digest}
+
+
+AUTH_THROTTLES = (AuthIPThrottle, AuthAccountThrottle)
