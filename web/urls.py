@@ -1,3 +1,21 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from web import session_views, views
+
+app_name = "web"
+
+urlpatterns = [
+    path("", views.page("playground"), name="playground"),
+    path("login/", views.page("login"), name="login"),
+    path("signup/", views.page("signup"), name="signup"),
+    path("library/", views.page("library"), name="library"),
+    path("library/new/", views.page("template_new"), name="template_new"),
+    path("library/<uuid:template_id>/", views.page("template_detail"), name="template_detail"),
+    path("library/<uuid:template_id>/edit/", views.page("template_edit"), name="template_edit"),
+    path("profile/", views.page("profile"), name="profile"),
+    path("leaderboard/", views.page("leaderboard"), name="leaderboard"),
+    path("widgets/leaderboard/", views.leaderboard_widget_frame, name="leaderboard_widget"),
+    path("session/", session_views.session_open, name="session_open"),
+    path("session/token/", session_views.session_token, name="session_token"),
+    path("session/logout/", session_views.session_end, name="session_end"),
+]

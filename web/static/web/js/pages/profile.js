@@ -1,0 +1,97 @@
+import { api, apiList } from "../api.js";
+import { boot } from "../app.js";
+import { $, formatDate, formatNumber, h, showError } from "../dom.js";
+import { levelProgress } from "../progress.js";
+
+function humanReason(reason) {
+  return String(reason || "").replace(/[._]/g, " ").replace(/^\w/, (c) => c.toUpperCase());
+}
+
+async function loadProfile(user) {
+  const profile = await api("game/profile/");
+  const progress = levelProgress({ ...user, ...profile });
+  $("[data-p-name]").textContent = `${user.username}'s progress`;
+  $("[data-p-level]").textContent = progress.level ?? user.level;
+  $("[data-p-rank]").textContent = progress.rank ?? user.user_rank;
+  $("[data-p-xp]").textContent = formatNumber(progress.xp ?? user.experience_points);
+  $("[data-p-streak]").textContent = progress.streak !== undefined ? `${progress.streak} day${progress.streak === 1 ? "" : "s"}` : "–";
+  $("[data-p-credits]").textContent = formatNumber(profile.credits ?? user.credits, 2);
+  const percent = Math.round((progress.fraction || 0) * 100);
+  const bar = $("[data-p-bar]");
+  bar.setAttribute("aria-valuenow", String(percent));
+  $("[data-p-fill]").style.width = `${percent}%`;
+  $("[data-p-next]").textContent =
+    progress.toNext !== undefined ? `${formatNumber(progress.toNext)} XP to level ${(progress.level ?? user.level) + 1}` : "";
+  return profile;
+}
+
+function badgeItem(badge) {
+  const unlocked = Boolean(badge.unlocked_at || badge.unlocked);
+  const target = Number(badge.target ?? 0);
+  const current = Math.min(Number(badge.progress ?? 0), target || Infinity);
+  return h(
+    "li",
+    { class: `badge ${unlocked ? "unlocked" : "locked"}`, "data-badge": badge.slug },
+    h("span", { class: `tier tier-${badge.tier}`, text: badge.tier || "" }),
+    h("span", { class: "badge-name", text: `${unlocked ? "🏅 " : ""}${badge.name}` }),
+    h("span", { class: "muted", text: badge.description || "" }),
+    unlocked
+      ? h("span", { class: "muted", text: `Unlocked ${formatDate(badge.unlocked_at)}` })
+      : target
+        ? h(
+            "label",
+            {},
+            h("span", { class: "visually-hidden", text: `${badge.name} progress` }),
+            h("progress", { max: target, value: current }),
+            h("span", { class: "muted", text: ` ${formatNumber(current)} / ${formatNumber(target)}` }),
+          )
+        : null,
+  );
+}
+
+async function loadBadges() {
+  const badges = await apiList("game/badges/");
+  badges.sort((a, b) => Number(Boolean(b.unlocked_at)) - Number(Boolean(a.unlocked_at)));
+  $("[data-badges]").replaceChildren(...badges.map(badgeItem));
+  if (!badges.length) $("[data-badges]").replaceChildren(h("li", { class: "muted", text: "No badges defined yet." }));
+}
+
+async function loadLedgers() {
+  const [xp, credits] = await Promise.all([
+    api("game/xp-events/", { query: { page_size: 20 } }),
+    api("game/credits/", { query: { page_size: 20 } }),
+  ]);
+  const rowsOf = (answer) => (Array.isArray(answer) ? answer : answer.results || []);
+  $("[data-xp-history]").replaceChildren(
+    ...rowsOf(xp).map((row) =>
+      h("tr", {}, h("td", { text: formatDate(row.created_at) }), h("td", { text: humanReason(row.reason) }), h("td", { class: "num", text: `+${formatNumber(row.amount)}` })),
+    ),
+  );
+  $("[data-credit-history]").replaceChildren(
+    ...rowsOf(credits).map((row) => {
+      const delta = Number(row.delta ?? row.amount ?? 0);
+      return h(
+        "tr",
+        {},
+        h("td", { text: formatDate(row.created_at) }),
+        h("td", { text: humanReason(row.reason) }),
+        h("td", { class: "num", text: `${delta > 0 ? "+" : ""}${formatNumber(delta, 2)}` }),
+        h("td", { class: "num", text: formatNumber(row.balance_after ?? row.balance, 2) }),
+      );
+    }),
+  );
+}
+
+const user = await boot();
+async function refresh() {
+  const results = await Promise.allSettled([loadProfile(user), loadBadges(), loadLedgers()]);
+  const failed = results.find((result) => result.status === "rejected");
+  if (failed) showError(null, failed.reason);
+}
+await refresh();
+let timer = null;
+window.addEventListener("pc:game", () => {
+  clearTimeout(timer);
+  timer = setTimeout(refresh, 400);
+});
+document.body.dataset.profileReady = "true";

@@ -1,0 +1,143 @@
+import { api, apiList } from "../api.js";
+import { boot } from "../app.js";
+import { currentUser } from "../auth.js";
+import { $, clearErrors, formatDate, h, showError } from "../dom.js";
+import { toast } from "../toast.js";
+import { templateVariables } from "../variables.js";
+
+const id = document.body.dataset.templateId;
+const root = $("[data-template]");
+let template = null;
+let favourite = false;
+
+function ownerOf(t) {
+  if (!t.owner) return null;
+  return typeof t.owner === "object" ? t.owner : { id: t.owner };
+}
+
+function render() {
+  const owner = ownerOf(template);
+  const me = currentUser();
+  const mine = owner && me && String(owner.id) === String(me.id);
+  $("[data-t-title]").textContent = template.title;
+  document.title = `${template.title} · PromptCraft`;
+  const category = typeof template.category === "object" && template.category ? template.category.name : template.category;
+  $("[data-t-meta]").textContent = [
+    template.difficulty,
+    category,
+    template.visibility,
+    `version ${template.version}`,
+    owner && owner.username ? `by ${owner.username}` : "",
+    template.forked_from ? "forked" : "",
+  ]
+    .filter(Boolean)
+    .join(" · ");
+  $("[data-t-description]").textContent = template.description || "";
+  $("[data-t-content]").textContent = template.content;
+  $("[data-t-run]").href = `/?template=${template.id}`;
+  const edit = $("[data-t-edit]");
+  edit.href = `/library/${template.id}/edit/`;
+  edit.hidden = !mine;
+  $("[data-rate-form]").hidden = Boolean(mine);
+  const variables = templateVariables(template);
+  $("[data-t-variables]").replaceChildren(
+    ...variables.map((v) =>
+      h(
+        "li",
+        {},
+        h("code", { text: v.name }),
+        ` — ${v.type}${v.required ? ", required" : ""}`,
+        v.choices.length ? ` (${v.choices.join(", ")})` : "",
+        v.help ? h("span", { class: "muted", text: ` · ${v.help}` }) : null,
+      ),
+    ),
+  );
+  if (!variables.length) $("[data-t-variables]").replaceChildren(h("li", { class: "muted", text: "None" }));
+  $("[data-t-rating]").textContent = template.rating_count
+    ? `★ ${Number(template.rating_avg).toFixed(2)} from ${template.rating_count} rating${template.rating_count === 1 ? "" : "s"}`
+    : "Not rated yet";
+  favourite = Boolean(template.is_favorited ?? template.favorited ?? favourite);
+  renderFavourite();
+}
+
+function renderFavourite() {
+  const button = $("[data-t-favorite]");
+  button.setAttribute("aria-pressed", String(favourite));
+  button.textContent = `${favourite ? "★ Favourited" : "☆ Favourite"} (${template.favorites_count ?? 0})`;
+}
+
+async function loadVersions() {
+  try {
+    const versions = await apiList(`templates/${id}/versions/`);
+    $("[data-t-versions]").replaceChildren(
+      ...versions
+        .sort((a, b) => (b.number ?? b.version) - (a.number ?? a.version))
+        .map((v) => h("li", { value: v.number ?? v.version }, `v${v.number ?? v.version} · ${formatDate(v.created_at)}`, v.title ? ` · ${v.title}` : "")),
+    );
+  } catch (error) {
+    $("[data-t-versions]").replaceChildren(h("li", { class: "muted", text: "Versions unavailable." }));
+  }
+}
+
+async function load() {
+  try {
+    template = await api(`templates/${id}/`);
+  } catch (error) {
+    showError(null, error);
+    return;
+  }
+  root.hidden = false;
+  render();
+  loadVersions();
+}
+
+$("[data-t-favorite]").addEventListener("click", async (event) => {
+  const button = event.currentTarget;
+  button.disabled = true;
+  try {
+    await api(`templates/${id}/favorite/`, { method: favourite ? "DELETE" : "POST" });
+    favourite = !favourite;
+    template = await api(`templates/${id}/`);
+    template.is_favorited = favourite;
+    render();
+  } catch (error) {
+    showError(null, error);
+  } finally {
+    button.disabled = false;
+  }
+});
+
+$("[data-t-fork]").addEventListener("click", async (event) => {
+  event.currentTarget.disabled = true;
+  try {
+    const fork = await api(`templates/${id}/fork/`, { method: "POST" });
+    toast({ title: "Forked", body: "Your private copy is ready to edit." });
+    window.location.assign(`/library/${fork.id}/edit/`);
+  } catch (error) {
+    showError(null, error);
+    event.currentTarget.disabled = false;
+  }
+});
+
+$("[data-rate-form]").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = event.currentTarget;
+  clearErrors(form);
+  const score = Number(new FormData(form).get("score"));
+  if (!score) {
+    $('[data-error-for="score"]', form).textContent = "Pick 1 to 5 stars.";
+    return;
+  }
+  try {
+    await api(`templates/${id}/rate/`, { method: "POST", body: { score } });
+    template = await api(`templates/${id}/`);
+    render();
+    toast({ title: "Thanks for rating", body: `You gave ${score} star${score === 1 ? "" : "s"}.` });
+  } catch (error) {
+    showError(form, error);
+  }
+});
+
+await boot();
+await load();
+document.body.dataset.detailReady = "true";
