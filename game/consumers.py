@@ -1,7 +1,105 @@
-"""WebSocket consumers of the game: the user's own event stream."""
+"""WebSocket consumers of the game: the user's own event stream and the public leaderboard widget."""
 
-from accounts.ws.auth import AuthenticatedJsonConsumer
+import asyncio
+from typing import Any
+from urllib.parse import parse_qs
+
+from accounts.ws.auth import AuthenticatedJsonConsumer, JsonConsumer
+from game.events import BOARDS, LeaderboardSnapshot, user_group
+from game.hub import GROUP_REFRESH_SECONDS, MAX_WIDGET_SIZE, leaderboard_hub, read_top
+
+DEFAULT_WIDGET_SIZE = 10
+CLOSE_BAD_REQUEST = 4400
+# An alias with no CHANNEL_LAYERS entry: widget sockets get no channel of their own (the hub has one).
+NO_CHANNEL_LAYER = "game-widget-no-layer"
 
 
 class EventsConsumer(AuthenticatedJsonConsumer):
     """`/ws/events/`: the caller's own game events (joined to the user's group once authenticated)."""
+
+    _group: str | None = None
+    _rejoin: asyncio.Task | None = None
+
+    async def on_authenticated(self) -> None:
+        self._group = user_group(self.user.pk)
+        await self.channel_layer.group_add(self._group, self.channel_name)
+        self._rejoin = asyncio.get_running_loop().create_task(self._keep_joined())
+
+    async def on_disconnected(self, code: int) -> None:
+        if self._rejoin is not None:
+            self._rejoin.cancel()
+        if self._group is not None:
+            await self.channel_layer.group_discard(self._group, self.channel_name)
+
+    async def _keep_joined(self) -> None:
+        # channels-redis forgets group members after group_expiry (1 day); long-lived sockets re-join.
+        while True:
+            await asyncio.sleep(GROUP_REFRESH_SECONDS)
+            await self.channel_layer.group_add(self._group, self.channel_name)
+
+    async def game_event(self, message: dict[str, Any]) -> None:
+        """A committed game event for this user: forwarded as is."""
+        await self.send_json(message["event"])
+
+    async def handle(self, content: dict[str, Any]) -> None:
+        if content["type"] == "ping":
+            await self.send_json({"type": "pong"})
+            return
+        await self.send_error("unknown_type", f"Unknown message type {content['type']!r}.")
+
+
+class LeaderboardConsumer(JsonConsumer):
+    """`/ws/leaderboard/{board}/`: public, read-only. A snapshot, then updates when shown ranks change."""
+
+    channel_layer_alias = NO_CHANNEL_LAYER
+    board: str = ""
+    size: int = DEFAULT_WIDGET_SIZE
+    _shown: list[dict[str, Any]] | None = None
+    _joined = False
+
+    async def connect(self) -> None:
+        board = self.scope["url_route"]["kwargs"]["board"]
+        size = _widget_size(self.scope.get("query_string", b""))
+        await self.accept()
+        if board not in BOARDS or size is None:
+            message = f"Unknown board {board!r}." if board not in BOARDS else f"size must be 1..{MAX_WIDGET_SIZE}."
+            await self.send_error("invalid_request", message)
+            await self.close(code=CLOSE_BAD_REQUEST)
+            return
+        self.board, self.size = board, size
+        hub = leaderboard_hub()
+        await hub.join(self)
+        self._joined = True
+        entries = (await read_top(board))[:size]
+        self._shown = entries
+        await self.send_json(LeaderboardSnapshot(board=board, entries=entries).model_dump(mode="json"))
+
+    async def disconnect(self, code: int) -> None:
+        if self._joined:
+            leaderboard_hub().leave(self)
+
+    async def show(self, entries: list[dict[str, Any]], encoded) -> None:
+        """Called by the hub with the board's current top entries."""
+        if self._shown is None:
+            return  # the snapshot is still on its way
+        mine = entries[: self.size]
+        if mine != self._shown:
+            self._shown = mine
+            await self.send(text_data=encoded(self.size))
+
+    async def receive_message(self, content: dict[str, Any]) -> None:
+        if content["type"] == "ping":
+            await self.send_json({"type": "pong"})
+            return
+        await self.send_error("read_only", "This socket only sends leaderboard updates.")
+
+
+def _widget_size(query_string: bytes) -> int | None:
+    values = parse_qs(query_string.decode("latin1")).get("size")
+    if not values:
+        return DEFAULT_WIDGET_SIZE
+    try:
+        size = int(values[0])
+    except ValueError:
+        return None
+    return size if 1 <= size <= MAX_WIDGET_SIZE else None

@@ -1,3 +1,13 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from game import views
+
+app_name = "game"
+
+urlpatterns = [
+    path("profile/", views.ProfileView.as_view(), name="profile"),
+    path("badges/", views.BadgeListView.as_view(), name="badges"),
+    path("leaderboard/", views.LeaderboardView.as_view(), name="leaderboard"),
+    path("xp-events/", views.XPEventListView.as_view(), name="xp-events"),
+    path("credits/", views.CreditEntryListView.as_view(), name="credits"),
+]

@@ -129,6 +129,11 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BEAT_SCHEDULE: dict = {}
+# The XP ledger is the truth; Redis leaderboards are rebuilt from it periodically.
+CELERY_BEAT_SCHEDULE["game-leaderboards-rebuild"] = {
+    "task": "game.leaderboards_rebuild",
+    "schedule": float(env_int("LEADERBOARD_REBUILD_SECONDS", 600)),
+}
 
 # --- REST API -------------------------------------------------------------------------
 REST_FRAMEWORK = {

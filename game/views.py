@@ -1,0 +1,80 @@
+"""Game REST endpoints: thin wrappers over the selectors and leaderboards."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework.generics import ListAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from game import leaderboards, selectors
+from game.serializers import (
+    BadgeSerializer,
+    CreditEntrySerializer,
+    LeaderboardQuerySerializer,
+    LeaderboardSerializer,
+    ProfileSerializer,
+    XPEventSerializer,
+)
+
+
+class ProfileView(APIView):
+    @extend_schema(responses=ProfileSerializer)
+    def get(self, request: Request) -> Response:
+        return Response(ProfileSerializer(selectors.player_profile(request.user)).data)
+
+
+class BadgeListView(ListAPIView):
+    serializer_class = BadgeSerializer
+
+    def get_queryset(self):
+        return selectors.badge_list(self.request.user)
+
+
+class XPEventListView(ListAPIView):
+    serializer_class = XPEventSerializer
+
+    def get_queryset(self):
+        return selectors.xp_event_list(self.request.user)
+
+
+class CreditEntryListView(ListAPIView):
+    serializer_class = CreditEntrySerializer
+
+    def get_queryset(self):
+        return selectors.credit_entry_list(self.request.user)
+
+
+class LeaderboardView(APIView):
+    """Ranked entries of a board, a page at a time; `around=me` adds the caller's neighbourhood."""
+
+    @extend_schema(parameters=[LeaderboardQuerySerializer], responses=LeaderboardSerializer)
+    def get(self, request: Request) -> Response:
+        query = LeaderboardQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        board, page, size = (
+            query.validated_data["board"],
+            query.validated_data["page"],
+            query.validated_data["page_size"],
+        )
+        count = leaderboards.leaderboard_count(board=board)
+        top = leaderboards.leaderboard_top(board=board, limit=size, offset=(page - 1) * size)
+        mine = leaderboards.leaderboard_rank(board=board, user_id=request.user.pk)
+        body = {
+            "board": board,
+            "count": count,
+            "next": self._page_url(request, page + 1) if page * size < count else None,
+            "previous": self._page_url(request, page - 1) if page > 1 else None,
+            "results": [entry.as_entry() for entry in top],
+            "me": {"rank": mine[0], "score": mine[1]} if mine else None,
+        }
+        if query.validated_data.get("around") == "me":
+            radius = query.validated_data["radius"]
+            window = leaderboards.leaderboard_around(board=board, user_id=request.user.pk, radius=radius)
+            body["around"] = [entry.as_entry() for entry in window]
+        return Response(body)
+
+    @staticmethod
+    def _page_url(request: Request, page: int) -> str:
+        params = request.query_params.copy()
+        params["page"] = str(page)
+        return request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
