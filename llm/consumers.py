@@ -1,0 +1,144 @@
+"""`/ws/playground/`: start, cancel and resume LLM runs; tokens stream straight onto this socket.
+
+Each run is an asyncio task (a `RunExecution`) so this consumer keeps receiving while runs
+stream. Closing the socket detaches its runs, which keep going for the resume grace period.
+"""
+
+import asyncio
+import contextlib
+import uuid
+from typing import Any
+
+from channels.db import database_sync_to_async
+
+from accounts.ws.auth import AuthenticatedJsonConsumer
+from llm import selectors, services, streams
+from llm.events import (
+    InvalidMessage,
+    RunCancel,
+    RunResume,
+    RunStart,
+    RunStarted,
+    parse_client_message,
+    run_failed_frame,
+)
+from llm.runner import STOP_CANCEL, RunExecution, registry, terminal_frame
+from llm.throttles import ai_request_check
+
+
+def _start_run(user, message: RunStart):
+    """Throttle, validate and start (reserve credits) in one worker-thread call."""
+    retry_after = ai_request_check(user_id=user.pk)
+    if retry_after is not None:
+        raise services.RunRefused("rate_limited", "Too many AI requests; try again later.", retry_after=retry_after)
+    plan = services.run_prepare(
+        user=user,
+        model=message.model,
+        prompt=message.prompt,
+        template_id=message.template_id,
+        variables=message.variables,
+        params=message.params.model_dump(exclude_none=True) if message.params else None,
+    )
+    return services.run_start(user_id=user.pk, plan=plan)
+
+
+def _parse_run_id(raw: str) -> str | None:
+    try:
+        return str(uuid.UUID(raw))
+    except ValueError:
+        return None
+
+
+class PlaygroundConsumer(AuthenticatedJsonConsumer):
+    async def on_authenticated(self) -> None:
+        self.executions: dict[str, RunExecution] = {}
+        self.followers: set[asyncio.Task] = set()
+
+    async def handle(self, content: dict[str, Any]) -> None:
+        try:
+            message = parse_client_message(content)
+        except InvalidMessage as exc:
+            await self.send_error(exc.code, exc.message)
+            return
+        if isinstance(message, RunStart):
+            await self.run_start(message)
+        elif isinstance(message, RunCancel):
+            await self.run_cancel(message)
+        elif isinstance(message, RunResume):
+            await self.run_resume(message)
+
+    async def on_disconnected(self, code: int) -> None:
+        for execution in self.executions.values():
+            execution.detach(self.send_json)
+        self.executions.clear()
+        for follower in self.followers:
+            follower.cancel()
+
+    async def run_start(self, message: RunStart) -> None:
+        try:
+            run = await database_sync_to_async(_start_run)(self.user, message)
+        except services.RunRefused as exc:
+            await self.send_json(
+                run_failed_frame(
+                    run_id=None,
+                    request_id=message.request_id,
+                    code=exc.code,
+                    message=exc.message,
+                    retry_after=exc.retry_after,
+                )
+            )
+            return
+        if run.status != "running":  # refused for credits: a failed run, nothing charged
+            frame = terminal_frame(run)
+            frame["request_id"] = message.request_id
+            await self.send_json(frame)
+            return
+        run_id = str(run.pk)
+        await self.send_json(RunStarted(run_id=run_id, request_id=message.request_id, model=run.model).model_dump())
+        execution = RunExecution(run, request_id=message.request_id)
+        self.executions[run_id] = execution
+        execution.start(self.send_json)
+
+    async def run_cancel(self, message: RunCancel) -> None:
+        run_id = _parse_run_id(message.run_id)
+        execution = registry.get(run_id) if run_id else None
+        if execution is not None and execution.user_id == self.user.pk:
+            execution.stop(STOP_CANCEL)
+            return  # the run's task sends run.cancelled once upstream is closed and settled
+        running_elsewhere = run_id and await database_sync_to_async(selectors.run_is_running_for)(
+            run_id=run_id, user=self.user
+        )
+        if running_elsewhere and streams.enabled():
+            await streams.request_cancel(run_id)  # the owning process stops it
+            return
+        await self.send_error("unknown_run", "No such run of yours is running.", run_id=message.run_id)
+
+    async def run_resume(self, message: RunResume) -> None:
+        run_id = _parse_run_id(message.run_id)
+        run = await database_sync_to_async(selectors.run_get_for)(run_id=run_id, user=self.user) if run_id else None
+        if run is None:
+            await self.send_error("unknown_run", "No such run of yours.", run_id=message.run_id)
+            return
+        execution = registry.get(run_id)
+        if execution is not None:
+            if not execution.done.is_set():
+                self.executions[run_id] = execution
+            await execution.attach(self.send_json, after_seq=message.after_seq)
+            return
+        if run.status != "running" or not streams.enabled():
+            await self.send_json(terminal_frame(run))
+            return
+        follower = asyncio.get_running_loop().create_task(self._follow(run_id, message.after_seq))
+        self.followers.add(follower)
+        follower.add_done_callback(self.followers.discard)
+
+    async def _follow(self, run_id: str, after_seq: int) -> None:
+        """Relay a run streaming on another process, from its Redis Stream."""
+
+        async def finished() -> dict[str, Any] | None:
+            run = await database_sync_to_async(services.run_ended)(run_id=run_id)
+            return terminal_frame(run) if run is not None else None
+
+        with contextlib.suppress(asyncio.CancelledError):
+            async for frame in streams.follow(run_id, after_seq, finished=finished):
+                await self.send_json(frame)

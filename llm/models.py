@@ -1,0 +1,60 @@
+"""LLM runs: one row per generation, written at start and once more when it settles (never per token)."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+# Hard limits on stored text; the services refuse prompts above LLM_MAX_PROMPT_CHARS first.
+PROMPT_MAX_CHARS = 32_000
+SYSTEM_MAX_CHARS = 8_000
+OUTPUT_MAX_CHARS = 200_000
+
+
+class RunStatus(models.TextChoices):
+    RUNNING = "running"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
+
+class LLMRun(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="llm_runs")
+    model = models.CharField(max_length=100)  # "provider:model"
+    # Template runs keep the template reference, the version rendered and the variables used.
+    template_id = models.CharField(max_length=64, blank=True, default="")
+    template_version = models.PositiveIntegerField(null=True, blank=True)
+    variables = models.JSONField(default=dict, blank=True)
+    prompt = models.TextField(max_length=PROMPT_MAX_CHARS)
+    system = models.TextField(max_length=SYSTEM_MAX_CHARS, blank=True, default="")
+    params = models.JSONField(default=dict, blank=True)  # effective temperature / max_tokens
+    output = models.TextField(max_length=OUTPUT_MAX_CHARS, blank=True, default="")
+    status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.RUNNING)
+    error_code = models.CharField(max_length=32, blank=True, default="")
+    error_message = models.CharField(max_length=500, blank=True, default="")
+    input_tokens = models.PositiveIntegerField(default=0)
+    output_tokens = models.PositiveIntegerField(default=0)
+    reserved_credits = models.PositiveIntegerField(default=0)
+    cost_credits = models.PositiveIntegerField(default=0)
+    ttft_ms = models.PositiveIntegerField(null=True, blank=True)
+    latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="llm_run_user_history_idx"),
+            models.Index(fields=["user", "status"], name="llm_run_user_status_idx"),
+            models.Index(fields=["template_id", "-created_at"], name="llm_run_template_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(cost_credits__lte=models.F("reserved_credits")),
+                name="llm_run_cost_within_reservation",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model} run {self.id} ({self.status})"

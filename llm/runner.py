@@ -1,0 +1,291 @@
+"""The asyncio side of a run: provider stream → coalesced `run.token` frames → settle.
+
+A `RunExecution` drives one run in its own task. Frames go straight to the attached sinks (the
+sockets' `send`), then to the Redis Stream for resume on other processes; the database is
+written only when the run settles. A run whose sockets all closed keeps going for the resume
+grace period, then is cancelled. Server shutdown settles every live run as failed/interrupted.
+"""
+
+import asyncio
+import contextlib
+import logging
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from channels.db import database_sync_to_async
+
+from llm import catalog, conf, streams
+from llm.events import RunCancelled, RunCompleted, UsageOut, run_failed_frame, token_frame
+from llm.models import LLMRun, RunStatus
+from llm.providers.base import GenerationRequest, ProviderError, Usage
+from llm.services import RunOutcome, run_settle
+
+logger = logging.getLogger(__name__)
+
+Sink = Callable[[dict[str, Any]], Awaitable[None]]
+
+STOP_CANCEL = "cancel"  # the client asked
+STOP_ABANDONED = "abandoned"  # its sockets closed and nobody resumed it in time
+STOP_INTERRUPTED = "interrupted"  # the server is shutting down
+FINISHED_RETENTION_SECONDS = 120
+
+
+def terminal_frame(run: LLMRun) -> dict[str, Any]:
+    """The `run.completed` / `run.cancelled` / `run.failed` frame of a settled run."""
+    run_id = str(run.pk)
+    usage = UsageOut(input_tokens=run.input_tokens, output_tokens=run.output_tokens)
+    if run.status == RunStatus.COMPLETED:
+        return RunCompleted(
+            run_id=run_id,
+            output=run.output,
+            usage=usage,
+            cost_credits=run.cost_credits,
+            ttft_ms=run.ttft_ms,
+            latency_ms=run.latency_ms,
+        ).model_dump()
+    if run.status == RunStatus.CANCELLED:
+        return RunCancelled(run_id=run_id, output=run.output, usage=usage, cost_credits=run.cost_credits).model_dump()
+    frame = run_failed_frame(run_id=run_id, code=run.error_code or "provider_error", message=run.error_message)
+    frame["output"] = run.output
+    return frame
+
+
+class RunExecution:
+    """One live run of this process."""
+
+    def __init__(self, run: LLMRun, *, request_id: str | None = None):
+        self.run_id = str(run.pk)
+        self.user_id = run.user_id
+        self.request_id = request_id
+        self.model_id = run.model
+        self._request = GenerationRequest(
+            model=catalog.model_info(run.model).name,
+            prompt=run.prompt,
+            system=run.system or None,
+            temperature=run.params["temperature"],
+            max_tokens=run.params["max_tokens"],
+        )
+        self.frames: list[dict[str, Any]] = []  # everything emitted, for in-process resume
+        self.sinks: list[Sink] = []
+        self.stop_reason: str | None = None
+        self.settled: LLMRun | None = None
+        self.done = asyncio.Event()
+        self._emit_lock = asyncio.Lock()
+        self._pending: list[str] = []
+        self._wake = asyncio.Event()
+        self._producing = True
+        self._seq = 0
+        self._watchdog: asyncio.Task | None = None
+        self.task: asyncio.Task | None = None
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    def start(self, sink: Sink | None = None) -> asyncio.Task:
+        if sink is not None:
+            self.sinks.append(sink)
+        self.task = asyncio.get_running_loop().create_task(self._run(), name=f"llm-run-{self.run_id}")
+        registry.add(self)
+        return self.task
+
+    def stop(self, reason: str) -> None:
+        """Stop the upstream request; the run settles as cancelled (or failed/interrupted)."""
+        # Once the upstream is finished the run is settling: too late to stop it.
+        if self.task is None or not self._producing or self.stop_reason is not None:
+            return
+        self.stop_reason = reason
+        self.task.cancel()
+
+    async def wait(self) -> LLMRun:
+        await self.done.wait()
+        return self.settled
+
+    # --- sinks -----------------------------------------------------------------------------
+
+    async def attach(self, sink: Sink, *, after_seq: int) -> None:
+        """Replay the frames after `after_seq` to the sink, then keep it attached to the live run."""
+        async with self._emit_lock:
+            if sink in self.sinks:
+                self.sinks.remove(sink)
+            for frame in list(self.frames):
+                if frame["type"] != "run.token" or frame["seq"] > after_seq:
+                    await self._deliver(sink, frame)
+            if not self.done.is_set():
+                self.sinks.append(sink)
+
+    def detach(self, sink: Sink) -> None:
+        if sink in self.sinks:
+            self.sinks.remove(sink)
+        if not self.sinks and not self.done.is_set() and self._watchdog is None:
+            self._watchdog = asyncio.get_running_loop().create_task(self._watch_detached())
+
+    async def _watch_detached(self) -> None:
+        """While no socket here follows the run: cancel it on request, or after the grace period."""
+        deadline = time.monotonic() + conf.resume_grace_seconds()
+        try:
+            while not self.done.is_set() and not self.sinks:
+                if streams.enabled():
+                    if await streams.cancel_requested(self.run_id):
+                        self.stop(STOP_CANCEL)
+                        return
+                    if await streams.is_attached(self.run_id):
+                        deadline = time.monotonic() + conf.resume_grace_seconds()
+                if time.monotonic() >= deadline:
+                    self.stop(STOP_ABANDONED)
+                    return
+                await asyncio.sleep(0.25 if streams.enabled() else min(0.25, conf.resume_grace_seconds()))
+        except Exception:
+            logger.exception("detached-run watchdog failed for run %s", self.run_id)
+            self.stop(STOP_ABANDONED)
+        finally:
+            self._watchdog = None
+
+    # --- frames ----------------------------------------------------------------------------
+
+    @staticmethod
+    async def _deliver(sink: Sink, frame: dict[str, Any]) -> None:
+        try:
+            await sink(frame)
+        except Exception:  # a closing socket must not break the run
+            logger.debug("dropping frame for a closed sink", exc_info=True)
+
+    async def _emit(self, frame: dict[str, Any]) -> None:
+        async with self._emit_lock:
+            self.frames.append(frame)
+            for sink in list(self.sinks):
+                await self._deliver(sink, frame)
+            if streams.enabled():
+                try:
+                    await streams.append(self.run_id, frame)
+                except Exception:
+                    logger.warning("could not append run %s frame to its stream", self.run_id, exc_info=True)
+
+    async def _send_tokens(self) -> None:
+        """Emit pending deltas: the first at once, then at most one frame per flush interval."""
+        interval = conf.token_flush_interval()
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            if self._pending:
+                delta, self._pending = "".join(self._pending), []
+                seq, self._seq = self._seq, self._seq + 1
+                await self._emit(token_frame(self.run_id, seq, delta))
+            if not self._producing and not self._pending:
+                return
+            await asyncio.sleep(interval)
+
+    # --- the run ---------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        started = time.monotonic()
+        parts: list[str] = []
+        usage: Usage | None = None
+        ttft_ms: int | None = None
+        status, error_code, error_message = RunStatus.COMPLETED, "", ""
+        sender = asyncio.get_running_loop().create_task(self._send_tokens())
+        upstream = catalog.provider_for(self.model_id).stream(self._request)
+        try:
+            async with asyncio.timeout(conf.run_max_seconds()):
+                async for item in upstream:
+                    if isinstance(item, Usage):
+                        usage = item
+                        continue
+                    if not item:
+                        continue
+                    parts.append(item)
+                    self._pending.append(item)
+                    self._wake.set()
+                    if ttft_ms is None:
+                        ttft_ms = int((time.monotonic() - started) * 1000)
+                        await asyncio.sleep(0)  # let the first token go out at once
+        except asyncio.CancelledError:
+            if self.stop_reason == STOP_INTERRUPTED:
+                status, error_code, error_message = RunStatus.FAILED, "interrupted", "The server restarted."
+            elif self.stop_reason is not None:
+                status = RunStatus.CANCELLED
+            else:
+                raise
+        except TimeoutError:
+            status, error_code, error_message = RunStatus.FAILED, "timeout", "The run took too long."
+        except ProviderError as exc:
+            status, error_code, error_message = RunStatus.FAILED, exc.code, exc.message
+        except Exception as exc:
+            logger.exception("run %s failed", self.run_id)
+            status, error_code, error_message = RunStatus.FAILED, "provider_error", str(exc)[:200] or "Provider error."
+        finally:
+            # Closing the generator closes the HTTP response / stops local generation now,
+            # not whenever it would be garbage-collected.
+            with contextlib.suppress(Exception):
+                await upstream.aclose()
+            self._producing = False
+            self._wake.set()
+        await sender  # flush the last coalesced tokens before the terminal frame
+        outcome = RunOutcome(
+            status=status,
+            output="".join(parts),
+            produced_tokens=len(parts),
+            input_tokens=usage.input_tokens if usage else None,
+            output_tokens=usage.output_tokens if usage else None,
+            ttft_ms=ttft_ms,
+            latency_ms=int((time.monotonic() - started) * 1000),
+            error_code=error_code,
+            error_message=error_message,
+        )
+        try:
+            self.settled = await database_sync_to_async(run_settle)(run_id=self.run_id, outcome=outcome)
+        except Exception:
+            logger.exception("could not settle run %s", self.run_id)
+            self.settled = None
+        if self.settled is not None:
+            await self._emit(terminal_frame(self.settled))
+        self.sinks.clear()
+        self.done.set()
+        registry.finished(self)
+
+
+class RunRegistry:
+    """Live (and recently finished) runs of this process, for resume and shutdown."""
+
+    def __init__(self) -> None:
+        self.runs: dict[str, RunExecution] = {}
+        self._shutdown_hooked = False
+
+    def add(self, execution: RunExecution) -> None:
+        self.runs[execution.run_id] = execution
+        self._hook_shutdown()
+
+    def get(self, run_id: str) -> RunExecution | None:
+        return self.runs.get(run_id)
+
+    def finished(self, execution: RunExecution) -> None:
+        loop = asyncio.get_running_loop()
+        loop.call_later(FINISHED_RETENTION_SECONDS, self.runs.pop, execution.run_id, None)
+
+    async def interrupt_all(self) -> None:
+        """Stop every live run of this loop as interrupted and wait until each has settled."""
+        loop = asyncio.get_running_loop()
+        live = [ex for ex in self.runs.values() if ex.task is not None and not ex.done.is_set()]
+        live = [ex for ex in live if ex.task.get_loop() is loop]
+        for execution in live:
+            execution.stop(STOP_INTERRUPTED)
+        if live:
+            logger.info("settling %d live runs before shutdown", len(live))
+            await asyncio.gather(*(ex.done.wait() for ex in live), return_exceptions=True)
+
+    def _hook_shutdown(self) -> None:
+        # Under daphne the Twisted reactor runs the loop: settle runs before it stops (daphne
+        # only waits for its own application instances, not for tasks they started).
+        if self._shutdown_hooked or "twisted.internet.reactor" not in sys.modules:
+            return
+        from twisted.internet import defer, reactor
+
+        if not reactor.running:
+            return
+        self._shutdown_hooked = True
+        reactor.addSystemEventTrigger(
+            "before", "shutdown", lambda: defer.Deferred.fromFuture(asyncio.ensure_future(self.interrupt_all()))
+        )
+
+
+registry = RunRegistry()

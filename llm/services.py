@@ -1,0 +1,252 @@
+"""Run lifecycle writes: prepare (validate, render), start (limits + credit reservation), settle.
+
+A run reserves the most it can cost before any provider call and settles once, when it ends,
+refunding the difference between the reservation and what it used. Nothing is written per token.
+"""
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from game import services as game_services
+from llm import catalog, conf
+from llm.models import OUTPUT_MAX_CHARS, PROMPT_MAX_CHARS, SYSTEM_MAX_CHARS, LLMRun, RunStatus
+
+User = get_user_model()
+
+# Chat framing (role markers, BOS) the providers add around the prompt, in tokens.
+PROMPT_OVERHEAD_TOKENS = 16
+
+
+class RunRefused(Exception):
+    """The run cannot start; nothing was charged and no provider was called."""
+
+    def __init__(self, code: str, message: str, *, retry_after: float | None = None, field: str | None = None):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.retry_after = retry_after
+        self.field = field
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """A validated run request: what to send to which provider, and what it may cost."""
+
+    model_id: str
+    prompt: str
+    system: str
+    temperature: float
+    max_tokens: int
+    template_id: str = ""
+    template_version: int | None = None
+    variables: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """How a run ended, as the runner observed it."""
+
+    status: str  # completed / cancelled / failed
+    output: str
+    produced_tokens: int  # deltas received (a fallback count when the provider sent no usage)
+    input_tokens: int | None = None  # from the provider's usage, when it arrived
+    output_tokens: int | None = None
+    ttft_ms: int | None = None
+    latency_ms: int | None = None
+    error_code: str = ""
+    error_message: str = ""
+
+
+def estimate_prompt_tokens(*, prompt: str, system: str = "") -> int:
+    """A generous upper estimate of input tokens (BPE tokens average several bytes each)."""
+    return math.ceil(len((system + prompt).encode()) / 3) + PROMPT_OVERHEAD_TOKENS
+
+
+def cost_credits(*, model: catalog.ModelInfo, input_tokens: int, output_tokens: int) -> int:
+    """Credits for that usage at the model's per-1K prices, rounded up to a whole credit."""
+    raw = (input_tokens * model.credits_per_1k_input + output_tokens * model.credits_per_1k_output) / 1000
+    return math.ceil(round(raw, 6))
+
+
+def run_prepare(
+    *,
+    user,
+    model: str,
+    prompt: str | None = None,
+    template_id: str | None = None,
+    variables: dict[str, Any] | None = None,
+    params: dict[str, Any] | None = None,
+) -> RunPlan:
+    """Validate a run request (model, params, sizes) and render a template run; raises RunRefused."""
+    params = params or {}
+    info = catalog.model_info(model)
+    if info is None:
+        raise RunRefused("invalid_request", f"Unknown model {model!r}.", field="model")
+    if not info.available:
+        raise RunRefused("invalid_request", f"Model {model!r} is not available now.", field="model")
+    template_version: int | None = None
+    if template_id is not None:
+        rendered = catalog.template_render(user=user, template_id=template_id, variables=variables or {})
+        prompt, template_version = rendered.prompt, rendered.version
+    prompt = prompt or ""
+    if not prompt.strip():
+        raise RunRefused("invalid_request", "The prompt is empty.", field="prompt")
+    limit = min(conf.max_prompt_chars(), PROMPT_MAX_CHARS)
+    if len(prompt) > limit:
+        raise RunRefused("invalid_request", f"The prompt is longer than {limit} characters.", field="prompt")
+    system = params.get("system") or ""
+    if len(system) > SYSTEM_MAX_CHARS:
+        raise RunRefused("invalid_request", f"The system prompt is longer than {SYSTEM_MAX_CHARS} characters.")
+    max_tokens = params.get("max_tokens") or info.default_max_tokens
+    if not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or max_tokens < 1:
+        raise RunRefused("invalid_request", "max_tokens must be a positive integer.", field="max_tokens")
+    if max_tokens > info.max_output_tokens:
+        raise RunRefused(
+            "invalid_request", f"max_tokens is at most {info.max_output_tokens} for {model}.", field="max_tokens"
+        )
+    temperature = params.get("temperature")
+    temperature = info.default_temperature if temperature is None else float(temperature)
+    if not 0.0 <= temperature <= 2.0:
+        raise RunRefused("invalid_request", "temperature must be between 0 and 2.", field="temperature")
+    return RunPlan(
+        model_id=info.id,
+        prompt=prompt,
+        system=system,
+        temperature=temperature,
+        max_tokens=max_tokens,
+        template_id=str(template_id) if template_id is not None else "",
+        template_version=template_version,
+        variables=dict(variables or {}),
+    )
+
+
+def _running_runs(user_id) -> int:
+    stale_before = timezone.now() - timezone.timedelta(seconds=conf.run_max_seconds())
+    return LLMRun.objects.filter(user_id=user_id, status=RunStatus.RUNNING, created_at__gte=stale_before).count()
+
+
+@transaction.atomic
+def run_start(*, user_id, plan: RunPlan) -> LLMRun:
+    """Create the run and reserve its maximum cost; raises RunRefused (concurrency) before writing.
+
+    A run the balance cannot cover is saved as failed `insufficient_credits` (charging nothing),
+    so the client gets a run id to refer to.
+    """
+    # The user row lock serialises starts of one user across processes: the running count holds.
+    User.objects.select_for_update().only("pk").get(pk=user_id)
+    limit = conf.max_concurrent_runs()
+    if _running_runs(user_id) >= limit:
+        raise RunRefused("concurrency_limit", f"At most {limit} runs at a time; wait for one to finish.")
+    info = catalog.model_info(plan.model_id)
+    reserved = cost_credits(
+        model=info,
+        input_tokens=estimate_prompt_tokens(prompt=plan.prompt, system=plan.system),
+        output_tokens=plan.max_tokens,
+    )
+    run = LLMRun.objects.create(
+        user_id=user_id,
+        model=plan.model_id,
+        template_id=plan.template_id,
+        template_version=plan.template_version,
+        variables=plan.variables,
+        prompt=plan.prompt,
+        system=plan.system,
+        params={"temperature": plan.temperature, "max_tokens": plan.max_tokens},
+        reserved_credits=reserved,
+    )
+    if reserved > 0:
+        try:
+            game_services.credits_spend(
+                user_id=user_id,
+                amount=reserved,
+                reason="run.reserve",
+                idempotency_key=f"run:{run.pk}:reserve",
+                source=f"llm.run:{run.pk}",
+            )
+        except game_services.InsufficientCredits:
+            run.status = RunStatus.FAILED
+            run.reserved_credits = 0
+            run.error_code = "insufficient_credits"
+            run.error_message = f"This run may cost up to {reserved} credits; your balance does not cover it."
+            run.finished_at = timezone.now()
+            run.save(update_fields=["status", "reserved_credits", "error_code", "error_message", "finished_at"])
+    return run
+
+
+def _settled_cost(run: LLMRun, info: catalog.ModelInfo | None, outcome: RunOutcome) -> tuple[int, int, int]:
+    """(input_tokens, output_tokens, cost) to charge; never above the reservation."""
+    if outcome.status != RunStatus.COMPLETED and outcome.produced_tokens == 0:
+        return outcome.input_tokens or 0, 0, 0  # nothing produced: full refund
+    input_tokens = outcome.input_tokens
+    if input_tokens is None:
+        input_tokens = estimate_prompt_tokens(prompt=run.prompt, system=run.system)
+    output_tokens = outcome.output_tokens if outcome.output_tokens is not None else outcome.produced_tokens
+    cost = cost_credits(model=info, input_tokens=input_tokens, output_tokens=output_tokens) if info else 0
+    return input_tokens, output_tokens, min(cost, run.reserved_credits)
+
+
+@transaction.atomic
+def run_settle(*, run_id, outcome: RunOutcome) -> LLMRun:
+    """Record how the run ended and refund the unused reservation; a settled run is left as it is."""
+    run = LLMRun.objects.select_for_update().get(pk=run_id)
+    if run.status != RunStatus.RUNNING:
+        return run
+    info = catalog.model_info(run.model)
+    input_tokens, output_tokens, cost = _settled_cost(run, info, outcome)
+    run.status = outcome.status
+    run.output = outcome.output[:OUTPUT_MAX_CHARS]
+    run.input_tokens, run.output_tokens, run.cost_credits = input_tokens, output_tokens, cost
+    run.ttft_ms, run.latency_ms = outcome.ttft_ms, outcome.latency_ms
+    run.error_code, run.error_message = outcome.error_code, outcome.error_message[:500]
+    run.finished_at = timezone.now()
+    run.save()
+    refund = run.reserved_credits - cost
+    if refund > 0:
+        game_services.credits_grant(
+            user_id=run.user_id,
+            amount=refund,
+            reason="run.refund",
+            idempotency_key=f"run:{run.pk}:refund",
+            source=f"llm.run:{run.pk}",
+        )
+    if run.status == RunStatus.COMPLETED:
+        provider, _, model_name = run.model.partition(":")
+        game_services.activity_record(
+            user_id=run.user_id,
+            activity="run.completed",
+            idempotency_key=f"run:{run.pk}",
+            data={"provider": provider, "model": model_name, "output_tokens": output_tokens},
+        )
+        if run.template_id:
+            catalog.template_record_use(run=run)
+    return run
+
+
+def run_fail_stale(*, run_id) -> LLMRun:
+    """Settle a run whose process is gone (still `running` past LLM_RUN_MAX_SECONDS) as timed out."""
+    run = LLMRun.objects.get(pk=run_id)
+    return run_settle(
+        run_id=run_id,
+        outcome=RunOutcome(
+            status=RunStatus.FAILED,
+            output=run.output,
+            produced_tokens=0,
+            error_code="timeout",
+            error_message="The run stopped without finishing.",
+        ),
+    )
+
+
+def run_ended(*, run_id) -> LLMRun | None:
+    """The run if it has ended (settling it as timed out if its process vanished), else None."""
+    run = LLMRun.objects.get(pk=run_id)
+    if run.status != RunStatus.RUNNING:
+        return run
+    if run.created_at < timezone.now() - timezone.timedelta(seconds=conf.run_max_seconds()):
+        return run_fail_stale(run_id=run_id)
+    return None

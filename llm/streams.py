@@ -1,0 +1,94 @@
+"""Run frames in Redis Streams, so `run.resume` works on any server process.
+
+Each run XADDs its `run.token` and terminal frames (capped with MAXLEN, expiring a few minutes
+after the last write). A follower replays the frames after a `seq`, then blocks on XREAD until
+the terminal frame. Without REDIS_URL (dev) there is no store: resume is served in-process
+from the live run (see llm.runner).
+"""
+
+import asyncio
+import json
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import redis.asyncio as aioredis
+from django.conf import settings
+
+from llm import conf
+from llm.events import TERMINAL_TYPES, run_attached_key, run_cancel_key, run_stream_key
+
+# redis.asyncio clients belong to the loop that opened their connections: one client per loop.
+_clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aioredis.Redis]" = weakref.WeakKeyDictionary()
+
+ATTACHED_TTL_SECONDS = 5
+FOLLOW_BLOCK_MS = 1000
+
+
+def enabled() -> bool:
+    return bool(settings.REDIS_URL)
+
+
+def client() -> aioredis.Redis:
+    loop = asyncio.get_running_loop()
+    redis = _clients.get(loop)
+    if redis is None:
+        # socket_timeout=None: XREAD BLOCK must not be cut by redis-py 8's 5 s default.
+        redis = aioredis.Redis.from_url(settings.REDIS_URL, socket_timeout=None, socket_connect_timeout=5)
+        _clients[loop] = redis
+    return redis
+
+
+def _after(frame: dict[str, Any], after_seq: int) -> bool:
+    return frame["type"] != "run.token" or frame["seq"] > after_seq
+
+
+async def append(run_id: str, frame: dict[str, Any]) -> None:
+    """Add one frame to the run's stream and push its expiry forward."""
+    key = run_stream_key(run_id)
+    async with client().pipeline(transaction=False) as pipe:
+        pipe.xadd(key, {"f": json.dumps(frame, separators=(",", ":"))}, maxlen=conf.stream_maxlen(), approximate=True)
+        pipe.expire(key, conf.stream_ttl_seconds())
+        await pipe.execute()
+
+
+async def follow(
+    run_id: str, after_seq: int, *, finished: Callable[[], Awaitable[dict[str, Any] | None]]
+) -> AsyncIterator[dict[str, Any]]:
+    """Frames after `after_seq`, live until the terminal frame.
+
+    `finished()` is asked whenever the stream is idle for a second: it returns the terminal frame
+    of a run that has ended without one in the stream (its process died), else None.
+    """
+    redis = client()
+    key = run_stream_key(run_id)
+    last_id = "0-0"
+    while True:
+        await redis.set(run_attached_key(run_id), "1", ex=ATTACHED_TTL_SECONDS)
+        reply = await redis.xread({key: last_id}, block=FOLLOW_BLOCK_MS, count=500)
+        if not reply:
+            terminal = await finished()
+            if terminal is not None:
+                yield terminal
+                return
+            continue
+        for entry_id, fields in reply[0][1]:
+            last_id = entry_id
+            frame = json.loads(fields[b"f"])
+            if _after(frame, after_seq):
+                yield frame
+            if frame["type"] in TERMINAL_TYPES:
+                return
+
+
+async def is_attached(run_id: str) -> bool:
+    """Whether a client on some process is following the run."""
+    return bool(await client().exists(run_attached_key(run_id)))
+
+
+async def request_cancel(run_id: str) -> None:
+    await client().set(run_cancel_key(run_id), "1", ex=conf.stream_ttl_seconds())
+
+
+async def cancel_requested(run_id: str) -> bool:
+    return bool(await client().exists(run_cancel_key(run_id)))
