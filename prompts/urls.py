@@ -1,3 +1,9 @@
-from django.urls import path  # noqa: F401
+from rest_framework.routers import SimpleRouter
 
-urlpatterns: list = []
+from prompts.views import CategoryViewSet, TemplateViewSet
+
+router = SimpleRouter()
+router.register("templates", TemplateViewSet, basename="template")
+router.register("categories", CategoryViewSet, basename="category")
+
+urlpatterns = router.urls
