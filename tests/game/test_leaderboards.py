@@ -1,0 +1,117 @@
+"""Leaderboards: Redis order equals the SQL order (ties to who got there first), fallback, rebuild."""
+
+import random
+from datetime import UTC, datetime
+
+import pytest
+import redis
+
+from game import leaderboards
+from game.leaderboards import board_key, leaderboard_rebuild, leaderboard_top, period_bounds
+from game.services import xp_award
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def sql_order(board: str) -> list[tuple[str, int]]:
+    moment = datetime.now(UTC)
+    return [(r.user_id, r.score) for r in leaderboards._sql_range(board, moment, 0, 1000)]
+
+
+def redis_order(board: str) -> list[tuple[str, int]]:
+    client = leaderboards.redis_client()
+    key = board_key(board, datetime.now(UTC))
+    return [(r.user_id, r.score) for r in leaderboards._redis_range(client, key, 0, 999)]
+
+
+def test_redis_order_equals_sql_order_after_random_awards_and_after_rebuild(make_user):
+    rng = random.Random(5)
+    users = [make_user(f"p{i}") for i in range(12)]
+    leaderboard_rebuild()  # boards start empty and ready
+
+    for n in range(80):
+        player = rng.choice(users)
+        xp_award(user_id=player.pk, amount=rng.choice([5, 10, 20]), reason="bonus", idempotency_key=f"b:{n}")
+
+    for board in ("all-time", "weekly", "monthly"):
+        expected = sql_order(board)
+        assert redis_order(board) == expected
+        assert len(expected) == len({uid for uid, _ in expected})
+    leaderboards.redis_client().flushdb()
+    leaderboard_rebuild()
+    for board in ("all-time", "weekly", "monthly"):
+        assert redis_order(board) == sql_order(board)
+
+
+def test_equal_scores_rank_whoever_reached_them_first(make_user):
+    first, second = make_user("first"), make_user("second")
+    leaderboard_rebuild()
+
+    xp_award(user_id=second.pk, amount=10, reason="bonus", idempotency_key="a")
+    xp_award(user_id=first.pk, amount=20, reason="bonus", idempotency_key="b")
+    xp_award(user_id=second.pk, amount=10, reason="bonus", idempotency_key="c")
+
+    # both also reach the weekly top 10 with their first award: +100 XP badge each
+    top = leaderboard_top(board="all-time", limit=10)
+    assert [(r.rank, r.username, r.score) for r in top] == [(1, "first", 120), (2, "second", 120)]
+    assert sql_order("all-time") == [(str(first.pk), 120), (str(second.pk), 120)]
+
+
+def test_reads_fall_back_to_sql_until_a_rebuild_marks_the_board_ready(make_user):
+    alice, bob = make_user("alice"), make_user("bob")
+    xp_award(user_id=alice.pk, amount=10, reason="bonus", idempotency_key="a")
+    leaderboards.redis_client().flushdb()  # Redis lost everything
+    xp_award(user_id=bob.pk, amount=5, reason="bonus", idempotency_key="b")
+
+    top = leaderboard_top(board="all-time", limit=10)
+
+    assert [(r.username, r.score) for r in top] == [("alice", 10), ("bob", 5)]
+    assert leaderboards.leaderboard_rank(board="all-time", user_id=bob.pk) == (2, 5)
+
+
+def test_reads_fall_back_to_sql_when_redis_is_down(make_user, monkeypatch, settings):
+    alice = make_user("alice")
+    xp_award(user_id=alice.pk, amount=10, reason="bonus", idempotency_key="a")
+    leaderboard_rebuild()
+    down = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
+    monkeypatch.setattr(leaderboards, "redis_client", lambda: down)
+
+    top = leaderboard_top(board="weekly", limit=10)
+
+    assert [(r.username, r.score) for r in top] == [("alice", 10)]
+    assert leaderboards.leaderboard_count(board="weekly") == 1
+
+
+def test_period_keys_expire_at_the_end_of_their_period(make_user):
+    alice = make_user("alice")
+    xp_award(user_id=alice.pk, amount=10, reason="bonus", idempotency_key="a")
+
+    client = leaderboards.redis_client()
+    now = datetime.now(UTC)
+    for board in ("weekly", "monthly"):
+        _, end = period_bounds(board, now)
+        assert client.expiretime(board_key(board, now)) == int(end.timestamp())
+    assert client.ttl(board_key("all-time", now)) == -1
+
+
+def test_period_bounds_follow_iso_weeks_and_calendar_months():
+    moment = datetime(2026, 1, 1, 12, tzinfo=UTC)  # a Thursday in ISO week 2026-W01
+
+    assert period_bounds("weekly", moment) == (datetime(2025, 12, 29, tzinfo=UTC), datetime(2026, 1, 5, tzinfo=UTC))
+    assert period_bounds("monthly", moment) == (datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 2, 1, tzinfo=UTC))
+    assert board_key("weekly", moment) == "lb:weekly:2026-W01"
+    assert board_key("monthly", moment) == "lb:monthly:2026-01"
+
+
+def test_rebuild_awards_the_weekly_top_ten_badge(make_user):
+    from game.models import BadgeUnlock
+    from game.services import leaderboards_rebuild
+
+    alice = make_user("alice")
+    xp_award(user_id=alice.pk, amount=10, reason="bonus", idempotency_key="a")
+
+    leaderboards_rebuild()
+
+    assert BadgeUnlock.objects.filter(user=alice, badge="weekly-top-10").count() == 1
+    alice.refresh_from_db()
+    assert alice.experience_points == 110
