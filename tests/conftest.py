@@ -5,6 +5,7 @@ import redis
 from django.conf import settings
 from rest_framework.test import APIClient
 
+from tests.fakes.fixtures import fake_anthropic, fake_openai  # noqa: F401  (fixtures)
 from tests.support import processes
 
 

@@ -1,16 +1,39 @@
 """The one interface every LLM provider implements: stream text deltas, then the final usage.
 
 A provider's `stream()` is an async generator. It yields `str` text deltas as they arrive and,
-last, exactly one `Usage`. Failures raise `ProviderError` with one of the contract's codes.
-Cancelling the task that iterates it (or calling `aclose()`) must stop the upstream work: close
-the HTTP response / stop the local generation in a `finally`.
+last, exactly one `Usage`. Failures raise `ProviderError` with one of the contract's codes; the
+deltas yielded before a failure are the run's partial output. Cancelling the task that iterates
+it (or calling `aclose()`) stops the upstream work: the HTTP response is closed / the local
+generation stops at its next token.
+
+How the runs side drives it::
+
+    from contextlib import aclosing
+    from llm.providers import get_provider
+    from llm.registry import model_get
+
+    spec = model_get("openai:gpt-4o-mini")
+    request = spec.request(prompt="Say hi", max_tokens=64)      # validated against the model
+    async with aclosing(get_provider(spec.provider).stream(request, on_queued=tell_client)) as stream:
+        async for item in stream:
+            if isinstance(item, Usage):
+                ...  # the end: settle credits with item.input_tokens / item.output_tokens
+            else:
+                ...  # a text delta: send it to the client
+
+Retries (with backoff) happen inside `stream()` and only before the first delta, so a caller
+never sees a delta twice. `on_queued(position)` is called (and awaited when it returns an
+awaitable) when the generation must wait for a free slot — only the local model queues.
 """
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 ErrorCode = Literal["rate_limited", "timeout", "provider_error", "invalid_request"]
+
+# Called with the number of generations ahead of this one when it has to wait for a slot.
+QueuedCallback = Callable[[int], Awaitable[None] | None]
 
 
 @dataclass(frozen=True)
@@ -30,11 +53,24 @@ class Usage:
 
 
 class ProviderError(Exception):
-    def __init__(self, code: ErrorCode, message: str, *, retry_after: float | None = None):
+    """A failed generation. `retryable` marks errors worth another attempt before the first token."""
+
+    def __init__(
+        self,
+        code: ErrorCode,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        retryable: bool = False,
+    ):
         super().__init__(message)
         self.code = code
         self.message = message
         self.retry_after = retry_after
+        self.retryable = retryable
+
+    def __repr__(self) -> str:
+        return f"ProviderError({self.code!r}, {self.message!r})"
 
 
 class Provider(Protocol):
@@ -44,6 +80,8 @@ class Provider(Protocol):
         """Whether the provider can be used now (key configured, model file loadable)."""
         ...
 
-    def stream(self, request: GenerationRequest) -> AsyncIterator[str | Usage]:
+    def stream(
+        self, request: GenerationRequest, *, on_queued: QueuedCallback | None = None
+    ) -> AsyncIterator[str | Usage]:
         """Text deltas, then one Usage; raises ProviderError."""
         ...

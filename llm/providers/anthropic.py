@@ -1,0 +1,104 @@
+"""Anthropic's streaming Messages API through the official SDK (`ANTHROPIC_BASE_URL` honoured).
+
+As for OpenAI: the SDK sends the request and maps HTTP errors, its retries are off, and the SSE
+events are read raw, keeping only text deltas, usage and `error` events (e.g. `overloaded_error`
+after a 200, which fails the run with the deltas it already produced). The current Messages API
+takes no sampling temperature, so `request.temperature` is not sent.
+"""
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import aclosing
+
+import anthropic
+import httpx2
+from django.conf import settings
+
+from llm.providers import errors
+from llm.providers.base import GenerationRequest, ProviderError, QueuedCallback, Usage
+from llm.providers.clients import loop_client, timeouts
+from llm.providers.retry import stream_with_retries
+from llm.providers.sse import sse_data
+
+
+class AnthropicProvider:
+    name = "anthropic"
+
+    def available(self) -> bool:
+        return bool(settings.ANTHROPIC_API_KEY)
+
+    def _client(self) -> anthropic.AsyncAnthropic:
+        api_key = settings.ANTHROPIC_API_KEY
+        base_url = settings.ANTHROPIC_BASE_URL or None
+        connect, read = timeouts()
+
+        def build() -> anthropic.AsyncAnthropic:
+            return anthropic.AsyncAnthropic(
+                api_key=api_key,
+                base_url=base_url,
+                max_retries=0,
+                timeout=anthropic.Timeout(read, connect=connect),
+            )
+
+        return loop_client(("anthropic", api_key, base_url, connect, read), build)
+
+    async def stream(
+        self, request: GenerationRequest, *, on_queued: QueuedCallback | None = None
+    ) -> AsyncIterator[str | Usage]:
+        if not self.available():
+            raise ProviderError("provider_error", "Anthropic is not configured (set ANTHROPIC_API_KEY).")
+        async with aclosing(stream_with_retries(lambda: self._attempt(request))) as items:
+            async for item in items:
+                yield item
+
+    async def _attempt(self, request: GenerationRequest) -> AsyncIterator[str | Usage]:
+        extra: dict = {}
+        if request.system:
+            extra["system"] = request.system
+        if request.stop:
+            extra["stop_sequences"] = list(request.stop)
+        input_tokens = output_tokens = 0
+        finished = False
+        try:
+            async with self._client().messages.with_streaming_response.create(
+                model=request.model,
+                max_tokens=request.max_tokens,
+                messages=[{"role": "user", "content": request.prompt}],
+                stream=True,
+                **extra,
+            ) as response:
+                async for payload in sse_data(response.iter_bytes()):
+                    event = json.loads(payload)
+                    kind = event.get("type")
+                    if kind == "content_block_delta":
+                        text = (event.get("delta") or {}).get("text")
+                        if text:
+                            yield text
+                    elif kind == "message_start":
+                        usage = (event.get("message") or {}).get("usage") or {}
+                        input_tokens = usage.get("input_tokens") or 0
+                        output_tokens = usage.get("output_tokens") or 0
+                    elif kind == "message_delta":
+                        # Cumulative counts; newer API versions repeat input_tokens here too.
+                        usage = event.get("usage") or {}
+                        input_tokens = usage.get("input_tokens") or input_tokens
+                        output_tokens = usage.get("output_tokens") or output_tokens
+                    elif kind == "message_stop":
+                        finished = True
+                        break
+                    elif kind == "error":
+                        error = event.get("error") or {}
+                        raise errors.error_for_stream_event(error.get("type") or "", error.get("message") or "")
+        except anthropic.APIStatusError as exc:
+            raise errors.error_for_status(
+                exc.status_code, exc.message, retry_after=errors.retry_after_seconds(exc.response.headers)
+            ) from exc
+        except (anthropic.APITimeoutError, httpx2.TimeoutException) as exc:
+            raise errors.timeout_error() from exc
+        except anthropic.APIConnectionError as exc:
+            raise errors.connection_error(str(exc)) from exc
+        except (httpx2.HTTPError, ValueError) as exc:
+            raise errors.broken_stream_error(str(exc) or type(exc).__name__) from exc
+        if not finished:
+            raise errors.broken_stream_error("the stream ended before message_stop")
+        yield Usage(input_tokens=input_tokens, output_tokens=output_tokens)

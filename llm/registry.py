@@ -1,0 +1,193 @@
+"""The model registry: which models exist, what they cost, and their parameter limits.
+
+Built from `settings.LLM_MODELS` (overridable as a whole by the `LLM_MODELS_JSON` environment
+variable). Model ids are `provider:model`, e.g. `openai:gpt-4o-mini`.
+
+    spec = model_get("local:gemma-3-270m")          # UnknownModel for ids not in the registry
+    request = spec.request(prompt=..., system=..., temperature=..., max_tokens=...)  # ParamsError
+    spec.max_cost_credits(request)                  # what to reserve before calling the provider
+    spec.cost_credits(input_tokens=..., output_tokens=...)   # what a run actually costs
+"""
+
+import json
+import math
+from functools import lru_cache
+from typing import Any, Literal, NamedTuple
+
+from django.conf import settings
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from llm.providers.base import GenerationRequest, Provider
+from llm.providers.tokens import estimate_tokens
+
+ProviderName = Literal["local", "openai", "anthropic"]
+MAX_STOP_SEQUENCES = 4
+# Chat formats wrap the prompt in a few tokens of their own.
+PROMPT_OVERHEAD_TOKENS = 8
+
+
+class UnknownModel(LookupError):
+    """The model id is not in the registry."""
+
+    def __init__(self, model_id: str, known: list[str]):
+        super().__init__(f"Unknown model {model_id!r}; available ids: {', '.join(known)}.")
+        self.model_id = model_id
+
+
+class ParamsError(ValueError):
+    """Generation parameters a model does not accept; `errors` maps field names to messages."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__("; ".join(f"{field}: {' '.join(messages)}" for field, messages in errors.items()))
+        self.errors = errors
+
+
+class DefaultParams(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    temperature: float = Field(0.7, ge=0)
+    max_tokens: int = Field(256, gt=0)
+
+
+class ModelSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=r"^[a-z]+:[^\s:][^\s]*$")
+    provider: ProviderName
+    name: str  # the provider's model name
+    display_name: str
+    description: str = ""
+    context_limit: int = Field(gt=0)  # tokens: prompt + output
+    max_output_tokens: int = Field(gt=0)  # the most output tokens a run may ask for
+    temperature_max: float = Field(gt=0)
+    default_params: DefaultParams = DefaultParams()
+    credits_per_1k_input: float = Field(ge=0)
+    credits_per_1k_output: float = Field(ge=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_from_id(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("id"), str) and ":" in data["id"]:
+            provider, name = data["id"].split(":", 1)
+            data = {"provider": provider, "name": name, **data}
+            # Anthropic accepts temperatures up to 1, OpenAI-compatible servers and llama.cpp up to 2.
+            data.setdefault("temperature_max", 1.0 if data["provider"] == "anthropic" else 2.0)
+        return data
+
+    @model_validator(mode="after")
+    def _check_consistent(self) -> "ModelSpec":
+        if self.id != f"{self.provider}:{self.name}":
+            raise ValueError(f"id {self.id!r} must be '{self.provider}:{self.name}'")
+        if self.default_params.max_tokens > self.max_output_tokens:
+            raise ValueError("default max_tokens exceeds max_output_tokens")
+        if self.default_params.temperature > self.temperature_max:
+            raise ValueError("default temperature exceeds temperature_max")
+        return self
+
+    def request(
+        self,
+        *,
+        prompt: str,
+        system: str | None = None,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        stop: tuple[str, ...] | list[str] = (),
+    ) -> GenerationRequest:
+        """A GenerationRequest with this model's defaults filled in; ParamsError names what is out of range."""
+        errors: dict[str, list[str]] = {}
+        temperature = self.default_params.temperature if temperature is None else temperature
+        max_tokens = self.default_params.max_tokens if max_tokens is None else max_tokens
+        if not prompt or not prompt.strip():
+            errors["prompt"] = ["This field may not be blank."]
+        if not 0 <= temperature <= self.temperature_max:
+            errors["temperature"] = [f"Must be between 0 and {self.temperature_max:g} for this model."]
+        if not 1 <= max_tokens <= self.max_output_tokens:
+            errors["max_tokens"] = [f"Must be between 1 and {self.max_output_tokens} for this model."]
+        if len(stop) > MAX_STOP_SEQUENCES or any(not s for s in stop):
+            errors["stop"] = [f"At most {MAX_STOP_SEQUENCES} non-empty stop sequences."]
+        if not errors and self.prompt_tokens_estimate(prompt, system) + max_tokens > self.context_limit:
+            errors["prompt"] = [
+                f"Too long for this model: prompt and max_tokens must fit in {self.context_limit} tokens."
+            ]
+        if errors:
+            raise ParamsError(errors)
+        return GenerationRequest(
+            model=self.name,
+            prompt=prompt,
+            system=system or None,
+            temperature=float(temperature),
+            max_tokens=int(max_tokens),
+            stop=tuple(stop),
+        )
+
+    @property
+    def default_max_tokens(self) -> int:
+        return self.default_params.max_tokens
+
+    @property
+    def default_temperature(self) -> float:
+        return self.default_params.temperature
+
+    def available(self) -> bool:
+        """Whether this model can run now (its provider is configured / the local model is installed)."""
+        from llm.providers import get_provider
+
+        return get_provider(self.provider).available()
+
+    @staticmethod
+    def prompt_tokens_estimate(prompt: str, system: str | None = None) -> int:
+        return estimate_tokens(prompt, system) + PROMPT_OVERHEAD_TOKENS
+
+    def cost_credits(self, *, input_tokens: int, output_tokens: int) -> int:
+        """Whole credits for this usage, rounded up (any non-empty run costs at least 1)."""
+        exact = (self.credits_per_1k_input * input_tokens + self.credits_per_1k_output * output_tokens) / 1000
+        return math.ceil(round(exact, 6))  # rounding first keeps float noise from adding a credit
+
+    def max_cost_credits(self, request: GenerationRequest) -> int:
+        """The most `request` can cost (estimated prompt tokens + max_tokens): the amount to reserve."""
+        return self.cost_credits(
+            input_tokens=self.prompt_tokens_estimate(request.prompt, request.system),
+            output_tokens=request.max_tokens,
+        )
+
+
+class ListedModel(NamedTuple):
+    spec: ModelSpec
+    available: bool
+
+
+@lru_cache(maxsize=8)
+def _parse(raw: str) -> tuple[ModelSpec, ...]:
+    try:
+        specs = tuple(ModelSpec.model_validate(entry) for entry in json.loads(raw))
+    except ValidationError as exc:
+        raise ValueError(f"Invalid LLM_MODELS setting: {exc}") from exc
+    ids = [spec.id for spec in specs]
+    if len(set(ids)) != len(ids):
+        raise ValueError("Invalid LLM_MODELS setting: duplicate model ids")
+    return specs
+
+
+def models_all() -> tuple[ModelSpec, ...]:
+    """Every model in the registry, in settings order."""
+    return _parse(json.dumps(settings.LLM_MODELS, default=str))
+
+
+def model_get(model_id: str) -> ModelSpec:
+    """The registered model `model_id` (`provider:model`); raises UnknownModel."""
+    for spec in models_all():
+        if spec.id == model_id:
+            return spec
+    raise UnknownModel(model_id, [spec.id for spec in models_all()])
+
+
+def models_list() -> list[ListedModel]:
+    """Every model with whether it can be used now (key configured, local model loadable)."""
+    return [ListedModel(spec, spec.available()) for spec in models_all()]
+
+
+def provider_for(model_id: str) -> Provider:
+    """The provider that streams `model_id`; raises UnknownModel."""
+    from llm.providers import get_provider
+
+    return get_provider(model_get(model_id).provider)
