@@ -63,7 +63,11 @@ class TemplateFilter(filters.FilterSet):
     visibility = filters.ChoiceFilter(
         choices=Visibility.choices, help_text="Others' templates are listed only when public."
     )
-    favorited = filters.BooleanFilter(method="filter_favorited", help_text="`true`: your favourites.")
+    favorited = filters.ChoiceFilter(
+        choices=[("true", "true"), ("false", "false")],
+        method="filter_favorited",
+        help_text="`true`: only your favourites; `false`: none of them.",
+    )
     search = filters.CharFilter(
         method="filter_search",
         max_length=MAX_SEARCH_LENGTH,
@@ -80,11 +84,9 @@ class TemplateFilter(filters.FilterSet):
     def filter_owner(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(owner_id=self.request.user.pk) if value == "me" else queryset
 
-    def filter_favorited(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
-        if value is None:
-            return queryset
+    def filter_favorited(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         mine = Favorite.objects.filter(user_id=self.request.user.pk).values("template_id")
-        return queryset.filter(pk__in=mine) if value else queryset.exclude(pk__in=mine)
+        return queryset.filter(pk__in=mine) if value == "true" else queryset.exclude(pk__in=mine)
 
     def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         queryset = selectors.template_search(queryset, text=value)

@@ -55,16 +55,12 @@ class PromptTemplate(models.Model):
     content = models.TextField(max_length=20_000)
     # {name: {label, help, type, choices, default, required}}; only variables the content uses.
     variable_specs = models.JSONField(default=dict, blank=True)
-    category = models.ForeignKey(
-        Category, on_delete=models.PROTECT, null=True, blank=True, related_name="templates"
-    )
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, null=True, blank=True, related_name="templates")
     tags = models.ManyToManyField(Tag, blank=True, related_name="templates")
     difficulty = models.CharField(max_length=16, choices=Difficulty.choices, default=Difficulty.BEGINNER)
     visibility = models.CharField(max_length=16, choices=Visibility.choices, default=Visibility.PRIVATE)
     version = models.PositiveIntegerField(default=1)
-    forked_from = models.ForeignKey(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="forks"
-    )
+    forked_from = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="forks")
     rating_sum = models.PositiveIntegerField(default=0)
     rating_count = models.PositiveIntegerField(default=0)
     rating_avg = models.DecimalField(max_digits=3, decimal_places=2, default=0)

@@ -92,9 +92,7 @@ def template_search(queryset: QuerySet[PromptTemplate], *, text: str) -> QuerySe
     if not text:
         return queryset
     if not uses_postgres_search():
-        return queryset.filter(
-            Q(title__icontains=text) | Q(description__icontains=text) | Q(content__icontains=text)
-        )
+        return queryset.filter(Q(title__icontains=text) | Q(description__icontains=text) | Q(content__icontains=text))
     config = getattr(settings, "PROMPTS_SEARCH_CONFIG", "english")
     vector = (
         SearchVector("title", weight="A", config=config)
@@ -103,9 +101,7 @@ def template_search(queryset: QuerySet[PromptTemplate], *, text: str) -> QuerySe
     )
     query = SearchQuery(text, search_type="websearch", config=config)
     return (
-        queryset.alias(search_vector=vector)
-        .filter(search_vector=query)
-        .annotate(search_rank=SearchRank(vector, query))
+        queryset.alias(search_vector=vector).filter(search_vector=query).annotate(search_rank=SearchRank(vector, query))
     )
 
 

@@ -215,4 +215,3 @@ class TransferDocumentSerializer(serializers.Serializer):
         if len(set(numbers)) != len(numbers):
             raise serializers.ValidationError("Version numbers must be distinct.")
         return sorted(value, key=lambda version: version["number"])
-

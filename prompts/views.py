@@ -1,6 +1,7 @@
 """HTTP for templates and categories: parse, call one service or selector, answer."""
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -25,6 +26,8 @@ from prompts.serializers import (
 )
 
 NOT_FOUND = OpenApiResponse(description="No such template, or not yours to see.")
+TEMPLATE_ID = OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="Template id.")
+VERSION_NUMBER = OpenApiParameter("number", int, OpenApiParameter.PATH, description="Version number.")
 
 
 @extend_schema_view(list=extend_schema(tags=["templates"]))
@@ -68,7 +71,7 @@ class TemplateViewSet(viewsets.GenericViewSet):
         template = services.template_create(owner=request.user, **serializer.validated_data)
         return Response(self._detail_data(template.pk), status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses={200: TemplateSerializer, 404: NOT_FOUND})
+    @extend_schema(parameters=[TEMPLATE_ID], responses={200: TemplateSerializer, 404: NOT_FOUND})
     def retrieve(self, request: Request, pk: str) -> Response:
         return Response(self._detail_data(pk))
 
@@ -79,41 +82,51 @@ class TemplateViewSet(viewsets.GenericViewSet):
         services.template_update(template=template, actor=request.user, **serializer.validated_data)
         return Response(self._detail_data(template.pk))
 
-    @extend_schema(request=TemplateInputSerializer, responses={200: TemplateSerializer, 403: None, 404: NOT_FOUND})
+    @extend_schema(
+        parameters=[TEMPLATE_ID],
+        request=TemplateInputSerializer,
+        responses={200: TemplateSerializer, 403: None, 404: NOT_FOUND},
+    )
     def update(self, request: Request, pk: str) -> Response:
         return self._update(request, pk, partial=False)
 
-    @extend_schema(request=TemplateInputSerializer, responses={200: TemplateSerializer, 403: None, 404: NOT_FOUND})
+    @extend_schema(
+        parameters=[TEMPLATE_ID],
+        request=TemplateInputSerializer,
+        responses={200: TemplateSerializer, 403: None, 404: NOT_FOUND},
+    )
     def partial_update(self, request: Request, pk: str) -> Response:
         return self._update(request, pk, partial=True)
 
-    @extend_schema(responses={204: None, 403: None, 404: NOT_FOUND})
+    @extend_schema(parameters=[TEMPLATE_ID], responses={204: None, 403: None, 404: NOT_FOUND})
     def destroy(self, request: Request, pk: str) -> Response:
         services.template_delete(template=self._visible(pk), actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(responses={200: VersionSerializer(many=True), 404: NOT_FOUND})
+    @extend_schema(parameters=[TEMPLATE_ID], responses={200: VersionSerializer(many=True), 404: NOT_FOUND})
     @action(detail=True, methods=["get"], filter_backends=[])
     def versions(self, request: Request, pk: str) -> Response:
         """Every saved state of the template, oldest first."""
         page = self.paginate_queryset(selectors.template_versions(template=self._visible(pk)))
         return self.get_paginated_response(VersionSerializer(page, many=True).data)
 
-    @extend_schema(responses={200: VersionSerializer, 404: NOT_FOUND})
+    @extend_schema(parameters=[TEMPLATE_ID, VERSION_NUMBER], responses={200: VersionSerializer, 404: NOT_FOUND})
     @action(detail=True, methods=["get"], url_path=r"versions/(?P<number>[0-9]{1,9})", filter_backends=[])
     def version(self, request: Request, pk: str, number: str) -> Response:
         """One saved version."""
         version = selectors.template_version_get(template=self._visible(pk), number=int(number))
         return Response(VersionSerializer(version).data)
 
-    @extend_schema(request=None, responses={201: TemplateSerializer, 404: NOT_FOUND})
+    @extend_schema(parameters=[TEMPLATE_ID], request=None, responses={201: TemplateSerializer, 404: NOT_FOUND})
     @action(detail=True, methods=["post"], filter_backends=[])
     def fork(self, request: Request, pk: str) -> Response:
         """Copy the current version into a new private template of yours."""
         fork = services.template_fork(template=self._visible(pk), user=request.user)
         return Response(self._detail_data(fork.pk), status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=RateInputSerializer, responses={200: RatingResultSerializer, 404: NOT_FOUND})
+    @extend_schema(
+        parameters=[TEMPLATE_ID], request=RateInputSerializer, responses={200: RatingResultSerializer, 404: NOT_FOUND}
+    )
     @action(detail=True, methods=["post"], filter_backends=[])
     def rate(self, request: Request, pk: str) -> Response:
         """Rate someone else's template 1-5; rating again changes your score."""
@@ -125,7 +138,11 @@ class TemplateViewSet(viewsets.GenericViewSet):
         data = {"score": rating.score, "rating_avg": template.rating_avg, "rating_count": template.rating_count}
         return Response(RatingResultSerializer(data).data)
 
-    @extend_schema(request=None, responses={201: FavoriteResultSerializer, 200: FavoriteResultSerializer})
+    @extend_schema(
+        parameters=[TEMPLATE_ID],
+        request=None,
+        responses={201: FavoriteResultSerializer, 200: FavoriteResultSerializer, 404: NOT_FOUND},
+    )
     @action(detail=True, methods=["post"], filter_backends=[])
     def favorite(self, request: Request, pk: str) -> Response:
         """Add to your favourites (200 if it already was one)."""
@@ -135,7 +152,7 @@ class TemplateViewSet(viewsets.GenericViewSet):
         data = {"favorited": True, "favorites_count": template.favorites_count}
         return Response(data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
-    @extend_schema(request=None, responses={204: None, 404: NOT_FOUND})
+    @extend_schema(parameters=[TEMPLATE_ID], request=None, responses={204: None, 404: NOT_FOUND})
     @favorite.mapping.delete
     def unfavorite(self, request: Request, pk: str) -> Response:
         """Remove from your favourites (also 204 if it was not one)."""
@@ -144,7 +161,7 @@ class TemplateViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         request=RenderInputSerializer,
-        parameters=[RenderQuerySerializer],
+        parameters=[TEMPLATE_ID, RenderQuerySerializer],
         responses={200: RenderResultSerializer, 404: NOT_FOUND},
     )
     @action(detail=True, methods=["post"], filter_backends=[])
@@ -164,7 +181,7 @@ class TemplateViewSet(viewsets.GenericViewSet):
             raise ValidationError({"variables": exc.errors}) from None
         return Response({"prompt": prompt, "version": version})
 
-    @extend_schema(responses={200: TransferDocumentSerializer, 404: NOT_FOUND})
+    @extend_schema(parameters=[TEMPLATE_ID], responses={200: TransferDocumentSerializer, 404: NOT_FOUND})
     @action(detail=True, methods=["get"], filter_backends=[])
     def export(self, request: Request, pk: str) -> Response:
         """A self-contained JSON document: the template, its specs and its version history."""
@@ -183,7 +200,9 @@ class TemplateViewSet(viewsets.GenericViewSet):
         )
         return Response(self._detail_data(template.pk), status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=None, responses={200: TemplateSerializer, 403: None, 404: NOT_FOUND})
+    @extend_schema(
+        parameters=[TEMPLATE_ID], request=None, responses={200: TemplateSerializer, 403: None, 404: NOT_FOUND}
+    )
     @action(detail=True, methods=["post"], filter_backends=[])
     def unpublish(self, request: Request, pk: str) -> Response:
         """Staff moderation: make a public or unlisted template private to its owner."""
