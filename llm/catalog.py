@@ -75,6 +75,23 @@ def model_info(model_id: str) -> ModelInfo | None:
     )
 
 
+def params_errors(
+    *, model_id: str, prompt: str, system: str, temperature: float, max_tokens: int
+) -> dict[str, list[str]]:
+    """The registry's own checks of a request (temperature range, context window), by field."""
+    if model_id in _overrides:
+        return {}
+    from llm import registry
+
+    try:
+        registry.model_get(model_id).request(
+            prompt=prompt, system=system or None, temperature=temperature, max_tokens=max_tokens
+        )
+    except registry.ParamsError as exc:
+        return exc.errors
+    return {}
+
+
 def provider_for(model_id: str) -> Provider:
     """The provider instance that streams this model."""
     if model_id in _overrides:

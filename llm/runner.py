@@ -11,13 +11,21 @@ import contextlib
 import logging
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from channels.db import database_sync_to_async
 
 from llm import catalog, conf, streams
-from llm.events import RunCancelled, RunCompleted, UsageOut, run_failed_frame, token_frame
+from llm.events import (
+    TERMINAL_TYPES,
+    RunCancelled,
+    RunCompleted,
+    RunStarted,
+    UsageOut,
+    run_failed_frame,
+    token_frame,
+)
 from llm.models import LLMRun, RunStatus
 from llm.providers.base import GenerationRequest, ProviderError, Usage
 from llm.services import RunOutcome, run_settle
@@ -175,6 +183,12 @@ class RunExecution:
                 return
             await asyncio.sleep(interval)
 
+    async def _on_queued(self, position: int) -> None:
+        """The local model is busy: tell the clients where this run waits (not kept for resume)."""
+        frame = {"type": "run.queued", "run_id": self.run_id, "position": position}
+        for sink in list(self.sinks):
+            await self._deliver(sink, frame)
+
     # --- the run ---------------------------------------------------------------------------
 
     async def _run(self) -> None:
@@ -184,7 +198,7 @@ class RunExecution:
         ttft_ms: int | None = None
         status, error_code, error_message = RunStatus.COMPLETED, "", ""
         sender = asyncio.get_running_loop().create_task(self._send_tokens())
-        upstream = catalog.provider_for(self.model_id).stream(self._request)
+        upstream = catalog.provider_for(self.model_id).stream(self._request, on_queued=self._on_queued)
         try:
             async with asyncio.timeout(conf.run_max_seconds()):
                 async for item in upstream:
@@ -289,3 +303,26 @@ class RunRegistry:
 
 
 registry = RunRegistry()
+
+
+async def run_frames(run: LLMRun, *, request_id: str | None = None) -> AsyncIterator[dict[str, Any]]:
+    """Start `run` and yield its frames (run.started, tokens, the terminal frame), for HTTP clients.
+
+    If the client goes away the run is detached like a closed socket: it may still be resumed.
+    """
+    queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+
+    async def sink(frame: dict[str, Any]) -> None:
+        queue.put_nowait(frame)
+
+    execution = RunExecution(run, request_id=request_id)
+    yield RunStarted(run_id=execution.run_id, request_id=request_id, model=run.model).model_dump()
+    execution.start(sink)
+    try:
+        while True:
+            frame = await queue.get()
+            yield frame
+            if frame["type"] in TERMINAL_TYPES:
+                return
+    finally:
+        execution.detach(sink)

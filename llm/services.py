@@ -113,6 +113,12 @@ def run_prepare(
     temperature = info.default_temperature if temperature is None else float(temperature)
     if not 0.0 <= temperature <= 2.0:
         raise RunRefused("invalid_request", "temperature must be between 0 and 2.", field="temperature")
+    errors = catalog.params_errors(
+        model_id=info.id, prompt=prompt, system=system, temperature=temperature, max_tokens=max_tokens
+    )
+    if errors:
+        name, messages = next(iter(errors.items()))
+        raise RunRefused("invalid_request", f"{name}: {' '.join(messages)}", field=name)
     return RunPlan(
         model_id=info.id,
         prompt=prompt,

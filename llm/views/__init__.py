@@ -1,0 +1,1 @@
+"""HTTP views of the llm app (one module per resource)."""

@@ -1,0 +1,106 @@
+"""`llm/runs/`: start a run (JSON when it finishes, or SSE while it streams) and read run history."""
+
+import json
+from collections.abc import AsyncIterator
+
+from django.http import StreamingHttpResponse
+from rest_framework import generics, status
+from rest_framework.exceptions import NotFound
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from llm import selectors, services
+from llm.events import TERMINAL_TYPES
+from llm.models import LLMRun
+from llm.runner import run_frames
+from llm.serializers import RunCreateSerializer, RunSerializer
+from llm.throttles import AIRequestsThrottle
+
+
+class EventStreamRenderer(BaseRenderer):
+    """Lets `Accept: text/event-stream` through content negotiation; refusals render as JSON."""
+
+    media_type = "text/event-stream"
+    format = "sse"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
+        return json.dumps(data).encode()
+
+
+# Refusals that mean "not now" rather than "not like this".
+_RETRY_LATER = {"rate_limited", "concurrency_limit"}
+
+
+def _refusal(exc: services.RunRefused) -> Response:
+    if exc.code in _RETRY_LATER:
+        headers = {"Retry-After": str(int(exc.retry_after or 5))}
+        return Response({"detail": exc.message, "code": exc.code}, status=429, headers=headers)
+    if exc.field:
+        return Response({exc.field: [exc.message]}, status=400)
+    return Response({"detail": exc.message, "code": exc.code}, status=400)
+
+
+async def _sse(run: LLMRun) -> AsyncIterator[bytes]:
+    async for frame in run_frames(run):
+        yield f"event: {frame['type']}\ndata: {json.dumps(frame, separators=(',', ':'))}\n\n".encode()
+
+
+async def _finished_run_json(run: LLMRun) -> AsyncIterator[bytes]:
+    from channels.db import database_sync_to_async
+
+    async for frame in run_frames(run):
+        if frame["type"] in TERMINAL_TYPES:
+            break
+    settled = await database_sync_to_async(LLMRun.objects.get)(pk=run.pk)
+    yield json.dumps(RunSerializer(settled).data).encode()
+
+
+class RunListCreateView(generics.ListAPIView):
+    serializer_class = RunSerializer
+    renderer_classes = [JSONRenderer, EventStreamRenderer]
+
+    def get_queryset(self):
+        return selectors.run_list_for(user=self.request.user)
+
+    def get_throttles(self):
+        return [AIRequestsThrottle()] if self.request.method == "POST" else super().get_throttles()
+
+    def post(self, request: Request) -> Response | StreamingHttpResponse:
+        data = RunCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        try:
+            plan = services.run_prepare(
+                user=request.user,
+                model=values["model"],
+                prompt=values.get("prompt"),
+                template_id=values.get("template"),
+                variables=values.get("variables"),
+                params=values.get("params"),
+            )
+            run = services.run_start(user_id=request.user.pk, plan=plan)
+        except services.RunRefused as exc:
+            return _refusal(exc)
+        if run.status != "running":  # insufficient credits: recorded, nothing charged
+            return Response(
+                {"detail": run.error_message, "code": run.error_code, "run_id": str(run.pk)},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        # The run streams on the event loop as the body is sent, not in this worker thread.
+        if "text/event-stream" in request.headers.get("Accept", ""):
+            response = StreamingHttpResponse(_sse(run), content_type="text/event-stream", status=201)
+            response["Cache-Control"] = "no-cache"
+            response["X-Accel-Buffering"] = "no"
+            return response
+        return StreamingHttpResponse(_finished_run_json(run), content_type="application/json", status=201)
+
+
+class RunDetailView(generics.RetrieveAPIView):
+    serializer_class = RunSerializer
+
+    def get_object(self) -> LLMRun:
+        run = selectors.run_get_for(run_id=self.kwargs["run_id"], user=self.request.user)
+        if run is None:
+            raise NotFound()
+        return run

@@ -1,0 +1,105 @@
+"""REST runs: POST llm/runs/ runs to completion; history lists only your own runs."""
+
+import json
+
+import pytest
+from asgiref.sync import async_to_sync
+
+from llm import catalog
+from llm.models import LLMRun
+from tests.llm.runs_support import TEST_MODEL, ScriptedProvider, model_info, run_ledger, set_credits
+
+pytestmark = [pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def provider():
+    provider = ScriptedProvider()
+    with catalog.override_models((model_info(), provider)):
+        yield provider
+
+
+def body(response) -> dict:
+    """The JSON body of a run response (streamed: it is sent once the run has finished)."""
+
+    async def collect() -> bytes:
+        return b"".join([chunk async for chunk in response.streaming_content])
+
+    return json.loads(async_to_sync(collect)())
+
+
+def test_post_runs_to_completion_and_returns_the_run(auth_client, provider):
+    response = auth_client.post("/api/v1/llm/runs/", {"model": TEST_MODEL, "prompt": "Say hi"}, format="json")
+
+    assert response.status_code == 201
+    run = body(response)
+    assert run["status"] == "completed"
+    assert run["output"] == "Hello, world!"
+    assert (run["input_tokens"], run["output_tokens"], run["cost_credits"]) == (7, 4, 11)
+    assert run["model"] == TEST_MODEL
+    assert run["prompt"] == "Say hi"
+    assert run["error"] is None
+    assert isinstance(run["ttft_ms"], int) and isinstance(run["latency_ms"], int)
+    assert run_ledger(run["id"]) == {"run.reserve": -34, "run.refund": 23}
+
+
+def test_post_refusals_are_400_with_field_messages(auth_client, provider):
+    no_prompt = auth_client.post("/api/v1/llm/runs/", {"model": TEST_MODEL}, format="json")
+    unknown = auth_client.post("/api/v1/llm/runs/", {"model": "x:y", "prompt": "hi"}, format="json")
+    too_many = auth_client.post(
+        "/api/v1/llm/runs/", {"model": TEST_MODEL, "prompt": "hi", "params": {"max_tokens": 65}}, format="json"
+    )
+    garbage = auth_client.post("/api/v1/llm/runs/", "[1, 2", content_type="application/json")
+
+    assert no_prompt.status_code == 400
+    assert no_prompt.json() == {"prompt": ["Give either prompt or template (with variables)."]}
+    assert unknown.status_code == 400
+    assert unknown.json() == {"model": ["Unknown model 'x:y'."]}
+    assert too_many.status_code == 400
+    assert too_many.json() == {"max_tokens": [f"max_tokens is at most 64 for {TEST_MODEL}."]}
+    assert garbage.status_code == 400
+    assert provider.requests == []
+
+
+def test_post_without_enough_credits_is_refused_and_charges_nothing(auth_client, user, provider):
+    set_credits(user, 5)
+
+    response = auth_client.post("/api/v1/llm/runs/", {"model": TEST_MODEL, "prompt": "Say hi"}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "insufficient_credits"
+    user.refresh_from_db()
+    assert user.credits == 5
+    assert provider.requests == []
+
+
+def test_post_is_throttled_by_ai_requests(auth_client, provider, settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "ai_requests": "1/hour"},
+    }
+    first = auth_client.post("/api/v1/llm/runs/", {"model": TEST_MODEL, "prompt": "Say hi"}, format="json")
+    second = auth_client.post("/api/v1/llm/runs/", {"model": TEST_MODEL, "prompt": "Say hi"}, format="json")
+
+    assert first.status_code == 201
+    body(first)
+    assert second.status_code == 429
+    assert int(second["Retry-After"]) >= 1
+
+
+def test_history_lists_only_your_runs_and_others_are_404(auth_client, user, make_user, provider, api_client):
+    mallory = make_user("mallory")
+    mine = body(auth_client.post("/api/v1/llm/runs/", {"model": TEST_MODEL, "prompt": "Say hi"}, format="json"))
+    theirs = LLMRun.objects.create(user=mallory, model=TEST_MODEL, prompt="secret", status="completed")
+
+    listing = auth_client.get("/api/v1/llm/runs/")
+    detail = auth_client.get(f"/api/v1/llm/runs/{mine['id']}/")
+    foreign = auth_client.get(f"/api/v1/llm/runs/{theirs.pk}/")
+    anonymous = api_client.get("/api/v1/llm/runs/")
+
+    assert listing.status_code == 200
+    assert listing.json()["count"] == 1
+    assert [r["id"] for r in listing.json()["results"]] == [mine["id"]]
+    assert detail.json()["output"] == "Hello, world!"
+    assert foreign.status_code == 404
+    assert anonymous.status_code == 401
