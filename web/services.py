@@ -7,55 +7,41 @@ sessionStorage, and the short-lived access token it yields stays in memory only.
 keeps working with plain bearer tokens for every other client.
 """
 
-from django.utils.module_loading import import_string
-from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts.services import InvalidRefreshToken, token_refresh, token_revoke
 
 
 class SessionInvalid(Exception):
     """The refresh token is missing, expired, blacklisted or names an inactive user."""
 
 
-def _refresh_serializer_class():
-    # Prefer the accounts app's own refresh serializer (it may add locking against concurrent reuse).
-    for path in ("accounts.serializers.TokenRefreshSerializer", "accounts.serializers.RefreshSerializer"):
-        try:
-            return import_string(path)
-        except ImportError:
-            continue
-    return TokenRefreshSerializer
-
-
-def session_check(*, refresh: str) -> None:
-    """Validate a refresh token handed over after login (signature, expiry, blacklist)."""
+def session_check(*, refresh: object) -> str:
+    """Validate a refresh token handed over after login (signature, expiry, blacklist); returns it."""
     if not isinstance(refresh, str) or not refresh or len(refresh) > 4096:
         raise SessionInvalid("missing refresh token")
     try:
         RefreshToken(refresh)
     except TokenError as exc:
         raise SessionInvalid(str(exc)) from exc
+    return refresh
 
 
 def session_refresh(*, refresh: str) -> tuple[str, str]:
     """Rotate the refresh token; returns (access, new refresh). The used token is blacklisted."""
-    if not refresh:
+    if not refresh or len(refresh) > 4096:
         raise SessionInvalid("missing refresh token")
-    serializer = _refresh_serializer_class()(data={"refresh": refresh})
     try:
-        serializer.is_valid(raise_exception=True)
-    except (TokenError, AuthenticationFailed) as exc:
+        pair = token_refresh(refresh=refresh)
+    except InvalidRefreshToken as exc:
         raise SessionInvalid(str(exc)) from exc
-    except Exception as exc:  # DRF ValidationError / InvalidToken: any refusal ends the session
-        raise SessionInvalid(str(exc)) from exc
-    data = serializer.validated_data
-    return data["access"], data.get("refresh", refresh)
+    return pair.access, pair.refresh
 
 
 def session_close(*, refresh: str) -> None:
     """Blacklist the refresh token (logout); an already invalid token needs nothing more."""
     try:
-        RefreshToken(refresh).blacklist()
-    except TokenError:
+        token_revoke(refresh=refresh)
+    except InvalidRefreshToken:
         return

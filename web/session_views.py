@@ -39,7 +39,7 @@ def session_open(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"detail": "The body is not valid JSON.", "code": "parse_error"}, status=400)
     refresh = body.get("refresh") if isinstance(body, dict) else None
     try:
-        session_check(refresh=refresh)
+        refresh = session_check(refresh=refresh)
     except SessionInvalid as exc:
         return _unauthenticated(str(exc))
     response = JsonResponse({"ok": True})

@@ -84,6 +84,11 @@ export class RunPane {
   cancelled(message) {
     this.setText(message.output);
     this.setStatus("cancelled");
+    this.showStats({
+      input_tokens: message.usage && message.usage.input_tokens,
+      output_tokens: message.usage && message.usage.output_tokens,
+      cost_credits: message.cost_credits,
+    });
   }
 
   failed(text) {

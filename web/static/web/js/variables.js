@@ -90,7 +90,7 @@ export function buildVariableForm(container, variables, prefix = "var") {
   }
 }
 
-/** Values from the generated form, typed; returns {values, errors}. */
+/** Values from the generated form as strings (the server checks their types); returns {values, errors}. */
 export function readVariableForm(container, variables) {
   const values = {};
   const errors = {};
@@ -102,9 +102,8 @@ export function readVariableForm(container, variables) {
       continue;
     }
     if (spec.type === "number") {
-      const number = Number(raw);
-      if (!Number.isFinite(number)) errors[spec.name] = "Enter a number.";
-      else values[spec.name] = number;
+      if (!Number.isFinite(Number(raw))) errors[spec.name] = "Enter a number.";
+      else values[spec.name] = String(raw).trim();
     } else {
       values[spec.name] = raw;
     }

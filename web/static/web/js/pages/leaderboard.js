@@ -25,7 +25,7 @@ async function loadAround() {
   if (!me) return;
   try {
     const answer = await api("game/leaderboard/", { query: { board, around: "me" } });
-    const entries = Array.isArray(answer) ? answer : answer.results || answer.entries || [];
+    const entries = Array.isArray(answer) ? answer : answer.around && answer.around.length ? answer.around : answer.results || [];
     $("[data-around]").replaceChildren(
       ...entries.map((entry) =>
         h(

@@ -15,10 +15,14 @@ const models = new Map();
 let templateVars = [];
 let client = null;
 
+function modelPrice(model) {
+  const price = model.credits_per_1k_tokens ?? model.credits_per_1k_output ?? model.credits_per_1k_output_tokens;
+  return price === undefined || price === null ? "" : ` — ${price} credits / 1K tokens`;
+}
+
 function modelLabel(model) {
-  const price = model.credits_per_1k_tokens ?? model.credits_per_1k_output_tokens;
-  const priceText = price === undefined ? "" : ` — ${price} credits / 1K tokens`;
-  return `${model.name || model.id}${priceText}${model.available ? "" : " (unavailable)"}`;
+  const priceText = modelPrice(model);
+  return `${model.display_name || model.name || model.id}${priceText}${model.available ? "" : " (unavailable)"}`;
 }
 
 function showModelInfo(select) {
@@ -29,6 +33,9 @@ function showModelInfo(select) {
     return;
   }
   const parts = [model.provider ? `Provider: ${model.provider}` : ""];
+  const input = model.credits_per_1k_input ?? model.credits_per_1k_input_tokens;
+  const output = model.credits_per_1k_output ?? model.credits_per_1k_output_tokens;
+  if (input !== undefined && output !== undefined) parts.push(`${input} in / ${output} out credits per 1K tokens`);
   if (model.description) parts.push(model.description);
   if (!model.available) parts.push("Not available right now.");
   info.textContent = parts.filter(Boolean).join(" · ");
@@ -166,7 +173,7 @@ function run() {
   outputs.classList.toggle("side-by-side", chosen.length > 1);
   for (const modelId of chosen) {
     const model = models.get(modelId) || { id: modelId };
-    const pane = new RunPane(outputs, { model: modelId, modelName: model.name });
+    const pane = new RunPane(outputs, { model: modelId, modelName: model.display_name || model.name });
     client.start(pane, { model: modelId, ...base });
   }
   syncButtons();

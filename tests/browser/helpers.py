@@ -1,0 +1,120 @@
+"""Browser-test helpers: a second-origin static site, page actions, screenshots."""
+
+import re
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOT_DIR = REPO_ROOT / "test-output" / "browser"
+PASSWORD = "Str0ng-pass-phrase!"
+TIMEOUT_MS = 30_000
+# The local model's first answer includes loading it into the server process.
+RUN_TIMEOUT_MS = 120_000
+
+
+class StaticSite:
+    """A tiny HTTP server on another loopback port: the 'other site' that embeds the widget."""
+
+    def __init__(self) -> None:
+        self.pages: dict[str, str] = {}
+        pages = self.pages
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                body = pages.get(self.path.split("?")[0])
+                if body is None:
+                    self.send_response(404)
+                    self.end_headers()
+                    return
+                data = body.encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args) -> None:
+                return
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def origin(self, host: str) -> str:
+        return f"http://{host}:{self.port}"
+
+    def start(self) -> "StaticSite":
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(timeout=5)
+
+
+def screenshot(page: Page, name: str) -> Path:
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOT_DIR / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def sign_up(page: Page, username: str) -> None:
+    """Register through the sign-up page; ends on the playground with the header live."""
+    page.goto("/signup/")
+    page.get_by_label("First name").fill("Test")
+    page.get_by_label("Last name").fill("Learner")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Email").fill(f"{username}@example.com")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_label("Confirm password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign up").click()
+    page.wait_for_url(re.compile(r"/$"))
+    wait_playground(page)
+
+
+def log_in(page: Page, username: str, next_path: str = "/") -> None:
+    page.goto(f"/login/?next={next_path}")
+    page.get_by_label("Username or email").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+
+
+def wait_playground(page: Page) -> None:
+    expect(page.locator("body[data-playground-ready='true']")).to_be_attached(timeout=TIMEOUT_MS)
+    expect(page.locator("[data-player]")).to_be_visible()
+
+
+def watch_output_growth(page: Page) -> None:
+    """Record every length the first output pane's text takes while it streams."""
+    page.evaluate(
+        """() => {
+          window.__growth = [];
+          const outputs = document.querySelector('[data-outputs]');
+          new MutationObserver(() => {
+            const out = outputs.querySelector('[data-pane-output]');
+            if (!out) return;
+            const n = out.textContent.length;
+            if (window.__growth[window.__growth.length - 1] !== n) window.__growth.push(n);
+          }).observe(outputs, {subtree: true, childList: true, characterData: true});
+        }"""
+    )
+
+
+def output_growth(page: Page) -> list[int]:
+    return page.evaluate("() => window.__growth")
+
+
+def run_free_prompt(page: Page, prompt: str, *, max_tokens: int, model: str | None = None) -> None:
+    page.get_by_label("Free prompt").check()
+    page.get_by_label("Prompt", exact=True).fill(prompt)
+    if model:
+        page.get_by_label("Model", exact=True).select_option(model)
+    page.locator("details.params summary").click()
+    page.get_by_label("Max tokens").fill(str(max_tokens))
+    page.get_by_label("Temperature").fill("0")
+    page.get_by_role("button", name="Run", exact=True).click()

@@ -1,0 +1,81 @@
+"""Sign up, stay logged in across pages and reloads without tokens in storage, log out, log in."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.helpers import log_in, screenshot, sign_up, wait_playground
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_sign_up_shows_the_new_player_and_keeps_the_session_out_of_script_storage(page):
+    # given a visitor on the sign-up page
+    # when they register
+    sign_up(page, "ada")
+
+    # then the header shows a fresh player: level 1, Prompt Novice, 100 credits, 0 XP
+    expect(page.locator("[data-player-name]")).to_have_text("ada")
+    expect(page.locator("[data-player-level]")).to_have_text("1")
+    expect(page.locator("[data-player-rank]")).to_have_text("Prompt Novice")
+    expect(page.locator("[data-player-credits]")).to_have_text("100")
+    expect(page.locator("[data-player-xp]")).to_have_text("0")
+    screenshot(page, "playground-new-user")
+
+    # and no token is readable by scripts: storage is empty, the refresh cookie is HttpOnly
+    assert page.evaluate("() => [localStorage.length, sessionStorage.length]") == [0, 0]
+    assert "pc_refresh" not in page.evaluate("() => document.cookie")
+    cookie = next(c for c in page.context.cookies() if c["name"] == "pc_refresh")
+    assert (cookie["httpOnly"], cookie["sameSite"], cookie["path"]) == (True, "Strict", "/session/")
+    assert "token" not in page.url
+
+    # when they reload and move to another page, they are still logged in
+    page.reload()
+    wait_playground(page)
+    page.get_by_role("link", name="Profile").click()
+    expect(page.locator("[data-player-name]")).to_have_text("ada")
+    expect(page.locator("[data-p-level]")).to_have_text("1")
+
+
+def test_log_out_ends_the_session_and_log_in_restores_it(page):
+    # given a logged-in learner
+    sign_up(page, "grace")
+
+    # when they log out
+    page.get_by_role("button", name="Log out").click()
+
+    # then they are on the login page and the playground asks them to log in again
+    page.wait_for_url(re.compile(r"/login/"))
+    page.goto("/")
+    page.wait_for_url(re.compile(r"/login/\?next=%2F$"))
+    screenshot(page, "login")
+
+    # when they get the password wrong, the form says so
+    page.get_by_label("Username or email").fill("grace")
+    page.get_by_label("Password").fill("not-the-password")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.locator("[data-form-error]")).to_have_text("Wrong username/email or password.")
+
+    # when they log in with the right one, they are back on the playground
+    log_in(page, "grace@example.com")
+    page.wait_for_url(re.compile(r"/$"))
+    wait_playground(page)
+    expect(page.locator("[data-player-name]")).to_have_text("grace")
+
+
+def test_sign_up_errors_are_shown_next_to_their_fields(page):
+    # given the sign-up page
+    page.goto("/signup/")
+
+    # when the passwords differ and the email is not one
+    page.get_by_label("Username").fill("lin")
+    page.get_by_label("Email").fill("not-an-email")
+    page.get_by_label("Password", exact=True).fill("Str0ng-pass-phrase!")
+    page.get_by_label("Confirm password").fill("Different-pass-phrase!")
+    page.get_by_role("button", name="Sign up").click()
+
+    # then each problem is shown by its field and nothing is submitted further
+    expect(page.locator('[data-error-for="email"]')).not_to_be_empty()
+    expect(page.get_by_label("Email")).to_have_attribute("aria-invalid", "true")
+    assert page.url.endswith("/signup/")

@@ -1,0 +1,177 @@
+"""The playground in a real browser: streaming the local model, stop, live XP, errors, reconnect and resume."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from playwright.sync_api import WebSocketRoute, expect
+
+from tests.browser.helpers import (
+    RUN_TIMEOUT_MS,
+    output_growth,
+    run_free_prompt,
+    screenshot,
+    sign_up,
+    wait_playground,
+    watch_output_growth,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+LOCAL_MODEL = "local:gemma-3-270m"
+User = get_user_model()
+
+
+def _run_row(run_id: str):
+    from llm.models import LLMRun
+
+    return LLMRun.objects.get(pk=run_id)
+
+
+def test_a_new_learner_streams_the_local_model_stops_a_run_and_sees_xp_arrive_live(page):
+    # given a learner who just signed up, on the playground
+    sign_up(page, "ada")
+    pane = page.locator("[data-pane]")
+
+    # when they run a free prompt on the local model
+    watch_output_growth(page)
+    run_free_prompt(page, "Question: What colour is the sky on a clear day?\nAnswer:", max_tokens=16, model=LOCAL_MODEL)
+
+    # then the answer grows in several steps, then the run's figures are shown
+    expect(pane).to_have_attribute("data-status", "completed", timeout=RUN_TIMEOUT_MS)
+    growth = output_growth(page)
+    assert len([n for n in growth if n > 0]) >= 3, growth
+    assert growth == sorted(growth)
+    run = _run_row(pane.get_attribute("data-run-id"))
+    assert (run.status, run.output) == ("completed", page.locator("[data-pane-output]").text_content())
+    expect(pane.locator('[data-stat="tokens"]')).to_have_text(f"{run.input_tokens} / {run.output_tokens}")
+    expect(pane.locator('[data-stat="cost"]')).to_have_text(f"{run.cost_credits} credits")
+    expect(pane.locator('[data-stat="ttft"]')).not_to_have_text("–")
+    expect(pane.locator('[data-stat="latency"]')).not_to_have_text("–")
+
+    # and the XP toast arrives and the header shows the new totals
+    expect(page.locator('[data-toast="xp"]').first).to_be_visible()
+    ada = User.objects.get(username="ada")
+    assert ada.experience_points > 0
+    expect(page.locator("[data-player-xp]")).to_have_text(f"{ada.experience_points:,}")
+    expect(page.locator("[data-player-credits]")).to_have_text(f"{ada.credits:,}")
+    assert ada.credits == 100 - run.cost_credits
+    expect(page.locator("[data-recent-runs] [data-run-id]").first).to_have_attribute("data-run-id", str(run.id))
+    screenshot(page, "playground-completed")
+
+    # when they start a long run and press Stop once text is arriving
+    run_free_prompt(page, "Once upon a time, in a kingdom by the sea, there lived", max_tokens=400, model=LOCAL_MODEL)
+    expect(page.locator("[data-pane-output]")).not_to_be_empty(timeout=RUN_TIMEOUT_MS)
+    page.get_by_role("button", name="Stop").click()
+
+    # then the run ends as stopped, keeping exactly the text the server kept
+    expect(pane).to_have_attribute("data-status", "cancelled", timeout=RUN_TIMEOUT_MS)
+    stopped = _run_row(pane.get_attribute("data-run-id"))
+    assert stopped.status == "cancelled"
+    assert 0 < stopped.output_tokens < 400
+    expect(page.locator("[data-pane-output]")).to_have_text(stopped.output)
+    expect(page.get_by_role("button", name="Run", exact=True)).to_be_enabled()
+    screenshot(page, "playground-stopped")
+
+
+def test_a_run_without_enough_credits_says_so(page):
+    # given a learner who has spent all their credits
+    from game.services import credits_spend
+
+    sign_up(page, "bob")
+    bob = User.objects.get(username="bob")
+    credits_spend(user_id=bob.pk, amount=bob.credits, reason="test.spend", idempotency_key="spend-all")
+    expect(page.locator("[data-player-credits]")).to_have_text("0")
+
+    # when they run a prompt
+    run_free_prompt(page, "Question: What is 2 + 2?\nAnswer:", max_tokens=8, model=LOCAL_MODEL)
+
+    # then the pane explains that credits are missing, and nothing was charged
+    pane = page.locator("[data-pane]")
+    expect(pane).to_have_attribute("data-status", "failed", timeout=RUN_TIMEOUT_MS)
+    expect(pane.locator("[data-pane-error]")).to_contain_text("Not enough credits")
+    bob.refresh_from_db()
+    assert bob.credits == 0
+
+
+def test_a_dropped_socket_reconnects_and_resumes_without_losing_text(page):
+    # given the playground socket goes through a route that lets the test cut it
+    routes: list[tuple[WebSocketRoute, WebSocketRoute]] = []
+    sent: list[str] = []
+
+    def route(ws: WebSocketRoute) -> None:
+        server = ws.connect_to_server()
+
+        def to_server(message) -> None:
+            sent.append(message if isinstance(message, str) else message.decode())
+            server.send(message)
+
+        ws.on_message(to_server)
+        routes.append((ws, server))
+
+    page.route_web_socket("**/ws/playground/", route)
+    sign_up(page, "cy")
+
+    # when a run is streaming and the connection drops
+    run_free_prompt(page, "Once upon a time, in a kingdom by the sea, there lived", max_tokens=48, model=LOCAL_MODEL)
+    pane = page.locator("[data-pane]")
+    expect(page.locator("[data-pane-output]")).not_to_be_empty(timeout=RUN_TIMEOUT_MS)
+    client_side, server_side = routes[0]
+    server_side.close()
+    client_side.close(code=4000, reason="cut by the test")
+
+    # then the page reconnects, asks to resume after the last token it had, and ends with the whole text
+    expect(pane).to_have_attribute("data-status", "completed", timeout=RUN_TIMEOUT_MS)
+    assert len(routes) >= 2
+    resumes = [m for m in sent if '"run.resume"' in m]
+    assert resumes, sent
+    run = _run_row(pane.get_attribute("data-run-id"))
+    assert run.status == "completed"
+    expect(page.locator("[data-pane-output]")).to_have_text(run.output)
+    screenshot(page, "playground-resumed")
+
+
+def test_two_models_stream_side_by_side(page, fake_openai_server):
+    # given a learner with an OpenAI-compatible model and the local model available
+    sign_up(page, "dee")
+    page.get_by_label("Compare with").select_option(fake_openai_server.model_id)
+    page.evaluate(
+        """() => {
+          window.__both = false;
+          const outputs = document.querySelector('[data-outputs]');
+          new MutationObserver(() => {
+            const panes = [...outputs.querySelectorAll('[data-pane]')];
+            if (panes.length === 2 && panes.every(p => p.dataset.status === 'streaming'
+                && p.querySelector('[data-pane-output]').textContent.length > 0)) window.__both = true;
+          }).observe(outputs, {subtree: true, childList: true, characterData: true, attributes: true});
+        }"""
+    )
+
+    # when they run one prompt on both
+    run_free_prompt(page, "Question: Name a primary colour.\nAnswer:", max_tokens=24, model=LOCAL_MODEL)
+
+    # then two panes stream at the same time and both complete
+    panes = page.locator("[data-pane]")
+    expect(panes).to_have_count(2)
+    for index in range(2):
+        expect(panes.nth(index)).to_have_attribute("data-status", "completed", timeout=RUN_TIMEOUT_MS)
+    assert page.evaluate("() => window.__both") is True
+    expect(panes.nth(1).locator("[data-pane-output]")).to_have_text("".join(fake_openai_server.tokens))
+    screenshot(page, "playground-side-by-side")
+
+
+def test_recent_runs_reopen_into_the_output_pane(page):
+    # given a learner with a finished run
+    sign_up(page, "eve")
+    run_free_prompt(page, "Question: What is the opposite of hot?\nAnswer:", max_tokens=8, model=LOCAL_MODEL)
+    expect(page.locator("[data-pane]")).to_have_attribute("data-status", "completed", timeout=RUN_TIMEOUT_MS)
+    run_id = page.locator("[data-pane]").get_attribute("data-run-id")
+
+    # when they come back later and open it from the recent runs
+    page.reload()
+    wait_playground(page)
+    page.locator(f'[data-recent-runs] [data-run-id="{run_id}"]').click()
+
+    # then its prompt, output and figures are shown again
+    run = _run_row(run_id)
+    expect(page.locator("[data-pane-output]")).to_have_text(run.output)
+    expect(page.get_by_label("Prompt", exact=True)).to_have_value(run.prompt)
+    expect(page.locator('[data-stat="tokens"]')).to_have_text(f"{run.input_tokens} / {run.output_tokens}")
