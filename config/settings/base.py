@@ -288,3 +288,15 @@ LLM_MODELS = env_json(
         },
     ],
 )
+
+# --- LLM runs ---------------------------------------------------------------------------
+LLM_MAX_CONCURRENT_RUNS = env_int("LLM_MAX_CONCURRENT_RUNS", 3)  # per user, across processes
+LLM_MAX_PROMPT_CHARS = env_int("LLM_MAX_PROMPT_CHARS", 16_000)
+# A closed socket's runs keep going this long, waiting for a `run.resume`, then are cancelled.
+LLM_RESUME_GRACE_SECONDS = env_float("LLM_RESUME_GRACE_SECONDS", 15.0)
+LLM_RUN_MAX_SECONDS = env_float("LLM_RUN_MAX_SECONDS", 600.0)
+# Tokens faster than one frame per interval (~40/s) are coalesced into fewer `run.token` frames.
+LLM_TOKEN_FLUSH_INTERVAL = env_float("LLM_TOKEN_FLUSH_INTERVAL", 0.025)
+# Redis Streams of run frames (for resume on any process): length cap and expiry.
+LLM_STREAM_MAXLEN = env_int("LLM_STREAM_MAXLEN", 10_000)
+LLM_STREAM_TTL_SECONDS = env_int("LLM_STREAM_TTL_SECONDS", 300)
