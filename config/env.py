@@ -6,7 +6,8 @@ from typing import Any
 
 
 def env_str(name: str, default: str = "") -> str:
-    return os.environ.get(name, default)
+    """The variable's value; unset or empty means `default` (as for every helper here)."""
+    return os.environ.get(name) or default
 
 
 def env_int(name: str, default: int) -> int:

@@ -1,4 +1,11 @@
+import json
+import subprocess
+import sys
+
 import pytest
+from django.conf import settings as django_settings
+
+from tests.support.processes import REPO_ROOT, child_env
 
 
 @pytest.mark.django_db
@@ -7,3 +14,56 @@ def test_healthz_reports_database_and_redis_up(client):
 
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "checks": {"database": "ok", "redis": "ok"}}
+
+
+@pytest.mark.django_db
+def test_healthz_is_503_naming_redis_when_it_does_not_answer(client, settings):
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json() == {
+        "status": "unavailable",
+        "checks": {"database": "ok", "redis": "down"},
+        "down": ["redis"],
+    }
+
+
+@pytest.mark.django_db
+def test_healthz_skips_redis_when_none_is_configured(client, settings):
+    settings.REDIS_URL = ""
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "checks": {"database": "ok"}}
+
+
+@pytest.mark.django_db
+def test_healthz_is_503_naming_the_database_when_it_does_not_answer():
+    # A fresh process, so the dead database is the only one it knows.
+    script = (
+        "import django, json; django.setup()\n"
+        "from django.test import Client\n"
+        "from django.test.utils import setup_test_environment\n"
+        "setup_test_environment()\n"
+        "response = Client().get('/healthz')\n"
+        "print(json.dumps({'status': response.status_code, 'body': response.json()}))\n"
+    )
+    env = child_env(DATABASE_URL="postgres://postgres@127.0.0.1:1/promptcraft", REDIS_URL=django_settings.REDIS_URL)
+
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == {
+        "status": 503,
+        "body": {"status": "unavailable", "checks": {"database": "down", "redis": "ok"}, "down": ["database"]},
+    }
+
+
+@pytest.mark.django_db
+def test_healthz_only_answers_get(client):
+    assert client.post("/healthz").status_code == 405

@@ -1,0 +1,132 @@
+"""Settings per environment, the production deploy checks and the OpenAPI schema."""
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings as django_settings
+from drf_spectacular.generators import SchemaGenerator
+
+from tests.support import processes
+
+
+def run_python(args: list[str], **env: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL"))}
+    clean.update(env)
+    return subprocess.run(
+        [sys.executable, *args], cwd=processes.REPO_ROOT, env=clean, capture_output=True, text=True, timeout=120
+    )
+
+
+def production_env(**overrides: str) -> dict[str, str]:
+    env = {
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
+        "DJANGO_ALLOWED_HOSTS": "promptcraft.example.com",
+        "DATABASE_URL": "postgres://promptcraft@db.internal:5432/promptcraft",
+        "REDIS_URL": "redis://redis.internal:6379/0",
+    }
+    env.update(overrides)
+    return env
+
+
+def test_production_settings_pass_the_deploy_checks():
+    result = run_python(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], **production_env())
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ({"DJANGO_SECRET_KEY": ""}, "DJANGO_SECRET_KEY must be set"),
+        ({"DATABASE_URL": ""}, "DATABASE_URL must point at PostgreSQL"),
+        ({"REDIS_URL": ""}, "REDIS_URL is required"),
+    ],
+)
+def test_production_refuses_to_start_on_embedded_defaults(override, message):
+    result = run_python(["manage.py", "check"], **production_env(**override))
+
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_dev_settings_without_environment_use_the_embedded_defaults():
+    script = (
+        "import json, django; django.setup()\n"
+        "from django.conf import settings as s\n"
+        "print(json.dumps([s.DEBUG, s.DATABASES['default']['ENGINE'], s.CHANNEL_LAYERS['default']['BACKEND'],"
+        " s.CACHES['default']['BACKEND'], s.CELERY_TASK_ALWAYS_EAGER, s.EMAIL_BACKEND]))\n"
+    )
+
+    result = run_python(["-c", script], DJANGO_SETTINGS_MODULE="config.settings.dev")
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [
+        True,
+        "django.db.backends.sqlite3",
+        "channels.layers.InMemoryChannelLayer",
+        "django.core.cache.backends.locmem.LocMemCache",
+        True,
+        "django.core.mail.backends.console.EmailBackend",
+    ]
+
+
+def test_redis_backed_settings_share_one_redis_and_never_time_out_idle_reads():
+    layer = django_settings.CHANNEL_LAYERS["default"]
+
+    assert layer["BACKEND"] == "channels_redis.core.RedisChannelLayer"
+    assert layer["CONFIG"]["hosts"] == [{"address": django_settings.REDIS_URL, "socket_timeout": None}]
+    assert django_settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert django_settings.CACHES["default"]["LOCATION"] == django_settings.REDIS_URL
+    assert django_settings.CELERY_BROKER_URL == django_settings.REDIS_URL
+
+
+@pytest.mark.django_db
+def test_openapi_schema_validates_without_warnings(tmp_path):
+    result = run_python(
+        ["manage.py", "spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml")],
+        DJANGO_SETTINGS_MODULE="config.settings.test",
+        DATABASE_URL=processes.test_database_url(),
+        REDIS_URL=django_settings.REDIS_URL,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "Warning" not in result.stderr
+    assert "Error" not in result.stderr
+
+
+def test_schema_documents_every_auth_endpoint_with_its_answers():
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    paths = schema["paths"]
+
+    def codes(path: str, method: str) -> set[str]:
+        return set(paths[f"/api/v1/auth/{path}"][method]["responses"])
+
+    assert codes("register/", "post") == {"201", "400", "429"}
+    assert codes("login/", "post") == {"200", "400", "401", "429"}
+    assert codes("refresh/", "post") == {"200", "400", "401"}
+    assert codes("logout/", "post") == {"205", "400", "401"}
+    assert codes("me/", "get") == {"200", "401"}
+    assert codes("me/", "patch") == {"200", "400", "401"}
+    assert codes("password/change/", "post") == {"200", "400", "401", "429"}
+    assert codes("password/reset/", "post") == {"202", "400", "429"}
+    assert codes("password/reset/confirm/", "post") == {"200", "400", "429"}
+    assert "put" not in paths["/api/v1/auth/me/"]
+    login_body = schema["components"]["schemas"]["LoginRequest"]
+    assert set(login_body["required"]) == {"username_or_email", "password"}
+
+
+@pytest.mark.django_db
+def test_schema_and_docs_are_served(client):
+    schema = client.get("/api/v1/schema/")
+    docs = client.get("/api/v1/docs/")
+
+    assert schema.status_code == 200
+    assert schema["Content-Type"].startswith("application/vnd.oai.openapi")
+    assert docs.status_code == 200
+    assert b"swagger-ui" in docs.content
