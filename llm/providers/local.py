@@ -10,6 +10,7 @@ token by token; closing or cancelling the stream stops it at the next token.
 """
 
 import asyncio
+import atexit
 import importlib.util
 import inspect
 import logging
@@ -92,6 +93,15 @@ class ModelPool:
     def limit(self) -> int:
         return max(1, settings.LLM_LOCAL_CONCURRENCY)
 
+    @property
+    def active(self) -> int:
+        """Slots in use (a generation holds its slot until its worker thread has stopped)."""
+        return self._active
+
+    @property
+    def waiting(self) -> int:
+        return len(self._waiters)
+
     async def acquire(self, on_queued: QueuedCallback | None) -> None:
         """Wait for a free slot (FIFO); `on_queued(position)` first when there is none."""
         loop = asyncio.get_running_loop()
@@ -159,8 +169,16 @@ class ModelPool:
         with self._lock:
             self._idle.append(llm)
 
+    def close(self) -> None:
+        """Free the loaded models (at exit: llama.cpp's own finaliser fails during interpreter shutdown)."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for llm in idle:
+            llm.close()
+
 
 _pool = ModelPool()
+atexit.register(_pool.close)
 
 _DONE = object()
 

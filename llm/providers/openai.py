@@ -63,6 +63,7 @@ class OpenAIProvider:
         extra = {"stop": list(request.stop)} if request.stop else {}
         usage: Usage | None = None
         deltas = 0
+        finished = False  # [DONE] or a finish_reason: anything else is a stream cut short
         try:
             async with self._client().chat.completions.with_streaming_response.create(
                 model=request.model,
@@ -75,6 +76,7 @@ class OpenAIProvider:
             ) as response:
                 async for payload in sse_data(response.iter_bytes()):
                     if payload == b"[DONE]":
+                        finished = True
                         break
                     chunk = json.loads(payload)
                     if "error" in chunk:
@@ -82,10 +84,13 @@ class OpenAIProvider:
                         raise errors.error_for_stream_event(error.get("type") or "", error.get("message") or "")
                     choices = chunk.get("choices")
                     if choices:
-                        content = (choices[0].get("delta") or {}).get("content")
+                        choice = choices[0]
+                        content = (choice.get("delta") or {}).get("content")
                         if content:
                             deltas += 1
                             yield content
+                        if choice.get("finish_reason"):
+                            finished = True
                     if chunk.get("usage"):
                         usage = Usage(
                             input_tokens=chunk["usage"].get("prompt_tokens") or 0,
@@ -101,5 +106,7 @@ class OpenAIProvider:
             raise errors.connection_error(str(exc)) from exc
         except (httpx2.HTTPError, ValueError) as exc:
             raise errors.broken_stream_error(str(exc) or type(exc).__name__) from exc
+        if not finished:
+            raise errors.broken_stream_error("the stream ended without [DONE]")
         # Servers that ignore stream_options (some OpenAI-compatible ones) report no usage: estimate it.
         yield usage or Usage(input_tokens=estimate_tokens(request.prompt, request.system), output_tokens=deltas)
