@@ -1,0 +1,146 @@
+"""Real daphne processes sharing PostgreSQL and Redis: resume on another process, SIGTERM, SSE.
+
+The model is `openai:gpt-4o-mini` served by the fake OpenAI server through the real SDK,
+priced at one credit per token so the arithmetic is easy to read.
+"""
+
+import asyncio
+import json
+import signal
+
+import httpx
+import pytest
+from channels.db import database_sync_to_async
+from websockets.asyncio.client import connect
+
+from llm.models import LLMRun
+from tests.fakes.fixtures import fake_openai  # noqa: F401
+from tests.llm.runs_support import access_token, run_ledger
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.processes]
+
+MODEL = "openai:gpt-4o-mini"
+MODELS_JSON = json.dumps(
+    [
+        {
+            "id": MODEL,
+            "display_name": "GPT-4o mini",
+            "context_limit": 128000,
+            "max_output_tokens": 256,
+            "default_params": {"temperature": 0.7, "max_tokens": 64},
+            "credits_per_1k_input": 1000,
+            "credits_per_1k_output": 1000,
+        }
+    ]
+)
+
+
+def server_env(fake) -> dict[str, str]:
+    return {
+        "OPENAI_BASE_URL": f"{fake.url}/v1",
+        "OPENAI_API_KEY": "sk-test",
+        "LLM_MODELS_JSON": MODELS_JSON,
+        "LLM_MAX_RETRIES": "0",
+    }
+
+
+async def open_playground(server, user):
+    ws = await connect(f"{server.ws_url}/ws/playground/")
+    await ws.send(json.dumps({"type": "auth", "token": await database_sync_to_async(access_token)(user)}))
+    assert json.loads(await ws.recv())["type"] == "auth.ok"
+    return ws
+
+
+async def recv(ws, timeout: float = 10) -> dict:
+    return json.loads(await asyncio.wait_for(ws.recv(), timeout))
+
+
+async def test_a_run_resumes_on_a_second_process_after_the_socket_closes(user, daphne, fake_openai):  # noqa: F811
+    tokens = [f"w{i} " for i in range(30)]
+    fake_openai.script(tokens=tokens, delay=0.08)
+    first_server, second_server = daphne(**server_env(fake_openai)), daphne(**server_env(fake_openai))
+
+    ws = await open_playground(first_server, user)
+    await ws.send(json.dumps({"type": "run.start", "request_id": "r1", "model": MODEL, "prompt": "Count please"}))
+    run_id = (await recv(ws))["run_id"]
+    seen = [await recv(ws) for _ in range(3)]
+    await ws.close()
+
+    ws = await open_playground(second_server, user)
+    try:
+        await ws.send(json.dumps({"type": "run.resume", "run_id": run_id, "after_seq": seen[-1]["seq"]}))
+        rest = []
+        while not rest or rest[-1]["type"] == "run.token":
+            rest.append(await recv(ws))
+    finally:
+        await ws.close()
+
+    frames = seen + rest
+    token_frames = [f for f in frames if f["type"] == "run.token"]
+    assert [f["seq"] for f in token_frames] == list(range(len(token_frames)))
+    assert "".join(f["delta"] for f in token_frames) == "".join(tokens)
+    completed = rest[-1]
+    assert completed["type"] == "run.completed"
+    assert completed["output"] == "".join(tokens)
+    assert completed["usage"] == {"input_tokens": 2, "output_tokens": 30}
+    assert completed["cost_credits"] == 32
+    request = fake_openai.last_request()
+    assert request.completed and not request.disconnected
+
+
+async def test_sigterm_settles_running_runs_as_interrupted_with_partial_output(user, daphne, fake_openai):  # noqa: F811
+    fake_openai.script(tokens=[f"t{i} " for i in range(200)], delay=0.1)
+    server = daphne(**server_env(fake_openai))
+    ws = await open_playground(server, user)
+    await ws.send(json.dumps({"type": "run.start", "request_id": "r1", "model": MODEL, "prompt": "Go on"}))
+    run_id = (await recv(ws))["run_id"]
+    received = [await recv(ws) for _ in range(3)]
+
+    server.proc.send_signal(signal.SIGTERM)
+    await asyncio.to_thread(server.proc.wait, 15)
+    await ws.close()
+
+    run = await database_sync_to_async(LLMRun.objects.get)(pk=run_id)
+    assert run.status == "failed"
+    assert run.error_code == "interrupted"
+    assert run.output.startswith("".join(f["delta"] for f in received))
+    produced = len(run.output.split())
+    # No usage arrived: the estimated input (ceil(5 bytes / 3) + 16 = 18) plus one credit per token.
+    assert run.cost_credits == 18 + produced
+    ledger = await database_sync_to_async(run_ledger)(run_id)
+    assert ledger == {"run.reserve": -run.reserved_credits, "run.refund": run.reserved_credits - run.cost_credits}
+    assert fake_openai.last_request().disconnected
+
+
+async def test_sse_streams_the_same_events_as_the_socket(user, daphne, fake_openai):  # noqa: F811
+    fake_openai.script(tokens=["Hel", "lo", "!"], delay=0.05)
+    server = daphne(**server_env(fake_openai))
+    token = await database_sync_to_async(access_token)(user)
+
+    events = []
+    async with (
+        httpx.AsyncClient(base_url=server.http_url, timeout=10) as client,
+        client.stream(
+            "POST",
+            "/api/v1/llm/runs/",
+            json={"model": MODEL, "prompt": "Greet me"},
+            headers={"Authorization": f"Bearer {token}", "Accept": "text/event-stream"},
+        ) as response,
+    ):
+        status, headers = response.status_code, response.headers
+        async for line in response.aiter_lines():
+            if line.startswith("event: "):
+                name = line.removeprefix("event: ")
+            elif line.startswith("data: "):
+                events.append((name, json.loads(line.removeprefix("data: "))))
+
+    assert status == 201
+    assert headers["content-type"].startswith("text/event-stream")
+    assert headers["x-accel-buffering"] == "no"
+    assert [name for name, _ in events][0] == "run.started"
+    assert [name for name, _ in events][-1] == "run.completed"
+    assert all(name == data["type"] for name, data in events)
+    tokens = [data for name, data in events if name == "run.token"]
+    assert [t["seq"] for t in tokens] == list(range(len(tokens)))
+    assert "".join(t["delta"] for t in tokens) == "Hello!"
+    assert events[-1][1]["usage"] == {"input_tokens": 2, "output_tokens": 3}
