@@ -81,3 +81,18 @@ class LeaderboardSerializer(serializers.Serializer):
     results = LeaderboardEntrySerializer(many=True)
     me = LeaderboardMeSerializer(allow_null=True)
     around = LeaderboardEntrySerializer(many=True, required=False)
+
+
+class AwardInputSerializer(serializers.Serializer):
+    user = serializers.UUIDField()
+    amount = serializers.IntegerField(min_value=1, max_value=10_000)
+    reason = serializers.RegexField(r"^[a-z][a-z0-9_.-]*$", max_length=64, default="staff.award")
+    idempotency_key = serializers.CharField(max_length=150)
+
+
+class AwardSerializer(serializers.Serializer):
+    event_id = serializers.IntegerField(allow_null=True)
+    amount = serializers.IntegerField()
+    total_xp = serializers.IntegerField()
+    level = serializers.IntegerField()
+    created = serializers.BooleanField()

@@ -2,8 +2,9 @@
 
 Other apps call these; they never write game or counter fields themselves. Each service runs
 in one transaction and broadcasts live events only on commit. Progress writes for one user are
-serialised by locking the user's PlayerStats row first (then the user row), so daily caps,
-streaks and badge checks see a consistent state.
+serialised by locking the user row (then their PlayerStats row), so daily caps, streaks and
+badge checks see a consistent state; credit changes lock the same user row, so the lock order
+is the same everywhere.
 """
 
 from dataclasses import dataclass
@@ -144,11 +145,11 @@ class _Turn:
     """One user's progress write: the locked stats row, the user's counters and the outbox."""
 
     def __init__(self, user_id, *, moment: datetime | None = None) -> None:
+        # Lock order everywhere: the user row first (credit changes lock only it), then the stats.
+        fields = ("id", "username", "timezone", "experience_points", "level", "user_rank")
+        self.user = User.objects.select_for_update().only(*fields).get(pk=user_id)
         PlayerStats.objects.get_or_create(user_id=user_id)
         self.stats = PlayerStats.objects.select_for_update().get(pk=user_id)
-        self.user = User.objects.only("id", "username", "timezone", "experience_points", "level", "user_rank").get(
-            pk=user_id
-        )
         self.moment = moment or timezone.now()
         self.today = local_date(self.moment, self.user.timezone)
         self.outbox = Outbox()

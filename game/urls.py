@@ -10,4 +10,5 @@ urlpatterns = [
     path("leaderboard/", views.LeaderboardView.as_view(), name="leaderboard"),
     path("xp-events/", views.XPEventListView.as_view(), name="xp-events"),
     path("credits/", views.CreditEntryListView.as_view(), name="credits"),
+    path("awards/", views.AwardCreateView.as_view(), name="awards"),
 ]

@@ -1,13 +1,21 @@
 """Game REST endpoints: thin wrappers over the selectors and leaderboards."""
 
+from dataclasses import asdict
+
+from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.exceptions import ValidationError
 from rest_framework.generics import ListAPIView
+from rest_framework.permissions import IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from game import leaderboards, selectors
+from game import leaderboards, selectors, services
 from game.serializers import (
+    AwardInputSerializer,
+    AwardSerializer,
     BadgeSerializer,
     CreditEntrySerializer,
     LeaderboardQuerySerializer,
@@ -78,3 +86,26 @@ class LeaderboardView(APIView):
         params = request.query_params.copy()
         params["page"] = str(page)
         return request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
+
+
+class AwardCreateView(APIView):
+    """Staff only: award bonus XP (contests, events); idempotent per key like every award."""
+
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(request=AwardInputSerializer, responses={201: AwardSerializer, 200: AwardSerializer})
+    def post(self, request: Request) -> Response:
+        data = AwardInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user_id = data.validated_data["user"]
+        if not get_user_model().objects.filter(pk=user_id).exists():
+            raise ValidationError({"user": ["Unknown user."]})
+        result = services.xp_award(
+            user_id=user_id,
+            amount=data.validated_data["amount"],
+            reason=data.validated_data["reason"],
+            idempotency_key=f"staff:{data.validated_data['idempotency_key']}",
+            source=f"staff:{request.user.pk}",
+        )
+        code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
+        return Response(AwardSerializer(asdict(result)).data, status=code)

@@ -146,3 +146,44 @@ def test_leaderboard_rejects_bad_parameters_with_field_errors(auth_client, query
 
     assert response.status_code == 400
     assert list(response.json()) == [field]
+
+
+def test_staff_award_xp_once_per_key(make_user):
+    staff, player = make_user("staff", is_staff=True), make_user("player")
+    payload = {"user": str(player.pk), "amount": 150, "reason": "contest.win", "idempotency_key": "contest-7"}
+
+    first = client_for(staff).post("/api/v1/game/awards/", payload)
+    again = client_for(staff).post("/api/v1/game/awards/", payload)
+
+    assert first.status_code == 201
+    assert first.json() == {
+        "event_id": first.json()["event_id"],
+        "amount": 150,
+        "total_xp": 150,
+        "level": 2,
+        "created": True,
+    }
+    assert (again.status_code, again.json()["created"], again.json()["event_id"]) == (
+        200,
+        False,
+        first.json()["event_id"],
+    )
+    player.refresh_from_db()
+    assert (player.experience_points, player.level) == (150, 2)
+
+
+def test_awards_are_staff_only_and_validated(make_user):
+    staff, player = make_user("staff", is_staff=True), make_user("player")
+
+    forbidden = client_for(player).post(
+        "/api/v1/game/awards/", {"user": str(player.pk), "amount": 5, "idempotency_key": "k"}
+    )
+    bad = client_for(staff).post("/api/v1/game/awards/", {"user": "nope", "amount": 0, "reason": "Bad Reason!"})
+    unknown = client_for(staff).post(
+        "/api/v1/game/awards/", {"user": "00000000-0000-0000-0000-000000000000", "amount": 5, "idempotency_key": "k"}
+    )
+
+    assert forbidden.status_code == 403
+    assert bad.status_code == 400
+    assert set(bad.json()) == {"user", "amount", "reason", "idempotency_key"}
+    assert (unknown.status_code, unknown.json()) == (400, {"user": ["Unknown user."]})
