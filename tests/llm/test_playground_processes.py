@@ -137,8 +137,8 @@ async def test_sse_streams_the_same_events_as_the_socket(user, daphne, fake_open
     assert status == 201
     assert headers["content-type"].startswith("text/event-stream")
     assert headers["x-accel-buffering"] == "no"
-    assert [name for name, _ in events][0] == "run.started"
-    assert [name for name, _ in events][-1] == "run.completed"
+    assert events[0][0] == "run.started"
+    assert events[-1][0] == "run.completed"
     assert all(name == data["type"] for name, data in events)
     tokens = [data for name, data in events if name == "run.token"]
     assert [t["seq"] for t in tokens] == list(range(len(tokens)))
