@@ -1,3 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from insights import views
+
+urlpatterns = [
+    path("me/", views.MyInsightsView.as_view(), name="insights-me"),
+    path("templates/<str:template_id>/", views.TemplateInsightsView.as_view(), name="insights-template"),
+    path("platform/", views.PlatformInsightsView.as_view(), name="insights-platform"),
+]
