@@ -37,7 +37,9 @@ def _run(user, *, days_ago: int = 0, status=RunStatus.COMPLETED, model="local:ge
 def test_my_insights_totals_and_zero_filled_daily_series(user, make_user):
     # given two runs today, one failed run two days ago, one run outside the window, and someone else's run
     _run(user, input_tokens=10, output_tokens=20, cost_credits=2, ttft_ms=100, latency_ms=1000)
-    _run(user, model="openai:gpt-4o-mini", input_tokens=5, output_tokens=7, cost_credits=3, ttft_ms=300, latency_ms=2000)
+    _run(
+        user, model="openai:gpt-4o-mini", input_tokens=5, output_tokens=7, cost_credits=3, ttft_ms=300, latency_ms=2000
+    )
     _run(user, days_ago=2, status=RunStatus.FAILED, input_tokens=4)
     _run(user, days_ago=10, output_tokens=999)
     _run(make_user("bob"), output_tokens=500)
