@@ -1,7 +1,7 @@
 """`manage.py load_demo_data`: idempotent demo content for `make run`.
 
 Each app may ship `<app>/demo.py` with a `load()` that creates what is missing and returns
-lines to print; they run in layer order, so later apps can build on earlier ones' data.
+what to print (lines, or a mapping of counts); they run in layer order, so later apps can build on earlier ones' data.
 """
 
 import importlib
@@ -22,6 +22,17 @@ def demo_module(app: str):
         raise
 
 
+def summary_lines(result) -> list[str]:
+    """What a loader reports, as lines: a list of lines, a mapping of counts, a string, or nothing."""
+    if not result:
+        return []
+    if isinstance(result, str):
+        return [result]
+    if isinstance(result, dict):
+        return [f"{key}: {value}" for key, value in result.items()]
+    return [str(line) for line in result]
+
+
 class Command(BaseCommand):
     help = "Load demo users and content (safe to run again: only what is missing is created)."
 
@@ -35,7 +46,6 @@ class Command(BaseCommand):
             module = demo_module(app)
             if module is None:
                 continue
-            lines = module.load() or []
-            for line in lines:
+            for line in summary_lines(module.load()):
                 self.stdout.write(f"{app}: {line}")
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
