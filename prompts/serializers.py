@@ -46,6 +46,21 @@ class VariableSerializer(VariableSpecSerializer):
     name = serializers.CharField()
 
 
+def _contains_nul(value) -> bool:
+    """Any NUL character in a parsed JSON value (iterative: nesting depth is the client's choice)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str) and "\x00" in item:
+            return True
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
 @extend_schema_field(serializers.DictField(child=VariableSpecSerializer()))
 class VariableSpecsField(serializers.JSONField):
     """`{name: spec}`; checked against the content by the service (a spec for an unused variable is a 400)."""
@@ -54,6 +69,9 @@ class VariableSpecsField(serializers.JSONField):
         data = super().to_internal_value(data)
         if not isinstance(data, dict):
             raise serializers.ValidationError("Must be an object mapping variable names to specs.")
+        # PostgreSQL's jsonb cannot store NUL characters: refuse them here rather than fail on save.
+        if _contains_nul(data):
+            raise serializers.ValidationError("Null characters are not allowed.")
         return data
 
 
@@ -167,7 +185,9 @@ class RenderInputSerializer(serializers.Serializer):
 
 
 class RenderQuerySerializer(serializers.Serializer):
-    version = serializers.IntegerField(min_value=1, required=False, help_text="Render this saved version.")
+    version = serializers.IntegerField(
+        min_value=1, max_value=2_147_483_647, required=False, help_text="Render this saved version."
+    )
 
 
 class RenderResultSerializer(serializers.Serializer):

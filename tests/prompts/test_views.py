@@ -267,6 +267,11 @@ def test_render_names_the_missing_and_unknown_variables(make_template, user, bob
         ("?version=9", {"variables": {}}, None),
         ("?version=zero", {"variables": {}}, {"version": ["A valid integer is required."]}),
         ("?version=0", {"variables": {}}, {"version": ["Ensure this value is greater than or equal to 1."]}),
+        (
+            "?version=99999999999",
+            {"variables": {}},
+            {"version": ["Ensure this value is less than or equal to 2147483647."]},
+        ),
         ("", {"variables": ["text"]}, {"variables": ['Expected a dictionary of items but got type "list".']}),
     ],
 )
@@ -504,6 +509,11 @@ def test_import_rejects_a_bad_placeholder_in_the_history(auth_client):
             {"title": "t", "content": "Hi {{ name }}", "variable_specs": ["name"]},
             {"variable_specs": ["Must be an object mapping variable names to specs."]},
         ),
+        (
+            {"title": "t", "content": "Hi {{ name }}", "variable_specs": {"name": {"label": "a\x00b"}}},
+            {"variable_specs": ["Null characters are not allowed."]},
+        ),
+        ({"title": "t\x00", "content": "x"}, {"title": ["Null characters are not allowed."]}),
         ({"title": "t", "content": "x", "difficulty": "godlike"}, {"difficulty": ['"godlike" is not a valid choice.']}),
         ({"title": "t", "content": "x", "visibility": "secret"}, {"visibility": ['"secret" is not a valid choice.']}),
         ({}, {"title": ["This field is required."], "content": ["This field is required."]}),
@@ -522,6 +532,16 @@ def test_non_json_bodies_are_400s(auth_client):
     response = auth_client.generic("POST", URL, "{not json", content_type="application/json")
 
     assert response.status_code == 400
+
+
+def test_deeply_nested_specs_are_a_400(auth_client):
+    nested = "[" * 900 + "]" * 900
+    body = '{"title": "t", "content": "Hi {{ name }}", "variable_specs": {"name": {"default": ' + nested + "}}}"
+
+    response = auth_client.generic("POST", URL, body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json() == {"variable_specs": {"name": ["default: Must be a string."]}}
 
 
 def test_a_bad_edit_leaves_the_template_and_its_versions_alone(make_template, user, auth_client):
