@@ -1,7 +1,7 @@
 """/ws/events/ and /ws/leaderboard/{board}/ against the real ASGI application and Redis layer."""
 
 import pytest
-from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.db import transaction
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -20,17 +20,17 @@ async def events_socket(user) -> WebsocketCommunicator:
     communicator = WebsocketCommunicator(application, "/ws/events/")
     connected, _ = await communicator.connect()
     assert connected
-    token = await sync_to_async(access_token)(user)
+    token = await database_sync_to_async(access_token)(user)
     await communicator.send_json_to({"type": "auth", "token": token})
     assert (await communicator.receive_json_from())["type"] == "auth.ok"
     return communicator
 
 
 async def test_an_award_reaches_every_socket_of_its_user_and_nobody_else(make_user):
-    alice, bob = await sync_to_async(make_user)("alice"), await sync_to_async(make_user)("bob")
+    alice, bob = await database_sync_to_async(make_user)("alice"), await database_sync_to_async(make_user)("bob")
     first, second, other = await events_socket(alice), await events_socket(alice), await events_socket(bob)
     try:
-        await sync_to_async(xp_award)(user_id=alice.pk, amount=40, reason="bonus", idempotency_key="b:1")
+        await database_sync_to_async(xp_award)(user_id=alice.pk, amount=40, reason="bonus", idempotency_key="b:1")
 
         expected = {"type": "xp.awarded", "amount": 40, "reason": "bonus", "total_xp": 40, "level": 1}
         assert await first.receive_json_from(timeout=3) == expected
@@ -42,17 +42,19 @@ async def test_an_award_reaches_every_socket_of_its_user_and_nobody_else(make_us
 
 
 async def test_level_up_badge_streak_and_credit_events_arrive_in_order(make_user):
-    alice = await sync_to_async(make_user)("alice")
+    alice = await database_sync_to_async(make_user)("alice")
     socket = await events_socket(alice)
     try:
-        await sync_to_async(xp_award)(user_id=alice.pk, amount=100, reason="bonus", idempotency_key="b:1")
+        await database_sync_to_async(xp_award)(user_id=alice.pk, amount=100, reason="bonus", idempotency_key="b:1")
         assert [await socket.receive_json_from(timeout=3) for _ in range(3)] == [
             {"type": "xp.awarded", "amount": 100, "reason": "bonus", "total_xp": 100, "level": 2},
             {"type": "credits.changed", "balance": 120, "delta": 20, "reason": "level.up"},
             {"type": "level.up", "level": 2, "rank": "Prompt Novice"},
         ]
 
-        await sync_to_async(activity_record)(user_id=alice.pk, activity="template.created", idempotency_key="t:1")
+        await database_sync_to_async(activity_record)(
+            user_id=alice.pk, activity="template.created", idempotency_key="t:1"
+        )
         received = [await socket.receive_json_from(timeout=3) for _ in range(5)]
         assert received == [
             {"type": "xp.awarded", "amount": 20, "reason": "template.created", "total_xp": 120, "level": 2},
@@ -75,7 +77,7 @@ async def test_level_up_badge_streak_and_credit_events_arrive_in_order(make_user
 
 
 async def test_a_rolled_back_change_sends_no_event(make_user):
-    alice = await sync_to_async(make_user)("alice")
+    alice = await database_sync_to_async(make_user)("alice")
     socket = await events_socket(alice)
 
     def spend_then_fail() -> None:
@@ -86,10 +88,12 @@ async def test_a_rolled_back_change_sends_no_event(make_user):
 
     try:
         with pytest.raises(RuntimeError):
-            await sync_to_async(spend_then_fail)()
+            await database_sync_to_async(spend_then_fail)()
         assert await socket.receive_nothing(timeout=0.5)
 
-        await sync_to_async(credits_spend)(user_id=alice.pk, amount=10, reason="run", idempotency_key="run:2:reserve")
+        await database_sync_to_async(credits_spend)(
+            user_id=alice.pk, amount=10, reason="run", idempotency_key="run:2:reserve"
+        )
         assert await socket.receive_json_from(timeout=3) == {
             "type": "credits.changed",
             "balance": 90,
@@ -101,7 +105,7 @@ async def test_a_rolled_back_change_sends_no_event(make_user):
 
 
 async def test_events_socket_rejects_client_messages_it_does_not_know(make_user):
-    alice = await sync_to_async(make_user)("alice")
+    alice = await database_sync_to_async(make_user)("alice")
     socket = await events_socket(alice)
     try:
         await socket.send_json_to({"type": "xp.awarded", "amount": 1000})
@@ -132,9 +136,9 @@ async def widget_socket(path: str, **kwargs) -> WebsocketCommunicator:
 
 
 async def test_widget_gets_a_snapshot_then_updates_when_ranks_change(make_user):
-    alice, bob, carol = [await sync_to_async(make_user)(name) for name in ("alice", "bob", "carol")]
-    await sync_to_async(xp_award)(user_id=alice.pk, amount=30, reason="bonus", idempotency_key="a")
-    await sync_to_async(xp_award)(user_id=bob.pk, amount=20, reason="bonus", idempotency_key="b")
+    alice, bob, carol = [await database_sync_to_async(make_user)(name) for name in ("alice", "bob", "carol")]
+    await database_sync_to_async(xp_award)(user_id=alice.pk, amount=30, reason="bonus", idempotency_key="a")
+    await database_sync_to_async(xp_award)(user_id=bob.pk, amount=20, reason="bonus", idempotency_key="b")
     socket = await widget_socket("/ws/leaderboard/all-time/?size=2")
     try:
         assert await socket.receive_json_from(timeout=3) == {
@@ -146,10 +150,10 @@ async def test_widget_gets_a_snapshot_then_updates_when_ranks_change(make_user):
             ],
         }
 
-        await sync_to_async(xp_award)(user_id=carol.pk, amount=5, reason="bonus", idempotency_key="c")
+        await database_sync_to_async(xp_award)(user_id=carol.pk, amount=5, reason="bonus", idempotency_key="c")
         assert await socket.receive_nothing(timeout=0.6)  # carol is third: the shown ranks did not change
 
-        await sync_to_async(xp_award)(user_id=bob.pk, amount=20, reason="bonus", idempotency_key="b2")
+        await database_sync_to_async(xp_award)(user_id=bob.pk, amount=20, reason="bonus", idempotency_key="b2")
         assert await socket.receive_json_from(timeout=3) == {
             "type": "leaderboard.update",
             "board": "all-time",
@@ -163,7 +167,7 @@ async def test_widget_gets_a_snapshot_then_updates_when_ranks_change(make_user):
 
 
 async def test_widget_updates_are_coalesced_under_a_burst_of_awards(make_user):
-    alice = await sync_to_async(make_user)("alice")
+    alice = await database_sync_to_async(make_user)("alice")
     socket = await widget_socket("/ws/leaderboard/weekly/")
     try:
         assert (await socket.receive_json_from(timeout=3))["entries"] == []
@@ -172,7 +176,7 @@ async def test_widget_updates_are_coalesced_under_a_burst_of_awards(make_user):
             for i in range(30):
                 xp_award(user_id=alice.pk, amount=1, reason="bonus", idempotency_key=f"b:{i}")
 
-        await sync_to_async(burst)()
+        await database_sync_to_async(burst)()
         updates = []
         while not await socket.receive_nothing(timeout=0.8):
             updates.append(await socket.receive_json_from())

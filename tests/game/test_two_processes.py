@@ -1,0 +1,66 @@
+"""End to end: two daphne processes sharing Redis; an award made through one reaches sockets on the other."""
+
+import asyncio
+import json
+
+import httpx
+import pytest
+from channels.db import database_sync_to_async
+from rest_framework_simplejwt.tokens import AccessToken
+from websockets.asyncio.client import connect
+
+
+async def recv_type(ws, wanted: str, timeout: float = 10) -> dict:
+    """The next message of type `wanted` (a widget may first see updates from other awards)."""
+    async with asyncio.timeout(timeout):
+        while True:
+            message = json.loads(await ws.recv())
+            if message["type"] == wanted:
+                return message
+
+
+@pytest.mark.processes
+@pytest.mark.django_db(transaction=True)
+async def test_award_through_one_process_reaches_the_users_socket_and_widgets_on_the_other(daphne, make_user):
+    staff = await database_sync_to_async(make_user)("staff", is_staff=True)
+    alice = await database_sync_to_async(make_user)("alice")
+    staff_token, alice_token = str(AccessToken.for_user(staff)), str(AccessToken.for_user(alice))
+    writer, reader = daphne(), daphne()
+
+    async with (
+        connect(f"{reader.ws_url}/ws/events/") as events,
+        connect(f"{reader.ws_url}/ws/leaderboard/all-time/?size=5") as widget,
+        connect(f"{writer.ws_url}/ws/leaderboard/weekly/") as local_widget,
+    ):
+        await events.send(json.dumps({"type": "auth", "token": alice_token}))
+        assert json.loads(await asyncio.wait_for(events.recv(), 10))["type"] == "auth.ok"
+        assert json.loads(await asyncio.wait_for(widget.recv(), 10)) == {
+            "type": "leaderboard.snapshot",
+            "board": "all-time",
+            "entries": [],
+        }
+        assert json.loads(await asyncio.wait_for(local_widget.recv(), 10))["type"] == "leaderboard.snapshot"
+
+        async with httpx.AsyncClient(base_url=writer.http_url) as http:
+            response = await http.post(
+                "/api/v1/game/awards/",
+                json={"user": str(alice.pk), "amount": 40, "reason": "contest.win", "idempotency_key": "e2e"},
+                headers={"Authorization": f"Bearer {staff_token}"},
+            )
+        assert response.status_code == 201, response.text
+
+        assert await recv_type(events, "xp.awarded") == {
+            "type": "xp.awarded",
+            "amount": 40,
+            "reason": "contest.win",
+            "total_xp": 40,
+            "level": 1,
+        }
+        update = await recv_type(widget, "leaderboard.update")
+        assert update["board"] == "all-time"
+        assert update["entries"][0] == {"rank": 1, "user": {"id": str(alice.pk), "username": "alice"}, "score": 40}
+        local = await recv_type(local_widget, "leaderboard.update")
+        assert local["entries"][0]["user"]["username"] == "alice"
+
+    for server in (writer, reader):
+        assert "Traceback" not in server.log()
