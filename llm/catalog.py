@@ -102,11 +102,27 @@ def provider_for(model_id: str) -> Provider:
 
 
 def template_render(*, user, template_id: str, variables: dict) -> RenderedTemplate:
-    """Render a template the user may see; raises services.RunRefused naming the problem."""
-    from llm.services import RunRefused
+    """Render the current version of a template the user may see; raises services.RunRefused."""
+    from django.http import Http404
 
-    raise RunRefused("invalid_request", "Template runs are not available yet.", field="template_id")
+    from llm.services import RunRefused
+    from prompts import selectors as prompt_selectors
+    from prompts.variables import RenderError, TemplateSyntaxError
+
+    try:
+        template = prompt_selectors.template_get_visible(template_id=template_id, user=user)
+        prompt = prompt_selectors.template_render(template=template, values=variables)
+    except Http404:
+        raise RunRefused("invalid_request", "No such template.", field="template") from None
+    except RenderError as exc:
+        raise RunRefused("invalid_request", str(exc), field="variables", errors=exc.errors) from None
+    except TemplateSyntaxError as exc:
+        raise RunRefused("invalid_request", str(exc), field="template") from None
+    return RenderedTemplate(prompt=prompt, version=template.version)
 
 
 def template_record_use(*, run) -> None:
-    """Tell prompts a template was run (usage counters, the owner's activity)."""
+    """Tell prompts a template was run (its usage counter)."""
+    from prompts import services as prompt_services
+
+    prompt_services.template_record_use(template_id=run.template_id, user_id=run.user_id)

@@ -31,7 +31,7 @@ class RunStart(_Message):
     model: str = Field(min_length=1, max_length=100)
     prompt: str | None = None
     template_id: str | None = Field(default=None, max_length=64)
-    variables: dict[str, str] | None = None
+    variables: dict[str, Any] | None = None
     params: RunParams | None = None
 
     @model_validator(mode="after")

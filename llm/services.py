@@ -25,12 +25,21 @@ PROMPT_OVERHEAD_TOKENS = 16
 class RunRefused(Exception):
     """The run cannot start; nothing was charged and no provider was called."""
 
-    def __init__(self, code: str, message: str, *, retry_after: float | None = None, field: str | None = None):
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        field: str | None = None,
+        errors: dict[str, list[str]] | None = None,
+    ):
         super().__init__(message)
         self.code = code
         self.message = message
         self.retry_after = retry_after
         self.field = field
+        self.errors = errors  # per-variable messages of a template that did not render
 
 
 @dataclass(frozen=True)

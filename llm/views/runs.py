@@ -36,6 +36,8 @@ def _refusal(exc: services.RunRefused) -> Response:
     if exc.code in _RETRY_LATER:
         headers = {"Retry-After": str(int(exc.retry_after or 5))}
         return Response({"detail": exc.message, "code": exc.code}, status=429, headers=headers)
+    if exc.errors:
+        return Response({exc.field: exc.errors}, status=400)
     if exc.field:
         return Response({exc.field: [exc.message]}, status=400)
     return Response({"detail": exc.message, "code": exc.code}, status=400)
