@@ -1,4 +1,4 @@
-"""API error shape: DRF's field errors or {"detail", "code"}; unexpected errors never leak as HTML 500s."""
+"""API error shape: DRF's field errors or {"detail", "code"}; Django validation errors become 400s too."""
 
 import logging
 

@@ -1,5 +1,9 @@
+import threading
+
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connection
+from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 User = get_user_model()
@@ -161,3 +165,30 @@ def test_malformed_bodies_are_400s(api_client):
     assert bad_json.json()["code"] == "parse_error"
     assert wrong_types.status_code == 400
     assert wrong_types.json() == {"username": ["Not a valid string."], "email": ["Enter a valid email address."]}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_registrations_of_one_username_create_one_account():
+    threads_count = 4
+    barrier = threading.Barrier(threads_count)
+    results: list[tuple[int, dict]] = []
+    lock = threading.Lock()
+
+    def register(n: int):
+        try:
+            barrier.wait()
+            response = APIClient().post(URL, payload(email=f"ada{n}@example.com"), format="json")
+            with lock:
+                results.append((response.status_code, response.json()))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=register, args=(n,)) for n in range(threads_count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(status for status, _ in results) == [201] + [400] * (threads_count - 1)
+    assert all(body == {"username": ["A user with that username already exists."]} for s, body in results if s == 400)
+    assert User.objects.filter(username="ada").count() == 1

@@ -1,0 +1,52 @@
+import pytest
+from django.contrib.auth import get_user_model
+
+User = get_user_model()
+
+
+@pytest.fixture
+def staff_client(client, make_user):
+    staff = make_user("root", is_staff=True, is_superuser=True)
+    client.force_login(staff)
+    return client
+
+
+@pytest.mark.django_db
+def test_user_admin_pages_render(staff_client, user):
+    listing = staff_client.get("/admin/accounts/user/?q=alice")
+    change = staff_client.get(f"/admin/accounts/user/{user.pk}/change/")
+    add = staff_client.get("/admin/accounts/user/add/")
+
+    assert listing.status_code == 200
+    assert b"alice@example.com" in listing.content
+    assert change.status_code == 200
+    assert b"Prompt Novice" in change.content
+    assert add.status_code == 200
+
+
+@pytest.mark.django_db
+def test_user_added_in_the_admin_is_onboarded_like_a_registration(staff_client):
+    response = staff_client.post(
+        "/admin/accounts/user/add/",
+        {
+            "username": "bea",
+            "email": "bea@example.com",
+            "usable_password": "true",
+            "password1": "Another-str0ng-pass",
+            "password2": "Another-str0ng-pass",
+        },
+    )
+
+    assert response.status_code == 302
+    bea = User.objects.get(username="bea")
+    assert (bea.credits, bea.level, bea.user_rank) == (100, 1, "Prompt Novice")
+    assert bea.check_password("Another-str0ng-pass")
+
+
+@pytest.mark.django_db
+def test_admin_change_form_cannot_edit_counters(staff_client, user):
+    page = staff_client.get(f"/admin/accounts/user/{user.pk}/change/")
+
+    assert b'name="credits"' not in page.content
+    assert b'name="experience_points"' not in page.content
+    assert b'name="timezone"' in page.content
