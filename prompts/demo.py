@@ -10,6 +10,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from accounts import demo as accounts_demo
 from prompts import services
 from prompts.models import Category, PromptTemplate
 
@@ -279,17 +280,24 @@ FAVORITES: list[tuple[str, int]] = [
 ]
 
 
-def _default_author():
-    author = get_user_model().objects.filter(is_staff=True, is_active=True).order_by("date_joined").first()
+def _demo_users() -> tuple[Any, list]:
+    """The staff user and learners that accounts.demo creates (run before this loader)."""
+    users = get_user_model().objects
+    author = users.filter(username__iexact=accounts_demo.STAFF["username"]).first()
     if author is None:
         raise RuntimeError("The template demo needs a staff user: load the accounts demo data first.")
-    return author
+    learners = [users.filter(username__iexact=fields["username"]).first() for fields in accounts_demo.LEARNERS]
+    return author, [learner for learner in learners if learner is not None]
 
 
 @transaction.atomic
 def load(*, author=None, learners: Sequence = ()) -> dict[str, int]:
-    """Upsert the demo categories and templates (public, by `author`); learners rate and favourite some."""
-    author = author or _default_author()
+    """Upsert the demo categories and templates (public, by `author`); learners rate and favourite some.
+
+    Without arguments (as `manage.py load_demo_data` calls it) the accounts demo users are used.
+    """
+    if author is None:
+        author, learners = _demo_users()
     for ordering, category in enumerate(CATEGORIES):
         Category.objects.update_or_create(slug=category["slug"], defaults={**category, "ordering": ordering})
     created = 0

@@ -38,6 +38,25 @@ def test_every_demo_template_renders_with_its_defaults_and_sample_values():
         assert "{{" not in prompt, spec["title"]
 
 
+def test_demo_load_uses_the_accounts_demo_users_by_default():
+    from accounts import demo as accounts_demo
+
+    accounts_demo.load()
+
+    result = demo.load()
+
+    assert result == {"categories": 7, "templates": 12, "templates_created": 12}
+    assert set(PromptTemplate.objects.values_list("owner__username", flat=True)) == {"admin"}
+    assert sorted(Rating.objects.values_list("user__username", flat=True)) == [
+        "ada",
+        "ada",
+        "ada",
+        "grace",
+        "grace",
+        "grace",
+    ]
+
+
 def test_demo_load_without_a_staff_user_says_what_is_missing():
     with pytest.raises(RuntimeError) as excinfo:
         demo.load()
