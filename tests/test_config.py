@@ -130,3 +130,15 @@ def test_schema_and_docs_are_served(client):
     assert schema["Content-Type"].startswith("application/vnd.oai.openapi")
     assert docs.status_code == 200
     assert b"swagger-ui" in docs.content
+
+
+def test_every_websocket_route_checks_the_origin():
+    from accounts.ws.origins import OriginValidator
+    from config.asgi import websocket_urlpatterns
+
+    unguarded = [
+        str(route.pattern) for route in websocket_urlpatterns if not isinstance(route.callback, OriginValidator)
+    ]
+
+    assert websocket_urlpatterns
+    assert unguarded == []
