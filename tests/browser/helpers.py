@@ -2,10 +2,15 @@
 
 import re
 import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import TypeVar
 
 from playwright.sync_api import Page, expect
+
+T = TypeVar("T")
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT_DIR = REPO_ROOT / "test-output" / "browser"
@@ -54,6 +59,22 @@ class StaticSite:
         self.httpd.shutdown()
         self.httpd.server_close()
         self.thread.join(timeout=5)
+
+
+def in_thread(function: Callable[..., T], /, **kwargs) -> T:
+    """Call a service from a fresh thread: Playwright's event loop lives in the test's thread, and
+    services that broadcast on commit need a thread without one."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(_closing_connection, function, kwargs).result(timeout=60)
+
+
+def _closing_connection(function, kwargs):
+    from django.db import connection
+
+    try:
+        return function(**kwargs)
+    finally:
+        connection.close()
 
 
 def screenshot(page: Page, name: str) -> Path:
@@ -114,7 +135,7 @@ def run_free_prompt(page: Page, prompt: str, *, max_tokens: int, model: str | No
     page.get_by_label("Prompt", exact=True).fill(prompt)
     if model:
         page.get_by_label("Model", exact=True).select_option(model)
-    page.locator("details.params summary").click()
+    page.locator("details.params").evaluate("details => { details.open = true; }")
     page.get_by_label("Max tokens").fill(str(max_tokens))
     page.get_by_label("Temperature").fill("0")
     page.get_by_role("button", name="Run", exact=True).click()

@@ -98,5 +98,5 @@ export function formatDate(iso) {
 export function formatCredits(value) {
   const number = Number(value);
   if (!Number.isFinite(number)) return "–";
-  return `${number.toLocaleString("en-US", { maximumFractionDigits: 4 })} credits`;
+  return `${number.toLocaleString("en-US", { maximumFractionDigits: 4 })} credit${number === 1 ? "" : "s"}`;
 }
