@@ -42,6 +42,10 @@ def _start_run(user, message: RunStart):
     return services.run_start(user_id=user.pk, plan=plan)
 
 
+# An after_seq past any token: only the run's terminal frame is relayed.
+ONLY_TERMINAL = 2**62
+
+
 def _parse_run_id(raw: str) -> str | None:
     try:
         return str(uuid.UUID(raw))
@@ -52,7 +56,7 @@ def _parse_run_id(raw: str) -> str | None:
 class PlaygroundConsumer(AuthenticatedJsonConsumer):
     async def on_authenticated(self) -> None:
         self.executions: dict[str, RunExecution] = {}
-        self.followers: set[asyncio.Task] = set()
+        self.followers: dict[str, asyncio.Task] = {}
 
     async def handle(self, content: dict[str, Any]) -> None:
         try:
@@ -71,7 +75,7 @@ class PlaygroundConsumer(AuthenticatedJsonConsumer):
         for execution in self.executions.values():
             execution.detach(self.send_json)
         self.executions.clear()
-        for follower in self.followers:
+        for follower in list(self.followers.values()):
             follower.cancel()
 
     async def run_start(self, message: RunStart) -> None:
@@ -102,14 +106,17 @@ class PlaygroundConsumer(AuthenticatedJsonConsumer):
     async def run_cancel(self, message: RunCancel) -> None:
         run_id = _parse_run_id(message.run_id)
         execution = registry.get(run_id) if run_id else None
-        if execution is not None and execution.user_id == self.user.pk:
+        if execution is not None and execution.user_id == self.user.pk and not execution.done.is_set():
             execution.stop(STOP_CANCEL)
+            if self.send_json not in execution.sinks:  # started from another socket: tell this one too
+                await execution.attach(self.send_json, after_seq=ONLY_TERMINAL)
             return  # the run's task sends run.cancelled once upstream is closed and settled
         running_elsewhere = run_id and await database_sync_to_async(selectors.run_is_running_for)(
             run_id=run_id, user=self.user
         )
         if running_elsewhere and streams.enabled():
-            await streams.request_cancel(run_id)  # the owning process stops it
+            await streams.request_cancel(run_id)  # the owning process stops it and writes run.cancelled
+            self._follow(run_id, ONLY_TERMINAL)
             return
         await self.send_error("unknown_run", "No such run of yours is running.", run_id=message.run_id)
 
@@ -128,12 +135,16 @@ class PlaygroundConsumer(AuthenticatedJsonConsumer):
         if run.status != "running" or not streams.enabled():
             await self.send_json(terminal_frame(run))
             return
-        follower = asyncio.get_running_loop().create_task(self._follow(run_id, message.after_seq))
-        self.followers.add(follower)
-        follower.add_done_callback(self.followers.discard)
+        self._follow(run_id, message.after_seq)
 
-    async def _follow(self, run_id: str, after_seq: int) -> None:
-        """Relay a run streaming on another process, from its Redis Stream."""
+    def _follow(self, run_id: str, after_seq: int) -> None:
+        """Relay a run streaming on another process from its Redis Stream (once per run and socket)."""
+        if run_id not in self.followers:
+            task = asyncio.get_running_loop().create_task(self._relay(run_id, after_seq))
+            self.followers[run_id] = task
+            task.add_done_callback(lambda _: self.followers.pop(run_id, None))
+
+    async def _relay(self, run_id: str, after_seq: int) -> None:
 
         async def finished() -> dict[str, Any] | None:
             run = await database_sync_to_async(services.run_ended)(run_id=run_id)

@@ -164,6 +164,10 @@ def run_attached_key(run_id: str) -> str:
     return f"llm:run:{run_id}:attached"
 
 
+# Pub/sub channel on which any process asks the process running a run to cancel it.
+CANCEL_CHANNEL = "llm:run-cancel"
+
+
 def run_cancel_key(run_id: str) -> str:
     """Set when a client on another process asks to cancel the run."""
     return f"llm:run:{run_id}:cancel"

@@ -11,6 +11,7 @@ import contextlib
 import logging
 import sys
 import time
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -264,10 +265,28 @@ class RunRegistry:
     def __init__(self) -> None:
         self.runs: dict[str, RunExecution] = {}
         self._shutdown_hooked = False
+        self._cancel_listeners: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Task] = (
+            weakref.WeakKeyDictionary()
+        )
 
     def add(self, execution: RunExecution) -> None:
         self.runs[execution.run_id] = execution
         self._hook_shutdown()
+        self._listen_for_cancels()
+
+    def _cancel_requested(self, run_id: str) -> None:
+        execution = self.runs.get(run_id)
+        if execution is not None:
+            execution.stop(STOP_CANCEL)
+
+    def _listen_for_cancels(self) -> None:
+        """One subscriber per process (event loop) for cancels asked on other processes."""
+        if not streams.enabled():
+            return
+        loop = asyncio.get_running_loop()
+        listener = self._cancel_listeners.get(loop)
+        if listener is None or listener.done():
+            self._cancel_listeners[loop] = loop.create_task(streams.listen_for_cancels(self._cancel_requested))
 
     def get(self, run_id: str) -> RunExecution | None:
         return self.runs.get(run_id)

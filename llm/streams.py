@@ -8,6 +8,7 @@ from the live run (see llm.runner).
 
 import asyncio
 import json
+import logging
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -16,10 +17,12 @@ import redis.asyncio as aioredis
 from django.conf import settings
 
 from llm import conf
-from llm.events import TERMINAL_TYPES, run_attached_key, run_cancel_key, run_stream_key
+from llm.events import CANCEL_CHANNEL, TERMINAL_TYPES, run_attached_key, run_cancel_key, run_stream_key
 
 # redis.asyncio clients belong to the loop that opened their connections: one client per loop.
 _clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aioredis.Redis]" = weakref.WeakKeyDictionary()
+
+logger = logging.getLogger(__name__)
 
 ATTACHED_TTL_SECONDS = 5
 FOLLOW_BLOCK_MS = 1000
@@ -87,7 +90,26 @@ async def is_attached(run_id: str) -> bool:
 
 
 async def request_cancel(run_id: str) -> None:
-    await client().set(run_cancel_key(run_id), "1", ex=conf.stream_ttl_seconds())
+    """Ask whichever process runs `run_id` to cancel it (published now, and kept for its watchdog)."""
+    redis = client()
+    await redis.set(run_cancel_key(run_id), "1", ex=conf.stream_ttl_seconds())
+    await redis.publish(CANCEL_CHANNEL, run_id)
+
+
+async def listen_for_cancels(on_cancel: Callable[[str], None]) -> None:
+    """Call `on_cancel(run_id)` for every cancel request published by any process; runs until cancelled."""
+    while True:
+        try:
+            async with client().pubsub() as pubsub:
+                await pubsub.subscribe(CANCEL_CHANNEL)
+                async for message in pubsub.listen():
+                    if message["type"] == "message":
+                        on_cancel(message["data"].decode())
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.warning("run cancel listener lost Redis; reconnecting", exc_info=True)
+            await asyncio.sleep(1)
 
 
 async def cancel_requested(run_id: str) -> bool:

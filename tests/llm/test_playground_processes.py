@@ -144,3 +144,30 @@ async def test_sse_streams_the_same_events_as_the_socket(user, daphne, fake_open
     assert [t["seq"] for t in tokens] == list(range(len(tokens)))
     assert "".join(t["delta"] for t in tokens) == "Hello!"
     assert events[-1][1]["usage"] == {"input_tokens": 2, "output_tokens": 3}
+
+
+async def test_a_run_is_cancelled_from_a_socket_on_another_process(user, daphne, fake_openai):  # noqa: F811
+    fake_openai.script(tokens=[f"t{i} " for i in range(200)], delay=0.05)
+    first_server, second_server = daphne(**server_env(fake_openai)), daphne(**server_env(fake_openai))
+    owner = await open_playground(first_server, user)
+    other = await open_playground(second_server, user)
+    try:
+        await owner.send(json.dumps({"type": "run.start", "model": MODEL, "prompt": "Go on"}))
+        run_id = (await recv(owner))["run_id"]
+        await recv(owner)
+        await other.send(json.dumps({"type": "run.cancel", "run_id": run_id}))
+        on_other = await recv(other)
+        on_owner = [await recv(owner)]
+        while on_owner[-1]["type"] == "run.token":
+            on_owner.append(await recv(owner))
+    finally:
+        await owner.close()
+        await other.close()
+
+    assert on_other["type"] == "run.cancelled"
+    assert on_owner[-1] == on_other
+    run = await database_sync_to_async(LLMRun.objects.get)(pk=run_id)
+    assert (run.status, run.output) == ("cancelled", on_other["output"])
+    request = fake_openai.last_request()
+    assert await asyncio.to_thread(request.wait_done, 5)
+    assert request.disconnected
