@@ -67,3 +67,16 @@ def test_healthz_is_503_naming_the_database_when_it_does_not_answer():
 @pytest.mark.django_db
 def test_healthz_only_answers_get(client):
     assert client.post("/healthz").status_code == 405
+
+
+@pytest.mark.django_db
+def test_healthz_answers_probes_by_ip_over_http_in_production_like_settings(client, settings):
+    settings.ALLOWED_HOSTS = ["promptcraft.example.com"]
+    settings.SECURE_SSL_REDIRECT = True
+
+    probe = client.get("/healthz", HTTP_HOST="10.0.0.5:8000")
+    other_page = client.get("/api/v1/docs/", HTTP_HOST="10.0.0.5:8000")
+
+    assert probe.status_code == 200
+    assert probe.json()["status"] == "ok"
+    assert other_page.status_code == 400
