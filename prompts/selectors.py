@@ -3,7 +3,6 @@
 import uuid
 from typing import Any
 
-from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
@@ -14,6 +13,8 @@ from prompts.models import Category, Favorite, PromptTemplate, Rating, TemplateV
 
 EXPORT_FORMAT = "promptcraft.template"
 EXPORT_FORMAT_VERSION = 1
+# The text search configuration; migration 0002 indexes exactly the vector template_search builds.
+SEARCH_CONFIG = "english"
 
 
 def _is_user(user) -> bool:
@@ -93,7 +94,7 @@ def template_search(queryset: QuerySet[PromptTemplate], *, text: str) -> QuerySe
         return queryset
     if not uses_postgres_search():
         return queryset.filter(Q(title__icontains=text) | Q(description__icontains=text) | Q(content__icontains=text))
-    config = getattr(settings, "PROMPTS_SEARCH_CONFIG", "english")
+    config = SEARCH_CONFIG
     vector = (
         SearchVector("title", weight="A", config=config)
         + SearchVector("description", weight="B", config=config)
