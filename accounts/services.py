@@ -10,6 +10,7 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from django.utils.module_loading import import_string
@@ -178,6 +179,12 @@ def user_refresh_tokens_revoke_all(*, user) -> int:
     live = list(selectors.user_live_refresh_tokens(user_id=user.pk))
     BlacklistedToken.objects.bulk_create([BlacklistedToken(token=t) for t in live], ignore_conflicts=True)
     return len(live)
+
+
+def expired_tokens_flush() -> int:
+    """Delete outstanding (and so blacklisted) refresh tokens past their expiry; returns how many."""
+    _, per_model = OutstandingToken.objects.filter(expires_at__lte=timezone.now()).delete()
+    return per_model.get(OutstandingToken._meta.label, 0)
 
 
 # --- Passwords ------------------------------------------------------------------------------

@@ -130,6 +130,7 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE["accounts-expired-tokens-flush"] = {"task": "accounts.expired_tokens_flush", "schedule": 86400.0}
 # The XP ledger is the truth; Redis leaderboards are rebuilt from it periodically.
 CELERY_BEAT_SCHEDULE["game-leaderboards-rebuild"] = {
     "task": "game.leaderboards_rebuild",

@@ -6,9 +6,12 @@ import jwt
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.utils import timezone
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
+
+from accounts.tasks import expired_tokens_flush
 
 REFRESH = "/api/v1/auth/refresh/"
 LOGOUT = "/api/v1/auth/logout/"
@@ -227,3 +230,17 @@ def test_malformed_authorization_headers_are_401(user):
 def test_access_tokens_are_short_lived_by_default():
     assert settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"] == timedelta(minutes=15)
     assert settings.SIMPLE_JWT["REFRESH_TOKEN_LIFETIME"] == timedelta(days=30)
+
+
+@pytest.mark.django_db
+def test_expired_refresh_tokens_are_flushed_and_live_ones_kept(user):
+    live = RefreshToken.for_user(user)
+    old = RefreshToken.for_user(user)
+    OutstandingToken.objects.filter(jti=old["jti"]).update(expires_at=timezone.now() - timedelta(seconds=1))
+    BlacklistedToken.objects.create(token=OutstandingToken.objects.get(jti=old["jti"]))
+
+    flushed = expired_tokens_flush.delay().get()
+
+    assert flushed == 1
+    assert not BlacklistedToken.objects.exists()
+    assert list(OutstandingToken.objects.values_list("jti", flat=True)) == [live["jti"]]
