@@ -233,3 +233,16 @@ async def test_session_of_a_signed_in_page_authenticates_without_a_token(user):
         }
     finally:
         await comm.disconnect()
+
+
+async def test_a_token_in_the_url_is_ignored(user, settings):
+    settings.WS_AUTH_TIMEOUT_SECONDS = 1
+    token = str(AccessToken.for_user(user))
+    comm = WebsocketCommunicator(application, f"{PATH}?token={token}")
+    try:
+        ok, _ = await comm.connect()
+
+        assert ok is True
+        assert await comm.receive_output(timeout=4) == CLOSED_4401
+    finally:
+        await comm.disconnect()
