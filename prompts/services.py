@@ -24,12 +24,17 @@ VERSIONED_FIELDS = ("title", "content", "variable_specs")
 EDITABLE_FIELDS = ("title", "description", "content", "variable_specs", "category", "tags", "difficulty", "visibility")
 
 
-def checked_specs(*, content: str, variable_specs: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
-    """The content's variables must parse and every spec must name one of them; returns canonical specs."""
+def content_variables(*, content: str) -> list[str]:
+    """The content's variable names; a malformed placeholder is a 400 on `content`."""
     try:
-        names = variables.parse_variables(content)
+        return variables.parse_variables(content)
     except variables.TemplateSyntaxError as exc:
         raise ValidationError({"content": [str(exc)]}) from None
+
+
+def checked_specs(*, content: str, variable_specs: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
+    """The content's variables must parse and every spec must name one of them; returns canonical specs."""
+    names = content_variables(content=content)
     try:
         return variables.normalize_specs(names, variable_specs)
     except variables.SpecError as exc:
@@ -138,7 +143,7 @@ def template_update(*, template: PromptTemplate, actor, **changes: Any) -> Promp
             specs = changes["variable_specs"]
         else:
             # Editing the content alone drops the specs of variables it no longer uses.
-            names = set(variables.parse_variables(content)) if _parses(content) else set()
+            names = set(content_variables(content=content))
             specs = {name: spec for name, spec in template.variable_specs.items() if name in names}
         changes["variable_specs"] = checked_specs(content=content, variable_specs=specs)
     versioned = any(field in changes and changes[field] != getattr(template, field) for field in VERSIONED_FIELDS)
@@ -153,14 +158,6 @@ def template_update(*, template: PromptTemplate, actor, **changes: Any) -> Promp
         _version_write(template=template, author=actor)
     _publish_if_first_time(template)
     return template
-
-
-def _parses(content: str) -> bool:
-    try:
-        variables.parse_variables(content)
-    except variables.TemplateSyntaxError:
-        return False
-    return True
 
 
 @transaction.atomic
