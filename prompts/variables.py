@@ -114,6 +114,9 @@ def coerce_value(spec: Mapping[str, Any], value: Any) -> str:
     if kind in (TYPE_TEXT, TYPE_LONG_TEXT):
         if not isinstance(value, str):
             raise ValueError("Must be a string.")
+        if "\x00" in value:
+            # Rendered prompts are stored (runs); PostgreSQL text cannot hold NUL.
+            raise ValueError("Null characters are not allowed.")
         limit = MAX_TEXT_LENGTH if kind == TYPE_TEXT else MAX_LONG_TEXT_LENGTH
         if len(value) > limit:
             raise ValueError(f"Must be at most {limit} characters.")

@@ -5,6 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.db import connection
+from django.http import Http404
 
 from game.models import Activity
 from prompts import selectors, services
@@ -154,5 +155,5 @@ def test_render_selector_is_what_runs_use(make_user, make_template):
     prompt = selectors.template_render(template=visible, values={"text": "a log", "audience": "ops"})
 
     assert prompt == "Summarise a log for ops."
-    with pytest.raises(selectors.Http404):
+    with pytest.raises(Http404):
         selectors.template_get_visible(template_id=template.pk, user=other)

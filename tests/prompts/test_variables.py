@@ -121,6 +121,13 @@ def test_render_text_rejects_non_strings_and_overlong_values():
     assert excinfo.value.errors == {"a": ["Must be a string."], "b": ["Must be at most 2000 characters."]}
 
 
+def test_render_rejects_null_characters_in_text():
+    with pytest.raises(RenderError) as excinfo:
+        variables.render("{{ a }}", {"a": "x\x00y"})
+
+    assert excinfo.value.errors == {"a": ["Null characters are not allowed."]}
+
+
 def test_long_text_allows_up_to_twenty_thousand_characters():
     value = "y" * 20_000
 
