@@ -1,0 +1,452 @@
+"""LLM streaming benchmark (run by hand): one daphne process streaming `/ws/playground/` runs vs the
+OpenAI SDK reading the same fake stream directly, plus the local model through the socket vs
+llama-cpp-python directly.
+
+    .venv/bin/python bench/llm_streaming.py [--quick]
+
+Needs PostgreSQL and Redis (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/pc_bench,
+created and migrated here; BENCH_REDIS_URL, default redis://127.0.0.1:6379/5). Starts and always
+stops a fake OpenAI server process and one daphne process on loopback. Prints one JSON document.
+"""
+
+import argparse
+import asyncio
+import contextlib
+import itertools
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+PYTHON = sys.executable
+DAPHNE = str(Path(sys.executable).with_name("daphne"))
+DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/pc_bench")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/5")
+MODEL = "openai:gpt-4o-mini"
+LOCAL_PROMPT = "Explain in a few sentences why the sky is blue."
+
+BASE_ENV = {
+    "DJANGO_SETTINGS_MODULE": "config.settings.dev",
+    "DJANGO_DEBUG": "false",
+    "DATABASE_URL": DATABASE_URL,
+    "REDIS_URL": REDIS_URL,
+    "LOG_LEVEL": "WARNING",
+    "JWT_ACCESS_SECONDS": "7200",
+    "THROTTLE_AI_REQUESTS": "10000000/hour",
+    "LLM_MAX_CONCURRENT_RUNS": "100000",
+    "LLM_RESUME_GRACE_SECONDS": "1",
+    "LLM_READ_TIMEOUT_SECONDS": "30",
+}
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def proc_cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def self_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+# --- processes ------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def prepare_database() -> None:
+    import psycopg
+
+    name = DATABASE_URL.rsplit("/", 1)[1]
+    admin = DATABASE_URL.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    env = {**os.environ, **BASE_ENV}
+    subprocess.run([PYTHON, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=REPO, env=env, check=True)
+
+
+def start_fake() -> tuple[subprocess.Popen, int]:
+    proc = subprocess.Popen(
+        [PYTHON, "-m", "tests.fakes", "openai"], cwd=REPO, stdout=subprocess.PIPE, text=True, env=os.environ.copy()
+    )
+    line = proc.stdout.readline()
+    return proc, int(line.split()[1])
+
+
+def start_daphne(fake_port: int) -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    env = {
+        **os.environ,
+        **BASE_ENV,
+        "OPENAI_BASE_URL": f"http://127.0.0.1:{fake_port}/v1",
+        "OPENAI_API_KEY": "sk-bench",
+    }
+    proc = subprocess.Popen(
+        [DAPHNE, "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=open("/tmp/bench_daphne.log", "w"),  # noqa: SIM115
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
+            return proc, port
+        time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError("daphne did not start")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
+def fake_control(fake_port: int, path: str, payload: object) -> None:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{fake_port}/_fake/{path}",
+        data=json.dumps(payload).encode(),
+        headers={"content-type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        response.read()
+
+
+def bench_user_token() -> str:
+    os.environ.update(BASE_ENV)
+    import django
+
+    django.setup()
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    from accounts.models import User
+
+    user, _ = User.objects.get_or_create(username="bench", defaults={"email": "bench@example.com"})
+    User.objects.filter(pk=user.pk).update(credits=1_000_000_000)
+    return str(RefreshToken.for_user(user).access_token)
+
+
+# --- WebSocket client -----------------------------------------------------------------------
+
+
+class Playground:
+    def __init__(self, port: int, token: str):
+        self.port = port
+        self.token = token
+        self.ws = None
+        self.n = 0
+
+    async def __aenter__(self) -> "Playground":
+        import websockets
+
+        self.ws = await websockets.connect(
+            f"ws://127.0.0.1:{self.port}/ws/playground/",
+            origin=f"http://127.0.0.1:{self.port}",
+            max_size=None,
+            ping_interval=None,
+        )
+        await self.ws.send(json.dumps({"type": "auth", "token": self.token}))
+        reply = json.loads(await self.ws.recv())
+        assert reply["type"] == "auth.ok", reply
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.ws.close()
+
+    async def run(self, model: str, prompt: str, params: dict | None = None) -> dict:
+        """One run: send run.start, then collect frame arrival times until the terminal frame."""
+        self.n += 1
+        message = {"type": "run.start", "request_id": f"r{self.n}", "model": model, "prompt": prompt}
+        if params:
+            message["params"] = params
+        sent = time.perf_counter()
+        await self.ws.send(json.dumps(message))
+        token_times: list[float] = []
+        started = None
+        while True:
+            frame = json.loads(await self.ws.recv())
+            kind = frame["type"]
+            if kind == "run.started":
+                started = time.perf_counter()
+            elif kind == "run.token":
+                token_times.append(time.perf_counter())
+            elif kind in ("run.completed", "run.failed", "run.cancelled"):
+                end = time.perf_counter()
+                return {"sent": sent, "started": started, "end": end, "token_times": token_times, "final": frame}
+            elif kind == "error":
+                raise RuntimeError(frame)
+
+
+# --- phases -----------------------------------------------------------------------------------
+
+
+async def sdk_stream(client, prompt: str) -> tuple[float, int]:
+    """The SDK's own parsed stream: (seconds to first content, chunks)."""
+    sent = time.perf_counter()
+    first = None
+    chunks = 0
+    stream = await client.chat.completions.create(
+        model="gpt-4o-mini",
+        messages=[{"role": "user", "content": prompt}],
+        stream=True,
+        stream_options={"include_usage": True},
+        max_tokens=512,
+    )
+    async for chunk in stream:
+        chunks += 1
+        if first is None and chunk.choices and chunk.choices[0].delta.content:
+            first = time.perf_counter() - sent
+    return first, chunks
+
+
+async def phase_ttft(port: int, token: str, fake_port: int, sdk, rounds: int) -> dict:
+    fake_control(fake_port, "script", {"tokens": [f" w{i}" for i in range(20)], "delay": 0})
+    ws_ttft, sdk_ttft, ws_accept, ws_stream = [], [], [], []
+    async with Playground(port, token) as pg:
+        for _ in range(10):  # warm-up: connections, code paths
+            await pg.run(MODEL, "warm up", {"max_tokens": 64})
+            await sdk_stream(sdk, "warm up")
+        for _ in range(rounds):
+            result = await pg.run(MODEL, "Say something", {"max_tokens": 64})
+            assert result["final"]["type"] == "run.completed", result["final"]
+            ws_ttft.append((result["token_times"][0] - result["sent"]) * 1000)
+            ws_accept.append((result["started"] - result["sent"]) * 1000)
+            ws_stream.append((result["token_times"][0] - result["started"]) * 1000)
+            first, _ = await sdk_stream(sdk, "Say something")
+            sdk_ttft.append(first * 1000)
+    return {
+        "rounds": rounds,
+        "ws_ttft_ms": {"p50": pct(ws_ttft, 50), "p99": pct(ws_ttft, 99)},
+        "sdk_ttft_ms": {"p50": pct(sdk_ttft, 50), "p99": pct(sdk_ttft, 99)},
+        # Where the socket's time goes: run.start → run.started (throttle, validation, credit
+        # reservation in PostgreSQL), then run.started → first run.token (provider and streaming).
+        "ws_start_to_started_ms": {"p50": pct(ws_accept, 50), "p99": pct(ws_accept, 99)},
+        "ws_started_to_first_token_ms": {"p50": pct(ws_stream, 50), "p99": pct(ws_stream, 99)},
+        "added_ttft_ms": {"p50": pct(ws_ttft, 50) - pct(sdk_ttft, 50), "p99": pct(ws_ttft, 99) - pct(sdk_ttft, 99)},
+    }
+
+
+async def phase_cpu(port: int, token: str, fake_port: int, sdk, daphne_pid: int, runs: int, tokens: int) -> dict:
+    fake_control(fake_port, "script", {"tokens": [f" w{i}" for i in range(tokens)], "delay": 0})
+    async with Playground(port, token) as pg:
+        await pg.run(MODEL, "warm up", {"max_tokens": tokens})
+        frames = 0
+        before = proc_cpu_seconds(daphne_pid)
+        for _ in range(runs):
+            result = await pg.run(MODEL, "Stream a lot", {"max_tokens": tokens})
+            assert result["final"]["usage"]["output_tokens"] == tokens, result["final"]
+            frames += len(result["token_times"])
+        server_cpu = proc_cpu_seconds(daphne_pid) - before
+    await sdk_stream(sdk, "warm up")
+    before = self_cpu_seconds()
+    chunks = 0
+    for _ in range(runs):
+        _, n = await sdk_stream(sdk, "Stream a lot")
+        chunks += n
+    sdk_cpu = self_cpu_seconds() - before
+    provider_cpu = await provider_cpu_seconds(fake_port, runs, tokens)
+    server_us = server_cpu / (runs * tokens) * 1e6
+    sdk_us = sdk_cpu / (runs * tokens) * 1e6
+    return {
+        "runs": runs,
+        "tokens_per_run": tokens,
+        "ws_frames_per_run": frames / runs,
+        "server_cpu_us_per_token": server_us,
+        "sdk_cpu_us_per_token": sdk_us,
+        "sdk_chunks_per_run": chunks / runs,
+        "provider_alone_cpu_us_per_token": provider_cpu / (runs * tokens) * 1e6,
+        "ratio": server_us / sdk_us,
+    }
+
+
+async def provider_cpu_seconds(fake_port: int, runs: int, tokens: int) -> float:
+    """CPU of llm.providers.openai alone (in this process) reading the same streams."""
+    from contextlib import aclosing
+
+    from django.conf import settings
+
+    from llm.providers.openai import OpenAIProvider
+    from llm.registry import model_get
+
+    settings.OPENAI_BASE_URL = f"http://127.0.0.1:{fake_port}/v1"
+    settings.OPENAI_API_KEY = "sk-bench"
+    request = model_get(MODEL).request(prompt="Stream a lot", max_tokens=tokens)
+
+    async def one() -> int:
+        n = 0
+        async with aclosing(OpenAIProvider().stream(request)) as items:
+            async for item in items:
+                n += isinstance(item, str)
+        return n
+
+    await one()
+    before = self_cpu_seconds()
+    for _ in range(runs):
+        assert await one() == tokens
+    return self_cpu_seconds() - before
+
+
+async def phase_concurrency(
+    port: int, token: str, fake: subprocess.Popen, daphne_pid: int, streams: int, tokens: int, rate: float
+) -> dict:
+    fake_control(fake.port, "script", {"tokens": [f" w{i}" for i in range(tokens)], "delay": 1 / rate})
+    sockets = []
+    try:
+        for _ in range(streams):
+            sockets.append(await Playground(port, token).__aenter__())
+        cpu_before = proc_cpu_seconds(daphne_pid), proc_cpu_seconds(fake.pid), self_cpu_seconds()
+        results = await asyncio.gather(*(pg.run(MODEL, "Concurrent", {"max_tokens": tokens}) for pg in sockets))
+        cpu_after = proc_cpu_seconds(daphne_pid), proc_cpu_seconds(fake.pid), self_cpu_seconds()
+    finally:
+        await asyncio.gather(*(pg.__aexit__() for pg in sockets), return_exceptions=True)
+    token_gaps, tail_gaps = [], []
+    completed = delivered = frames = 0
+    for result in results:
+        times = result["token_times"]
+        frames += len(times)
+        token_gaps += [(b - a) * 1000 for a, b in itertools.pairwise(times)]
+        tail_gaps.append((result["end"] - times[-1]) * 1000)
+        if result["final"]["type"] == "run.completed":
+            completed += 1
+            delivered += result["final"]["usage"]["output_tokens"]
+    first_sent = min(r["sent"] for r in results)
+    wall = max(r["end"] for r in results) - first_sent
+    return {
+        "streams": streams,
+        "tokens_per_stream": tokens,
+        "tokens_per_second_each": rate,
+        "completed": completed,
+        "tokens_delivered": delivered,
+        "token_frames": frames,
+        "wall_seconds": wall,
+        "all_started_after_s": max(r["started"] for r in results) - first_sent,
+        "token_frame_gap_ms": {"p50": pct(token_gaps, 50), "p99": pct(token_gaps, 99), "max": max(token_gaps)},
+        "last_token_to_terminal_ms": {"p50": pct(tail_gaps, 50), "p99": pct(tail_gaps, 99)},
+        "daphne_cpu_share": (cpu_after[0] - cpu_before[0]) / wall,
+        "fake_server_cpu_share": (cpu_after[1] - cpu_before[1]) / wall,
+        "bench_client_cpu_share": (cpu_after[2] - cpu_before[2]) / wall,
+        "load_average_1m": os.getloadavg()[0],
+    }
+
+
+def local_direct_model():
+    """llama-cpp-python loaded as the provider loads it (same options), for the direct comparison."""
+    from django.conf import settings
+    from llama_cpp import Llama
+
+    from llm.providers.local import _without_extra_buffers, model_path
+
+    with _without_extra_buffers():
+        return Llama(model_path=str(model_path()), n_ctx=settings.LLM_LOCAL_CONTEXT, verbose=False)
+
+
+def local_direct_run(llm, max_tokens: int) -> float:
+    """Tokens/s of llama-cpp-python itself on the provider's prompt and parameters."""
+    from llm.providers.local import REPEAT_PENALTY, STOP_SEQUENCES, prompt_format
+
+    started = time.perf_counter()
+    n = 0
+    for chunk in llm.create_completion(
+        prompt_format(LOCAL_PROMPT),
+        max_tokens=max_tokens,
+        temperature=0.0,
+        repeat_penalty=REPEAT_PENALTY,
+        stop=list(STOP_SEQUENCES),
+        stream=True,
+    ):
+        if chunk["choices"][0]["text"]:
+            n += 1
+    return n / (time.perf_counter() - started)
+
+
+async def phase_local(port: int, token: str, max_tokens: int, rounds: int) -> dict:
+    llm = await asyncio.to_thread(local_direct_model)
+    direct, ws = [], []
+    async with Playground(port, token) as pg:
+        await pg.run("local:gemma-3-270m", "warm up", {"max_tokens": 4, "temperature": 0})  # loads the model
+        await asyncio.to_thread(local_direct_run, llm, 4)
+        for _ in range(rounds):  # interleaved, so both see the same machine load
+            direct.append(await asyncio.to_thread(local_direct_run, llm, max_tokens))
+            result = await pg.run("local:gemma-3-270m", LOCAL_PROMPT, {"max_tokens": max_tokens, "temperature": 0})
+            final = result["final"]
+            assert final["type"] == "run.completed", final
+            ws.append(final["usage"]["output_tokens"] / (result["end"] - result["sent"]))
+    llm.close()
+    return {
+        "max_tokens": max_tokens,
+        "rounds": rounds,
+        "direct_tokens_per_s": statistics.median(direct),
+        "ws_tokens_per_s": statistics.median(ws),
+        "ratio": statistics.median(ws) / statistics.median(direct),
+    }
+
+
+async def main(quick: bool, only: set[str]) -> dict:
+    import openai
+
+    prepare_database()
+    token = await asyncio.to_thread(bench_user_token)
+    fake, fake_port = start_fake()
+    daphne = None
+    try:
+        daphne, port = start_daphne(fake_port)
+        sdk = openai.AsyncOpenAI(api_key="sk-bench", base_url=f"http://127.0.0.1:{fake_port}/v1", max_retries=0)
+        report = {
+            "machine": f"{platform.node()} · {os.cpu_count()} CPUs · {platform.processor() or platform.machine()}"
+            f" · Python {platform.python_version()}",
+            "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        }
+        wanted = only or {"ttft", "cpu", "concurrency", "local"}
+        if "ttft" in wanted:
+            report["ttft"] = await phase_ttft(port, token, fake_port, sdk, rounds=50 if quick else 300)
+        if "cpu" in wanted:
+            runs = 4 if quick else 20
+            report["cpu"] = await phase_cpu(port, token, fake_port, sdk, daphne.pid, runs=runs, tokens=500)
+        fake.port = fake_port
+        if "concurrency" in wanted:
+            report["concurrency"] = await phase_concurrency(
+                port, token, fake, daphne.pid, streams=20 if quick else 200, tokens=100 if quick else 250, rate=50
+            )
+        if "local" in wanted:
+            report["local"] = await phase_local(port, token, max_tokens=32 if quick else 96, rounds=2 if quick else 5)
+        await sdk.close()
+        return report
+    finally:
+        if daphne is not None:
+            stop(daphne)
+        stop(fake)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="a small smoke run")
+    parser.add_argument("--only", action="append", choices=["ttft", "cpu", "concurrency", "local"], default=[])
+    args = parser.parse_args()
+    print(json.dumps(asyncio.run(main(args.quick, set(args.only))), indent=2))
