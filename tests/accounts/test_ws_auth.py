@@ -186,8 +186,9 @@ async def test_socket_is_closed_when_its_token_expires(user):
         await comm.disconnect()
 
 
-async def test_foreign_origin_is_refused():
-    comm = communicator([(b"origin", b"https://evil.example")])
+@pytest.mark.parametrize("origin", [b"https://evil.example", b"null", b"https://localhost.evil.example"])
+async def test_foreign_origin_is_refused(origin):
+    comm = communicator([(b"origin", origin)])
     try:
         ok, _ = await comm.connect()
 
