@@ -99,7 +99,7 @@ class RefreshView(PublicAuthView):
         summary="Rotate a refresh token",
         description="Returns a new access and refresh token; the refresh token sent is blacklisted, so reuse is a 401.",
         request=RefreshSerializer,
-        responses={200: TokenPairSerializer, 400: ERRORS_400, 401: ERROR_401},
+        responses={200: TokenPairSerializer, 400: ERRORS_400, 401: ERROR_401, 429: ERROR_429},
     )
     def post(self, request: Request) -> Response:
         serializer = RefreshSerializer(data=request.data)
@@ -118,7 +118,12 @@ class LogoutView(PublicAuthView):
         summary="Sign out",
         description="Blacklists the refresh token sent. Access tokens are short-lived and expire on their own.",
         request=RefreshSerializer,
-        responses={205: OpenApiResponse(description="Signed out; no body."), 400: ERRORS_400, 401: ERROR_401},
+        responses={
+            205: OpenApiResponse(description="Signed out; no body."),
+            400: ERRORS_400,
+            401: ERROR_401,
+            429: ERROR_429,
+        },
     )
     def post(self, request: Request) -> Response:
         serializer = RefreshSerializer(data=request.data)
