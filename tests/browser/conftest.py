@@ -1,13 +1,16 @@
 """Browser suite: Debian's Chromium driven by Playwright against a live daphne with PostgreSQL and Redis."""
 
 import os
+import re
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, sync_playwright
 
-from tests.browser.helpers import StaticSite
+from tests.browser.helpers import SCREENSHOT_DIR, StaticSite
 from tests.fakes import FakeLLMServer
 from tests.fakes import fake_openai_server as fake_openai_server_factory
 
@@ -48,6 +51,15 @@ def _chromium() -> Iterator[Browser]:
             yield chromium
         finally:
             chromium.close()
+
+
+@pytest.fixture
+def log_dir(request) -> Path:
+    """Server logs of browser tests are kept under test-output/ next to the screenshots."""
+    path = SCREENSHOT_DIR / "logs" / re.sub(r"[^A-Za-z0-9_.-]", "_", request.node.name)
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    return path
 
 
 @pytest.fixture
