@@ -91,7 +91,9 @@ class AnthropicProvider:
                         raise errors.error_for_stream_event(error.get("type") or "", error.get("message") or "")
         except anthropic.APIStatusError as exc:
             raise errors.error_for_status(
-                exc.status_code, exc.message, retry_after=errors.retry_after_seconds(exc.response.headers)
+                exc.status_code,
+                errors.body_detail(exc.body, exc.message),
+                retry_after=errors.retry_after_seconds(exc.response.headers),
             ) from exc
         except (anthropic.APITimeoutError, httpx2.TimeoutException) as exc:
             raise errors.timeout_error() from exc

@@ -29,6 +29,17 @@ def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
         return None if parsed is None else max(0.0, email.utils.mktime_tz(parsed) - time.time())
 
 
+def body_detail(body: object, fallback: str) -> str:
+    """The human message of an error body: OpenAI `{message}`, Anthropic `{error: {message}}`."""
+    if isinstance(body, dict):
+        inner = body.get("error")
+        if isinstance(inner, dict) and isinstance(inner.get("message"), str):
+            return inner["message"]
+        if isinstance(body.get("message"), str):
+            return body["message"]
+    return fallback
+
+
 def error_for_status(status: int, detail: str, *, retry_after: float | None = None) -> ProviderError:
     """The ProviderError for an HTTP error answer from a provider."""
     if status == 429:

@@ -98,7 +98,9 @@ class OpenAIProvider:
                         )
         except openai.APIStatusError as exc:
             raise errors.error_for_status(
-                exc.status_code, exc.message, retry_after=errors.retry_after_seconds(exc.response.headers)
+                exc.status_code,
+                errors.body_detail(exc.body, exc.message),
+                retry_after=errors.retry_after_seconds(exc.response.headers),
             ) from exc
         except (openai.APITimeoutError, httpx2.TimeoutException) as exc:
             raise errors.timeout_error() from exc

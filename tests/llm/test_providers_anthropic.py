@@ -50,6 +50,10 @@ async def test_rate_limited_after_retries(fake_anthropic):
     result = await collect(AnthropicProvider().stream(REQUEST))
 
     assert result.error.code == "rate_limited"
+    assert (
+        result.error.message
+        == "The provider is rate limiting requests: Number of requests has exceeded your rate limit."
+    )
     assert len(fake_anthropic.requests) == 3
 
 
@@ -101,7 +105,7 @@ async def test_overloaded_error_event_midway_fails_with_the_partial_output(fake_
     assert result.deltas == ["one", " two"]
     assert result.usage is None
     assert result.error.code == "provider_error"
-    assert "overloaded_error" in result.error.message
+    assert result.error.message == "The provider failed mid-stream (overloaded_error): Overloaded"
     assert len(fake_anthropic.requests) == 1
 
 

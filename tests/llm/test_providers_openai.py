@@ -61,6 +61,7 @@ async def test_rate_limited_after_retries(fake_openai):
     result = await collect(OpenAIProvider().stream(REQUEST))
 
     assert result.error.code == "rate_limited"
+    assert result.error.message == "The provider is rate limiting requests: Rate limit reached for requests."
     assert result.deltas == []
     assert len(fake_openai.requests) == 3  # the first attempt and LLM_MAX_RETRIES=2 retries
 
@@ -144,6 +145,9 @@ async def test_error_inside_the_stream_fails_with_the_partial_output(fake_openai
     assert result.deltas == ["one", " two"]
     assert result.usage is None
     assert result.error.code == "provider_error"
+    assert result.error.message == (
+        "The provider failed mid-stream (server_error): The server had an error while processing your request."
+    )
     assert len(fake_openai.requests) == 1
 
 
