@@ -28,6 +28,9 @@ install-dev: $(VENV)/.installed-dev
 migrate: install
 	$(PY) manage.py migrate --noinput
 
+# `make run` is one process: Celery tasks run inline unless CELERY_TASK_ALWAYS_EAGER=false (then start a
+# worker: `.venv/bin/celery -A config worker --beat`).
+run: export CELERY_TASK_ALWAYS_EAGER ?= true
 run: install migrate
 	$(PY) manage.py load_demo_data
 	$(PY) manage.py collectstatic --noinput --verbosity 0
