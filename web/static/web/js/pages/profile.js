@@ -33,7 +33,7 @@ function badgeItem(badge) {
     "li",
     { class: `badge ${unlocked ? "unlocked" : "locked"}`, "data-badge": badge.slug },
     h("span", { class: `tier tier-${badge.tier}`, text: badge.tier || "" }),
-    h("span", { class: "badge-name", text: `${unlocked ? "🏅 " : ""}${badge.name}` }),
+    h("span", { class: "badge-name" }, unlocked ? h("span", { class: "badge-mark", "aria-hidden": "true", text: "★ " }) : null, badge.name),
     h("span", { class: "muted", text: badge.description || "" }),
     unlocked
       ? h("span", { class: "muted", text: `Unlocked ${formatDate(badge.unlocked_at)}` })

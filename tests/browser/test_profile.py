@@ -1,0 +1,55 @@
+"""The profile page and the live game feedback shown on every page."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from playwright.sync_api import expect
+
+from tests.browser.helpers import in_thread, screenshot, sign_up
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+User = get_user_model()
+
+
+def _record_run(user, n: int) -> None:
+    from game.services import activity_record
+
+    in_thread(
+        activity_record,
+        user_id=user.pk,
+        activity="run.completed",
+        idempotency_key=f"browser-run-{n}",
+        data={"provider": "local", "model": "local:gemma-3-270m", "output_tokens": 12},
+    )
+
+
+def test_the_profile_shows_progress_badges_and_ledgers_and_follows_live_events(page):
+    # given a new learner on their profile page
+    sign_up(page, "ada")
+    page.get_by_role("link", name="Profile").click()
+    expect(page.locator("body[data-profile-ready='true']")).to_be_attached()
+    expect(page.locator("[data-p-level]")).to_have_text("1")
+    expect(page.locator("[data-p-rank]")).to_have_text("Prompt Novice")
+    expect(page.locator('[data-badge="first-run"]')).to_have_class("badge locked")
+
+    # when they complete a run (recorded by the game while the page is open)
+    ada = User.objects.get(username="ada")
+    _record_run(ada, 1)
+
+    # then toasts arrive, and the header and the profile update without a reload
+    ada.refresh_from_db()
+    expect(page.locator('[data-toast="badge"]')).to_contain_text("Badge unlocked")
+    expect(page.locator("[data-player-xp]")).to_have_text(f"{ada.experience_points:,}")
+    expect(page.locator("[data-player-credits]")).to_have_text(f"{ada.credits:,}")
+    expect(page.locator("[data-p-xp]")).to_have_text(f"{ada.experience_points:,}")
+    expect(page.locator('[data-badge="first-run"]')).to_have_class("badge unlocked")
+    expect(page.locator("[data-p-streak]")).to_have_text("1 day")
+    from game.models import CreditEntry, XPEvent
+
+    expect(page.locator("[data-xp-history] tr")).to_have_count(XPEvent.objects.filter(user=ada).count())
+    expect(page.locator("[data-credit-history] tr")).to_have_count(CreditEntry.objects.filter(user=ada).count())
+    bar = page.locator("[data-p-bar]")
+    assert 0 < int(bar.get_attribute("aria-valuenow")) < 100
+    expect(page.locator('[data-badge="runs-10"] progress')).to_have_attribute("value", "1")
+    expect(page.locator('[data-badge="runs-10"] progress')).to_have_attribute("max", "10")
+    screenshot(page, "profile")
