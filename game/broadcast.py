@@ -1,6 +1,10 @@
 """Live events leave only after the writing transaction commits, in one batch per service call."""
 
+import asyncio
+import atexit
 import logging
+import os
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -23,6 +27,7 @@ class Outbox:
     def __init__(self) -> None:
         self.messages: list[tuple[str, dict[str, Any]]] = []
         self.after_commit: list[Callable[[], None]] = []
+        self.after_send: list[Callable[[], None]] = []
 
     def add(self, user_id, event: Message) -> None:
         """An event for every socket of `user_id`."""
@@ -37,29 +42,105 @@ class Outbox:
         self.after_commit.append(callback)
 
     def send_on_commit(self) -> None:
-        if self.messages or self.after_commit:
+        if self.messages or self.after_commit or self.after_send:
             transaction.on_commit(self.flush)
 
+    def then_later(self, callback: Callable[[], None]) -> None:
+        """Run `callback` after commit, once the messages are on their way (slower follow-ups)."""
+        self.after_send.append(callback)
+
     def flush(self) -> None:
-        for callback in self.after_commit:
-            try:
-                callback()
-            except Exception:  # a Redis hiccup must not fail a committed write; the rebuild repairs boards
-                logger.exception("game after-commit step failed")
+        self._run(self.after_commit)
         if self.messages:
             try:
                 group_send_many(self.messages)
             except Exception:
                 logger.exception("game events could not be sent")
+        self._run(self.after_send)
+
+    @staticmethod
+    def _run(callbacks: list[Callable[[], None]]) -> None:
+        for callback in callbacks:
+            try:
+                callback()
+            except Exception:  # a Redis hiccup must not fail a committed write; the rebuild repairs boards
+                logger.exception("game after-commit step failed")
 
 
 def group_send_many(messages: list[tuple[str, dict[str, Any]]]) -> None:
+    """Hand the messages to the process's publisher (Redis layers) or send them now (in-memory layer)."""
     layer = get_channel_layer()
     if layer is None:
+        return
+    if type(layer).__module__.startswith("channels_redis"):
+        publisher.submit(messages)
         return
 
     async def send_all() -> None:
         for group, message in messages:
             await layer.group_send(group, message)
 
+    # The in-memory layer lives on the server's loop; async_to_sync from a service thread runs there.
     async_to_sync(send_all)()
+
+
+class Publisher:
+    """One background event loop per process sending messages in submission order.
+
+    Services return right after commit instead of building an event loop and a Redis connection
+    per call; order is kept because one coroutine sends everything, one message after another.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pid: int | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._queue: asyncio.Queue | None = None
+        self._pending = 0
+        self._idle = threading.Condition()
+
+    def submit(self, messages: list[tuple[str, dict[str, Any]]]) -> None:
+        loop, queue = self._running()
+        with self._idle:
+            self._pending += 1
+        loop.call_soon_threadsafe(queue.put_nowait, messages)
+
+    def wait_idle(self, timeout: float = 5.0) -> bool:
+        """Wait until everything submitted has been sent (process exit, tests)."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._pending == 0, timeout)
+
+    def _running(self) -> tuple[asyncio.AbstractEventLoop, asyncio.Queue]:
+        with self._lock:
+            if self._pid != os.getpid():  # first use, or a forked child: start our own thread
+                ready = threading.Event()
+                self._loop = asyncio.new_event_loop()
+                threading.Thread(target=self._run, args=(ready,), name="game-events", daemon=True).start()
+                ready.wait()
+                self._pid = os.getpid()
+                self._pending = 0
+            return self._loop, self._queue
+
+    def _run(self, ready: threading.Event) -> None:
+        asyncio.set_event_loop(self._loop)
+        self._queue = asyncio.Queue()
+        ready.set()
+        self._loop.run_until_complete(self._drain())
+
+    async def _drain(self) -> None:
+        layer = get_channel_layer()
+        while True:
+            messages = await self._queue.get()
+            for group, message in messages:
+                try:
+                    await layer.group_send(group, message)
+                except Exception:
+                    logger.exception("game event to %s could not be sent", group)
+            with self._idle:
+                self._pending -= 1
+                self._idle.notify_all()
+
+
+publisher = Publisher()
+# Short-lived processes (commands, scripts) send what they committed before exiting.
+atexit.register(publisher.wait_idle, 2.0)

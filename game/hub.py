@@ -41,7 +41,15 @@ def _read_top(board: str) -> list[dict[str, Any]]:
     return [entry.as_entry() for entry in leaderboards.leaderboard_top(board=board, limit=MAX_WIDGET_SIZE)]
 
 
-read_top: Callable[[str], Awaitable[list[dict[str, Any]]]] = database_sync_to_async(_read_top)
+_read_top_sql: Callable[[str], Awaitable[list[dict[str, Any]]]] = database_sync_to_async(_read_top)
+
+
+async def read_top(board: str) -> list[dict[str, Any]]:
+    """The board's top entries: from Redis on this loop, or from SQL in a thread when Redis is not ready."""
+    cached = await leaderboards.leaderboard_top_cached(board=board, limit=MAX_WIDGET_SIZE)
+    if cached is not None:
+        return [entry.as_entry() for entry in cached]
+    return await _read_top_sql(board)
 
 
 class LeaderboardHub:

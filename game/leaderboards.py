@@ -299,3 +299,48 @@ def _replay_since(board: str, moment: datetime, high_water: int) -> None:
     for uid, name, score, last in _sql_rows(board, moment):
         if uid in late_users:
             leaderboard_write(user_id=uid, username=name, scores={board: (score, last or 0)}, moment=moment)
+
+
+# --- async reads for the widget hub (no thread hop on the server's event loop) -----------------
+
+_async_clients: dict[int, object] = {}
+
+
+def _async_client():
+    """A redis.asyncio client for the running loop (clients are bound to the loop they start on)."""
+    import asyncio
+
+    import redis.asyncio as aioredis
+
+    loop = asyncio.get_running_loop()
+    client = _async_clients.get(id(loop))
+    if client is None or client[0] is not loop:
+        client = _async_clients[id(loop)] = (
+            loop,
+            aioredis.Redis.from_url(
+                settings.REDIS_URL, socket_timeout=1.0, socket_connect_timeout=0.5, decode_responses=True
+            ),
+        )
+    return client[1]
+
+
+async def leaderboard_top_cached(*, board: str, limit: int) -> list[Ranked] | None:
+    """Top entries straight from Redis, or None when the board is not ready there (callers use SQL)."""
+    if not settings.REDIS_URL:
+        return None
+    client = _async_client()
+    key = board_key(board, timezone.now())
+    try:
+        pipe = client.pipeline(transaction=False)
+        pipe.exists(ready_key(key))
+        pipe.zrevrange(key, 0, limit - 1, withscores=True)
+        ready, rows = await pipe.execute()
+        if not ready:
+            return None
+        names = await client.hmget(NAMES_KEY, [member for member, _ in rows]) if rows else []
+    except redis.RedisError:
+        return None
+    return [
+        Ranked(rank=i + 1, user_id=member, username=name or "", score=decode_score(score))
+        for i, ((member, score), name) in enumerate(zip(rows, names, strict=True))
+    ]

@@ -102,6 +102,11 @@ class PlayerStats(models.Model):
     streak_freezes = models.PositiveSmallIntegerField(default=0)
     # Id of the user's latest XPEvent: leaderboard ties go to whoever reached the score first.
     last_xp_event_id = models.BigIntegerField(default=0)
+    # XP of the current ISO week / calendar month (UTC), kept with each award for the period boards.
+    week_start = models.DateField(null=True, blank=True)
+    week_xp = models.PositiveIntegerField(default=0)
+    month_start = models.DateField(null=True, blank=True)
+    month_xp = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name_plural = "player stats"

@@ -14,7 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max, Sum
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import DEFAULT_RANK
@@ -38,6 +38,7 @@ from game.timeutils import local_date
 User = get_user_model()
 
 WEEKLY_BADGE = "weekly-top-10"
+WEEKLY_BADGE_RANK = BADGES_BY_SLUG[WEEKLY_BADGE].target
 
 
 class InsufficientCredits(Exception):
@@ -145,11 +146,8 @@ class _Turn:
     """One user's progress write: the locked stats row, the user's counters and the outbox."""
 
     def __init__(self, user_id, *, moment: datetime | None = None) -> None:
-        # Lock order everywhere: the user row first (credit changes lock only it), then the stats.
-        fields = ("id", "username", "timezone", "experience_points", "level", "user_rank")
-        self.user = User.objects.select_for_update().only(*fields).get(pk=user_id)
-        PlayerStats.objects.get_or_create(user_id=user_id)
-        self.stats = PlayerStats.objects.select_for_update().get(pk=user_id)
+        self.stats = _stats_locked(user_id)
+        self.user = self.stats.user
         self.moment = moment or timezone.now()
         self.today = local_date(self.moment, self.user.timezone)
         self.outbox = Outbox()
@@ -179,25 +177,45 @@ class _Turn:
         self.outbox.send_on_commit()
 
     def _schedule_leaderboards(self) -> None:
-        now = timezone.now()
-        last_id = self.stats.last_xp_event_id
+        now, stats = timezone.now(), self.stats
+        last_id = stats.last_xp_event_id
         scores = {"all-time": (self.user.experience_points, last_id)}
-        for board in ("weekly", "monthly"):
-            start, end = leaderboards.period_bounds(board, now)
-            period = XPEvent.objects.filter(user_id=self.user_id, created_at__gte=start, created_at__lt=end)
-            agg = period.aggregate(score=Sum("amount"), last=Max("id"))
-            if agg["score"]:
-                scores[board] = (agg["score"], agg["last"])
+        if stats.week_xp:
+            scores["weekly"] = (stats.week_xp, last_id)
+        if stats.month_xp:
+            scores["monthly"] = (stats.month_xp, last_id)
         user_id, username = self.user_id, self.user.username
-        check_weekly = WEEKLY_BADGE not in self.unlocked() and "weekly" in scores
+        # best_weekly_rank <= 10 means the weekly badge is already unlocked.
+        check_weekly = "weekly" in scores and (stats.best_weekly_rank or WEEKLY_BADGE_RANK + 1) > WEEKLY_BADGE_RANK
 
-        def write() -> None:
-            leaderboards.leaderboard_write(user_id=user_id, username=username, scores=scores, moment=now)
-            if check_weekly:
-                _weekly_rank_check(user_id, now)
-
-        self.outbox.then(write)
+        self.outbox.then(
+            lambda: leaderboards.leaderboard_write(user_id=user_id, username=username, scores=scores, moment=now)
+        )
+        if check_weekly:
+            self.outbox.then_later(lambda: _weekly_rank_check(user_id, now))
         self.outbox.leaderboards_changed(sorted(scores))
+
+
+def _stats_locked(user_id) -> PlayerStats:
+    """The player's stats with their user, both rows locked (one query; created on first use)."""
+    locked = PlayerStats.objects.select_for_update().select_related("user")
+    stats = locked.filter(pk=user_id).first()
+    if stats is None:
+        PlayerStats.objects.get_or_create(user_id=user_id)
+        stats = locked.get(pk=user_id)
+    return stats
+
+
+def _period_xp_add(stats: PlayerStats, amount: int, moment: datetime) -> None:
+    """Keep the current week's and month's XP on the stats row (a new period starts from zero)."""
+    week_start = leaderboards.period_bounds("weekly", moment)[0].date()
+    month_start = leaderboards.period_bounds("monthly", moment)[0].date()
+    if stats.week_start != week_start:
+        stats.week_start, stats.week_xp = week_start, 0
+    if stats.month_start != month_start:
+        stats.month_start, stats.month_xp = month_start, 0
+    stats.week_xp += amount
+    stats.month_xp += amount
 
 
 def _xp_add(turn: _Turn, *, amount: int, reason: str, idempotency_key: str, source: str = "") -> XPResult:
@@ -228,6 +246,7 @@ def _xp_add(turn: _Turn, *, amount: int, reason: str, idempotency_key: str, sour
     )
     user.experience_points, user.level, user.user_rank = total, new_level, rank
     turn.stats.last_xp_event_id = event.pk
+    _period_xp_add(turn.stats, amount, event.created_at)
     turn.xp_events.append(event)
     turn.outbox.add(user.pk, XPAwarded(amount=amount, reason=reason, total_xp=total, level=new_level))
     for level in range(old_level + 1, new_level + 1):
