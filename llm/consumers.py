@@ -58,6 +58,10 @@ class PlaygroundConsumer(AuthenticatedJsonConsumer):
         self.executions: dict[str, RunExecution] = {}
         self.followers: dict[str, asyncio.Task] = {}
 
+    async def send_frame(self, frame: dict[str, Any], text: str) -> None:
+        """A run's frame, already serialised (the runner's sink for this socket)."""
+        await self.send(text_data=text)
+
     async def handle(self, content: dict[str, Any]) -> None:
         try:
             message = parse_client_message(content)
@@ -73,7 +77,7 @@ class PlaygroundConsumer(AuthenticatedJsonConsumer):
 
     async def on_disconnected(self, code: int) -> None:
         for execution in self.executions.values():
-            execution.detach(self.send_json)
+            execution.detach(self.send_frame)
         self.executions.clear()
         for follower in list(self.followers.values()):
             follower.cancel()
@@ -101,15 +105,15 @@ class PlaygroundConsumer(AuthenticatedJsonConsumer):
         await self.send_json(RunStarted(run_id=run_id, request_id=message.request_id, model=run.model).model_dump())
         execution = RunExecution(run, request_id=message.request_id)
         self.executions[run_id] = execution
-        execution.start(self.send_json)
+        execution.start(self.send_frame)
 
     async def run_cancel(self, message: RunCancel) -> None:
         run_id = _parse_run_id(message.run_id)
         execution = registry.get(run_id) if run_id else None
         if execution is not None and execution.user_id == self.user.pk and not execution.done.is_set():
             execution.stop(STOP_CANCEL)
-            if self.send_json not in execution.sinks:  # started from another socket: tell this one too
-                await execution.attach(self.send_json, after_seq=ONLY_TERMINAL)
+            if self.send_frame not in execution.sinks:  # started from another socket: tell this one too
+                await execution.attach(self.send_frame, after_seq=ONLY_TERMINAL)
             return  # the run's task sends run.cancelled once upstream is closed and settled
         running_elsewhere = run_id and await database_sync_to_async(selectors.run_is_running_for)(
             run_id=run_id, user=self.user
@@ -130,7 +134,7 @@ class PlaygroundConsumer(AuthenticatedJsonConsumer):
         if execution is not None:
             if not execution.done.is_set():
                 self.executions[run_id] = execution
-            await execution.attach(self.send_json, after_seq=message.after_seq)
+            await execution.attach(self.send_frame, after_seq=message.after_seq)
             return
         if run.status != "running" or not streams.enabled():
             await self.send_json(terminal_frame(run))

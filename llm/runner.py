@@ -8,6 +8,7 @@ grace period, then is cancelled. Server shutdown settles every live run as faile
 
 import asyncio
 import contextlib
+import json
 import logging
 import sys
 import time
@@ -33,7 +34,8 @@ from llm.services import RunOutcome, run_settle
 
 logger = logging.getLogger(__name__)
 
-Sink = Callable[[dict[str, Any]], Awaitable[None]]
+# A sink gets each frame and its JSON text (serialised once for every socket and the stream).
+Sink = Callable[[dict[str, Any], str], Awaitable[None]]
 
 STOP_CANCEL = "cancel"  # the client asked
 STOP_ABANDONED = "abandoned"  # its sockets closed and nobody resumed it in time
@@ -153,22 +155,20 @@ class RunExecution:
     # --- frames ----------------------------------------------------------------------------
 
     @staticmethod
-    async def _deliver(sink: Sink, frame: dict[str, Any]) -> None:
+    async def _deliver(sink: Sink, frame: dict[str, Any], text: str | None = None) -> None:
         try:
-            await sink(frame)
+            await sink(frame, text or json.dumps(frame, separators=(",", ":")))
         except Exception:  # a closing socket must not break the run
             logger.debug("dropping frame for a closed sink", exc_info=True)
 
     async def _emit(self, frame: dict[str, Any]) -> None:
+        text = json.dumps(frame, separators=(",", ":"))
         async with self._emit_lock:
             self.frames.append(frame)
             for sink in list(self.sinks):
-                await self._deliver(sink, frame)
+                await self._deliver(sink, frame, text)
             if streams.enabled():
-                try:
-                    await streams.append(self.run_id, frame)
-                except Exception:
-                    logger.warning("could not append run %s frame to its stream", self.run_id, exc_info=True)
+                streams.append(self.run_id, text)
 
     async def _send_tokens(self) -> None:
         """Emit pending deltas: the first at once, then at most one frame per flush interval."""
@@ -254,6 +254,9 @@ class RunExecution:
             self.settled = None
         if self.settled is not None:
             await self._emit(terminal_frame(self.settled))
+        if streams.enabled():
+            with contextlib.suppress(Exception):
+                await streams.flush()  # followers on other processes must see the end
         self.sinks.clear()
         self.done.set()
         registry.finished(self)
@@ -331,7 +334,7 @@ async def run_frames(run: LLMRun, *, request_id: str | None = None) -> AsyncIter
     """
     queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
 
-    async def sink(frame: dict[str, Any]) -> None:
+    async def sink(frame: dict[str, Any], text: str) -> None:
         queue.put_nowait(frame)
 
     execution = RunExecution(run, request_id=request_id)

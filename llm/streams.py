@@ -46,13 +46,60 @@ def _after(frame: dict[str, Any], after_seq: int) -> bool:
     return frame["type"] != "run.token" or frame["seq"] > after_seq
 
 
-async def append(run_id: str, frame: dict[str, Any]) -> None:
-    """Add one frame to the run's stream and push its expiry forward."""
-    key = run_stream_key(run_id)
-    async with client().pipeline(transaction=False) as pipe:
-        pipe.xadd(key, {"f": json.dumps(frame, separators=(",", ":"))}, maxlen=conf.stream_maxlen(), approximate=True)
-        pipe.expire(key, conf.stream_ttl_seconds())
-        await pipe.execute()
+class _Batcher:
+    """Writes frames to Redis in pipelines: what piles up during one round trip goes in the next.
+
+    Emitting a frame never waits for Redis, and many runs share each round trip.
+    """
+
+    def __init__(self) -> None:
+        self.buffer: list[tuple[str, str]] = []
+        self.task: asyncio.Task | None = None
+
+    def add(self, run_id: str, text: str) -> None:
+        self.buffer.append((run_id, text))
+        if self.task is None or self.task.done():
+            self.task = asyncio.get_running_loop().create_task(self._drain())
+
+    async def _drain(self) -> None:
+        maxlen, ttl = conf.stream_maxlen(), conf.stream_ttl_seconds()
+        while self.buffer:
+            batch, self.buffer = self.buffer, []
+            keys = {run_stream_key(run_id) for run_id, _ in batch}
+            try:
+                async with client().pipeline(transaction=False) as pipe:
+                    for run_id, text in batch:
+                        pipe.xadd(run_stream_key(run_id), {"f": text}, maxlen=maxlen, approximate=True)
+                    for key in keys:
+                        pipe.expire(key, ttl)
+                    await pipe.execute()
+            except Exception:
+                logger.warning("could not write %d run frames to Redis", len(batch), exc_info=True)
+
+    async def flush(self) -> None:
+        while self.task is not None and not self.task.done():
+            await asyncio.shield(self.task)
+
+
+_batchers: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Batcher]" = weakref.WeakKeyDictionary()
+
+
+def _batcher() -> _Batcher:
+    loop = asyncio.get_running_loop()
+    batcher = _batchers.get(loop)
+    if batcher is None:
+        batcher = _batchers[loop] = _Batcher()
+    return batcher
+
+
+def append(run_id: str, text: str) -> None:
+    """Queue one frame (its JSON text) for the run's stream; written within a Redis round trip."""
+    _batcher().add(run_id, text)
+
+
+async def flush() -> None:
+    """Wait until every queued frame of this process is in Redis."""
+    await _batcher().flush()
 
 
 async def follow(
