@@ -422,6 +422,7 @@ async def main(quick: bool, only: set[str]) -> dict:
             "machine": f"{platform.node()} · {os.cpu_count()} CPUs · {platform.processor() or platform.machine()}"
             f" · Python {platform.python_version()}",
             "command": " ".join([Path(sys.executable).name, *sys.argv]),
+            "load_average_1m_at_start": os.getloadavg()[0],
         }
         wanted = only or {"ttft", "cpu", "concurrency", "local"}
         if "ttft" in wanted:
