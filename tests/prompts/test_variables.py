@@ -176,7 +176,7 @@ FIRST = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_"
 names = st.builds(
     lambda head, tail: head + tail, st.sampled_from(FIRST), st.text(alphabet=FIRST + "0123456789", max_size=12)
 )
-plain_text = st.text(alphabet=st.characters(blacklist_characters="{}", blacklist_categories=["Cs"]), max_size=30)
+plain_text = st.text(alphabet=st.characters(blacklist_characters="{}\x00", blacklist_categories=["Cs"]), max_size=30)
 spacing = st.sampled_from(["", " ", "  ", "\t", "\n"])
 
 
