@@ -265,3 +265,14 @@ def run_ended(*, run_id) -> LLMRun | None:
     if run.created_at < timezone.now() - timezone.timedelta(seconds=conf.run_max_seconds()):
         return run_fail_stale(run_id=run_id)
     return None
+
+
+def runs_fail_stale() -> int:
+    """Settle every run still `running` past LLM_RUN_MAX_SECONDS as timed out; returns how many."""
+    stale_before = timezone.now() - timezone.timedelta(seconds=conf.run_max_seconds())
+    stale = LLMRun.objects.filter(status=RunStatus.RUNNING, created_at__lt=stale_before).values_list("pk", flat=True)
+    settled = 0
+    for run_id in list(stale):
+        run_fail_stale(run_id=run_id)
+        settled += 1
+    return settled

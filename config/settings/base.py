@@ -136,6 +136,8 @@ CELERY_BEAT_SCHEDULE["game-leaderboards-rebuild"] = {
     "task": "game.leaderboards_rebuild",
     "schedule": float(env_int("LEADERBOARD_REBUILD_SECONDS", 600)),
 }
+# Runs whose server process died are settled (refunded) once they are past LLM_RUN_MAX_SECONDS.
+CELERY_BEAT_SCHEDULE["llm-runs-fail-stale"] = {"task": "llm.runs_fail_stale", "schedule": 300.0}
 
 # --- REST API -------------------------------------------------------------------------
 REST_FRAMEWORK = {

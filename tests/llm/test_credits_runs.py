@@ -119,3 +119,21 @@ def test_cancelled_before_the_first_token_costs_nothing(user, test_model):
     user.refresh_from_db()
     assert settled.cost_credits == 0
     assert [e.delta for e in CreditEntry.objects.filter(user=user, reason="run.refund")] == [RESERVE]
+
+
+def test_runs_left_running_by_a_dead_process_are_settled_and_refunded(user, test_model):
+    from django.utils import timezone
+
+    from llm.tasks import runs_fail_stale
+
+    stale = start_run(user)
+    fresh = start_run(user)
+    LLMRun.objects.filter(pk=stale.pk).update(created_at=timezone.now() - timezone.timedelta(hours=1))
+
+    assert runs_fail_stale() == 1
+
+    stale.refresh_from_db()
+    fresh.refresh_from_db()
+    assert (stale.status, stale.error_code, stale.cost_credits) == ("failed", "timeout", 0)
+    assert fresh.status == "running"
+    assert [e.delta for e in CreditEntry.objects.filter(user=user, reason="run.refund")] == [RESERVE]

@@ -8,6 +8,7 @@ from channels.db import database_sync_to_async
 from llm import catalog
 from llm.events import RunToken
 from llm.models import LLMRun
+from llm.providers.base import Usage
 from tests.llm.runs_support import (
     TEST_MODEL,
     ScriptedProvider,
@@ -383,3 +384,48 @@ async def test_runs_of_a_closed_socket_are_cancelled_after_the_grace_period(user
     assert run.cost_credits == 0
     assert provider.closed_early == 1
     assert await balance(user) == 100
+
+
+async def test_without_redis_resume_and_cancel_work_within_the_process(user, provider, settings):
+    settings.REDIS_URL = ""  # dev: no Redis Streams, the live run itself serves the resume
+    provider.tokens = [f"{i}." for i in range(40)]
+    provider.delay = 0.05
+    first = await playground(user)
+    await first.send_json_to(start(params={"max_tokens": 40}))
+    run_id = (await first.receive_json_from(timeout=5))["run_id"]
+    seen = await first.receive_json_from(timeout=5)
+    await first.disconnect()
+
+    second = await playground(user)
+    try:
+        await second.send_json_to({"type": "run.resume", "run_id": run_id, "after_seq": seen["seq"]})
+        resumed = await second.receive_json_from(timeout=5)
+        await second.send_json_to({"type": "run.cancel", "run_id": run_id})
+        frames = await receive_until_end(second, run_id)
+    finally:
+        await second.disconnect()
+
+    assert resumed["type"] == "run.token" and resumed["seq"] == seen["seq"] + 1
+    _, text = joined_tokens([seen, resumed, *frames], run_id)
+    assert frames[-1]["type"] == "run.cancelled"
+    assert frames[-1]["output"] == text
+    assert provider.closed_early == 1
+
+
+async def test_a_queued_run_tells_the_client_its_position(user, provider):
+    async def queued_stream(request, *, on_queued=None):
+        await on_queued(2)
+        yield "ok"
+        yield Usage(input_tokens=1, output_tokens=1)
+
+    provider.stream = queued_stream
+    ws = await playground(user)
+    try:
+        await ws.send_json_to(start())
+        run_id = (await ws.receive_json_from(timeout=5))["run_id"]
+        frames = await receive_until_end(ws, run_id)
+    finally:
+        await ws.disconnect()
+
+    assert frames[0] == {"type": "run.queued", "run_id": run_id, "position": 2}
+    assert frames[-1]["output"] == "ok"
