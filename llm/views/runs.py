@@ -4,6 +4,8 @@ import json
 from collections.abc import AsyncIterator
 
 from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import NotFound
 from rest_framework.renderers import BaseRenderer, JSONRenderer
@@ -68,6 +70,20 @@ class RunListCreateView(generics.ListAPIView):
     def get_throttles(self):
         return [AIRequestsThrottle()] if self.request.method == "POST" else super().get_throttles()
 
+    @extend_schema(
+        request=RunCreateSerializer,
+        responses={
+            (201, "application/json"): RunSerializer,
+            (201, "text/event-stream"): OpenApiTypes.STR,
+            400: OpenApiResponse(description="Invalid request, or the balance does not cover the run."),
+            429: OpenApiResponse(description="The ai_requests throttle, or too many runs at once."),
+        },
+        description=(
+            "Start a run and answer with the finished run. With `Accept: text/event-stream` the run streams "
+            "as server-sent events, the same frames as /ws/playground/ (run.started, run.token, then "
+            "run.completed, run.cancelled or run.failed)."
+        ),
+    )
     def post(self, request: Request) -> Response | StreamingHttpResponse:
         data = RunCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
