@@ -202,6 +202,16 @@ def template_fork(*, template: PromptTemplate, user) -> PromptTemplate:
     return fork
 
 
+def _hold_template(template: PromptTemplate) -> None:
+    """Lock the template row until commit so it cannot be deleted under a new rating or favourite.
+
+    A template deleted meanwhile is a 404 instead of a foreign-key error at commit. Writes to one
+    template's counters queue here (they would at their UPDATE anyway); reads are not blocked.
+    """
+    if PromptTemplate.objects.select_for_update(no_key=True).filter(pk=template.pk).values_list("pk").first() is None:
+        raise Http404("No template matches the given id.")
+
+
 @transaction.atomic
 def template_rate(*, template: PromptTemplate, user, score: int) -> Rating:
     """Rate someone else's template 1-5; rating again changes the score. Counters move by F()."""
@@ -209,6 +219,7 @@ def template_rate(*, template: PromptTemplate, user, score: int) -> Rating:
         raise ValidationError({"template": ["You cannot rate your own template."]})
     if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
         raise ValidationError({"score": ["Must be a whole number from 1 to 5."]})
+    _hold_template(template)
     rating = Rating.objects.select_for_update().filter(template=template, user=user).first()
     created = False
     if rating is None:
@@ -252,6 +263,7 @@ def template_rate(*, template: PromptTemplate, user, score: int) -> Rating:
 @transaction.atomic
 def template_favorite_add(*, template: PromptTemplate, user) -> bool:
     """Favourite a template; False if it already was. The owner is credited once per user."""
+    _hold_template(template)
     if Favorite.objects.filter(template=template, user=user).exists():
         return False
     try:

@@ -157,3 +157,17 @@ def test_render_selector_is_what_runs_use(make_user, make_template):
     assert prompt == "Summarise a log for ops."
     with pytest.raises(Http404):
         selectors.template_get_visible(template_id=template.pk, user=other)
+
+
+@pytest.mark.django_db
+def test_rating_or_favouriting_a_template_deleted_meanwhile_is_a_404(make_user, make_template):
+    owner, fan = make_user("owner"), make_user("fan")
+    template = make_template(owner)
+    PromptTemplate.objects.filter(pk=template.pk).delete()
+
+    with pytest.raises(Http404):
+        services.template_rate(template=template, user=fan, score=4)
+    with pytest.raises(Http404):
+        services.template_favorite_add(template=template, user=fan)
+
+    assert (Rating.objects.count(), Favorite.objects.count()) == (0, 0)
