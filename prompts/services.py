@@ -177,9 +177,20 @@ def template_unpublish(*, template: PromptTemplate, actor) -> PromptTemplate:
     return template
 
 
+def _hold_template(template: PromptTemplate) -> None:
+    """Lock the template row until commit so it cannot be deleted under a new rating or favourite.
+
+    A template deleted meanwhile is a 404 instead of a foreign-key error at commit. Writes to one
+    template's counters queue here (they would at their UPDATE anyway); reads are not blocked.
+    """
+    if PromptTemplate.objects.select_for_update(no_key=True).filter(pk=template.pk).values_list("pk").first() is None:
+        raise Http404("No template matches the given id.")
+
+
 @transaction.atomic
 def template_fork(*, template: PromptTemplate, user) -> PromptTemplate:
     """A private copy of the template's current version owned by `user`, with `forked_from` set."""
+    _hold_template(template)
     fork = template_create(
         owner=user,
         title=template.title,
@@ -200,16 +211,6 @@ def template_fork(*, template: PromptTemplate, user) -> PromptTemplate:
             data={"template_id": str(template.pk), "fork_id": str(fork.pk), "actor_id": str(user.pk)},
         )
     return fork
-
-
-def _hold_template(template: PromptTemplate) -> None:
-    """Lock the template row until commit so it cannot be deleted under a new rating or favourite.
-
-    A template deleted meanwhile is a 404 instead of a foreign-key error at commit. Writes to one
-    template's counters queue here (they would at their UPDATE anyway); reads are not blocked.
-    """
-    if PromptTemplate.objects.select_for_update(no_key=True).filter(pk=template.pk).values_list("pk").first() is None:
-        raise Http404("No template matches the given id.")
 
 
 @transaction.atomic

@@ -160,7 +160,7 @@ def test_render_selector_is_what_runs_use(make_user, make_template):
 
 
 @pytest.mark.django_db
-def test_rating_or_favouriting_a_template_deleted_meanwhile_is_a_404(make_user, make_template):
+def test_rating_favouriting_or_forking_a_template_deleted_meanwhile_is_a_404(make_user, make_template):
     owner, fan = make_user("owner"), make_user("fan")
     template = make_template(owner)
     PromptTemplate.objects.filter(pk=template.pk).delete()
@@ -169,5 +169,7 @@ def test_rating_or_favouriting_a_template_deleted_meanwhile_is_a_404(make_user, 
         services.template_rate(template=template, user=fan, score=4)
     with pytest.raises(Http404):
         services.template_favorite_add(template=template, user=fan)
+    with pytest.raises(Http404):
+        services.template_fork(template=template, user=fan)
 
-    assert (Rating.objects.count(), Favorite.objects.count()) == (0, 0)
+    assert (Rating.objects.count(), Favorite.objects.count(), PromptTemplate.objects.count()) == (0, 0, 0)
