@@ -72,7 +72,7 @@ class RunExecution:
         self.request_id = request_id
         self.model_id = run.model
         self._request = GenerationRequest(
-            model=catalog.model_info(run.model).name,
+            model=run.model.partition(":")[2],  # the provider's own model name
             prompt=run.prompt,
             system=run.system or None,
             temperature=run.params["temperature"],
@@ -199,8 +199,9 @@ class RunExecution:
         ttft_ms: int | None = None
         status, error_code, error_message = RunStatus.COMPLETED, "", ""
         sender = asyncio.get_running_loop().create_task(self._send_tokens())
-        upstream = catalog.provider_for(self.model_id).stream(self._request, on_queued=self._on_queued)
+        upstream = None
         try:
+            upstream = catalog.provider_for(self.model_id).stream(self._request, on_queued=self._on_queued)
             async with asyncio.timeout(conf.run_max_seconds()):
                 async for item in upstream:
                     if isinstance(item, Usage):
@@ -215,12 +216,11 @@ class RunExecution:
                         ttft_ms = int((time.monotonic() - started) * 1000)
                         await asyncio.sleep(0)  # let the first token go out at once
         except asyncio.CancelledError:
-            if self.stop_reason == STOP_INTERRUPTED:
+            # Cancelled by nobody we know (the loop is closing): settle it as interrupted too.
+            if self.stop_reason in (None, STOP_INTERRUPTED):
                 status, error_code, error_message = RunStatus.FAILED, "interrupted", "The server restarted."
-            elif self.stop_reason is not None:
-                status = RunStatus.CANCELLED
             else:
-                raise
+                status = RunStatus.CANCELLED
         except TimeoutError:
             status, error_code, error_message = RunStatus.FAILED, "timeout", "The run took too long."
         except ProviderError as exc:
@@ -231,8 +231,9 @@ class RunExecution:
         finally:
             # Closing the generator closes the HTTP response / stops local generation now,
             # not whenever it would be garbage-collected.
-            with contextlib.suppress(Exception):
-                await upstream.aclose()
+            if upstream is not None:
+                with contextlib.suppress(Exception):
+                    await upstream.aclose()
             self._producing = False
             self._wake.set()
         await sender  # flush the last coalesced tokens before the terminal frame
@@ -253,7 +254,10 @@ class RunExecution:
             logger.exception("could not settle run %s", self.run_id)
             self.settled = None
         if self.settled is not None:
-            await self._emit(terminal_frame(self.settled))
+            frame = terminal_frame(self.settled)
+            if frame["type"] == "run.failed":
+                frame["request_id"] = self.request_id
+            await self._emit(frame)
         if streams.enabled():
             with contextlib.suppress(Exception):
                 await streams.flush()  # followers on other processes must see the end

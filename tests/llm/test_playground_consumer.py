@@ -188,7 +188,7 @@ async def test_provider_error_before_the_first_token_refunds_everything(user, pr
         {
             "type": "run.failed",
             "run_id": run_id,
-            "request_id": None,
+            "request_id": "r1",
             "error": {"code": "rate_limited", "message": "scripted failure", "retry_after": None},
             "output": "",
         }

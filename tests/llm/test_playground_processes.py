@@ -146,6 +146,27 @@ async def test_sse_streams_the_same_events_as_the_socket(user, daphne, fake_open
     assert events[-1][1]["usage"] == {"input_tokens": 2, "output_tokens": 3}
 
 
+async def test_post_without_sse_answers_the_finished_run_as_json(user, daphne, fake_openai):  # noqa: F811
+    fake_openai.script(tokens=["Hel", "lo", "!"], delay=0.05)
+    server = daphne(**server_env(fake_openai))
+    token = await database_sync_to_async(access_token)(user)
+
+    async with httpx.AsyncClient(base_url=server.http_url, timeout=10) as client:
+        response = await client.post(
+            "/api/v1/llm/runs/",
+            json={"model": MODEL, "prompt": "Greet me"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        history = await client.get("/api/v1/llm/runs/", headers={"Authorization": f"Bearer {token}"})
+
+    assert response.status_code == 201
+    assert response.headers["content-type"] == "application/json"
+    run = response.json()
+    assert (run["status"], run["output"], run["input_tokens"], run["output_tokens"]) == ("completed", "Hello!", 2, 3)
+    assert run["cost_credits"] == 5
+    assert [r["id"] for r in history.json()["results"]] == [run["id"]]
+
+
 async def test_a_run_is_cancelled_from_a_socket_on_another_process(user, daphne, fake_openai):  # noqa: F811
     fake_openai.script(tokens=[f"t{i} " for i in range(200)], delay=0.05)
     first_server, second_server = daphne(**server_env(fake_openai)), daphne(**server_env(fake_openai))
