@@ -115,6 +115,12 @@ class TemplateVersion(models.Model):
     def __str__(self) -> str:
         return f"{self.template_id} v{self.number}"
 
+    def save(self, *args, **kwargs) -> None:
+        # A guard, not a rule: history is append-only, an edit is always a new version.
+        if not self._state.adding:
+            raise ValueError("Template versions are immutable; save a new version instead.")
+        super().save(*args, **kwargs)
+
 
 class Rating(models.Model):
     template = models.ForeignKey(PromptTemplate, on_delete=models.CASCADE, related_name="ratings")

@@ -173,3 +173,15 @@ def test_rating_favouriting_or_forking_a_template_deleted_meanwhile_is_a_404(mak
         services.template_fork(template=template, user=fan)
 
     assert (Rating.objects.count(), Favorite.objects.count(), PromptTemplate.objects.count()) == (0, 0, 0)
+
+
+@pytest.mark.django_db
+def test_saved_versions_cannot_be_changed(make_user, make_template):
+    version = make_template(make_user("owner")).versions.get()
+    version.content = "rewritten history"
+
+    with pytest.raises(ValueError) as excinfo:
+        version.save()
+
+    assert str(excinfo.value) == "Template versions are immutable; save a new version instead."
+    assert TemplateVersion.objects.get(pk=version.pk).content == "Summarise {{ text }} for {{ audience }}."
