@@ -9,7 +9,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 
 from prompts import variables
-from prompts.models import Category, Favorite, PromptTemplate, Rating, TemplateVersion, Visibility
+from prompts.models import Category, Favorite, PromptTemplate, Rating, Tag, TemplateVersion, Visibility
 
 EXPORT_FORMAT = "promptcraft.template"
 EXPORT_FORMAT_VERSION = 1
@@ -163,3 +163,13 @@ def category_list() -> QuerySet[Category]:
     return Category.objects.annotate(
         templates_count=Count("templates", filter=Q(templates__visibility=Visibility.PUBLIC))
     ).order_by("ordering", "name")
+
+
+def tag_list(*, prefix: str = "") -> QuerySet[Tag]:
+    """Tags used by public templates, most used first; `prefix` narrows them for autocompletion."""
+    tags = Tag.objects.annotate(
+        templates_count=Count("templates", filter=Q(templates__visibility=Visibility.PUBLIC))
+    ).filter(templates_count__gt=0)
+    if prefix:
+        tags = tags.filter(slug__startswith=prefix)
+    return tags.order_by("-templates_count", "slug")

@@ -27,6 +27,17 @@ class CategorySerializer(serializers.ModelSerializer):
         fields = ["slug", "name", "description", "ordering", "templates_count"]
 
 
+class TagSerializer(serializers.Serializer):
+    slug = serializers.CharField(read_only=True)
+    templates_count = serializers.IntegerField(read_only=True, help_text="Public templates with the tag.")
+
+
+class TagQuerySerializer(serializers.Serializer):
+    prefix = serializers.RegexField(
+        r"^[a-z0-9-]*$", max_length=32, required=False, default="", help_text="Only tags starting with this."
+    )
+
+
 class VariableSpecSerializer(serializers.Serializer):
     """How one `{{ name }}` variable is filled in (documentation of the `variable_specs` values)."""
 

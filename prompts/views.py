@@ -19,6 +19,8 @@ from prompts.serializers import (
     RenderInputSerializer,
     RenderQuerySerializer,
     RenderResultSerializer,
+    TagQuerySerializer,
+    TagSerializer,
     TemplateInputSerializer,
     TemplateSerializer,
     TransferDocumentSerializer,
@@ -39,6 +41,19 @@ class CategoryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     def get_queryset(self):
         return selectors.category_list()
+
+
+@extend_schema_view(list=extend_schema(tags=["templates"], parameters=[TagQuerySerializer]))
+class TagViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Tags of public templates, most used first."""
+
+    serializer_class = TagSerializer
+    filter_backends: list = []
+
+    def get_queryset(self):
+        query = TagQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        return selectors.tag_list(prefix=query.validated_data["prefix"])
 
 
 @extend_schema(tags=["templates"])

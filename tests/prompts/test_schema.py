@@ -4,6 +4,7 @@ pytestmark = pytest.mark.django_db
 
 TEMPLATE_PATHS = {
     "/api/v1/categories/": {"get"},
+    "/api/v1/tags/": {"get"},
     "/api/v1/templates/": {"get", "post"},
     "/api/v1/templates/import/": {"post"},
     "/api/v1/templates/{id}/": {"get", "put", "patch", "delete"},

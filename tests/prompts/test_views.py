@@ -578,3 +578,23 @@ def test_categories_are_listed_in_order_with_their_public_template_counts(auth_c
             "templates_count": 1,
         },
     ]
+
+
+# --- tags ---------------------------------------------------------------------------------------
+
+
+def test_tags_of_public_templates_are_listed_most_used_first(auth_client, user, bob, make_template):
+    make_template(user, tags=["json", "extraction"])
+    make_template(bob, tags=["json"])
+    make_template(bob, tags=["secret-draft"], visibility="private")
+
+    everything = auth_client.get("/api/v1/tags/")
+    by_prefix = auth_client.get("/api/v1/tags/", {"prefix": "ex"})
+    bad = auth_client.get("/api/v1/tags/", {"prefix": "Not OK"})
+
+    assert everything.json()["results"] == [
+        {"slug": "json", "templates_count": 2},
+        {"slug": "extraction", "templates_count": 1},
+    ]
+    assert by_prefix.json()["results"] == [{"slug": "extraction", "templates_count": 1}]
+    assert (bad.status_code, list(bad.json())) == (400, ["prefix"])
