@@ -60,9 +60,7 @@ class RecordedRequest:
         return self.done.wait(timeout)
 
     def as_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data.pop("done")
-        return data
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "done"}
 
 
 class ClientGone(Exception):
