@@ -142,3 +142,18 @@ def test_every_websocket_route_checks_the_origin():
 
     assert websocket_urlpatterns
     assert unguarded == []
+
+
+def test_env_helpers_treat_unset_and_empty_as_the_default(monkeypatch):
+    from config.env import env_bool, env_int, env_list, env_str
+
+    monkeypatch.setenv("PC_EMPTY", "")
+    monkeypatch.setenv("PC_FLAG", " Yes ")
+    monkeypatch.setenv("PC_LIST", "a.example, ,b.example")
+    monkeypatch.setenv("PC_NUMBER", "42")
+    monkeypatch.delenv("PC_UNSET", raising=False)
+
+    assert (env_str("PC_EMPTY", "d"), env_str("PC_UNSET", "d")) == ("d", "d")
+    assert (env_int("PC_EMPTY", 7), env_int("PC_NUMBER", 7)) == (7, 42)
+    assert (env_bool("PC_FLAG", False), env_bool("PC_EMPTY", True)) == (True, True)
+    assert (env_list("PC_LIST", []), env_list("PC_UNSET", ["x"])) == (["a.example", "b.example"], ["x"])
