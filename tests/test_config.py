@@ -156,4 +156,5 @@ def test_env_helpers_treat_unset_and_empty_as_the_default(monkeypatch):
     assert (env_str("PC_EMPTY", "d"), env_str("PC_UNSET", "d")) == ("d", "d")
     assert (env_int("PC_EMPTY", 7), env_int("PC_NUMBER", 7)) == (7, 42)
     assert (env_bool("PC_FLAG", False), env_bool("PC_EMPTY", True)) == (True, True)
-    assert (env_list("PC_LIST", []), env_list("PC_UNSET", ["x"])) == (["a.example", "b.example"], ["x"])
+    assert env_list("PC_LIST", []) == ["a.example", "b.example"]
+    assert (env_list("PC_UNSET", ["x"]), env_list("PC_EMPTY", ["x"])) == (["x"], ["x"])
