@@ -7,10 +7,19 @@ sessionStorage, and the short-lived access token it yields stays in memory only.
 keeps working with plain bearer tokens for every other client.
 """
 
+import time
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.services import InvalidRefreshToken, token_refresh, token_revoke
+
+# A page asks for an access token on every load. Rotating the refresh token each time would log
+# the user out whenever a navigation drops the answer carrying the rotated cookie (the server has
+# already blacklisted the old one), so the cookie's token is rotated only once it is this old.
+DEFAULT_ROTATE_AFTER_SECONDS = 10 * 60
 
 
 class SessionInvalid(Exception):
@@ -29,14 +38,27 @@ def session_check(*, refresh: object) -> str:
 
 
 def session_refresh(*, refresh: str) -> tuple[str, str]:
-    """Rotate the refresh token; returns (access, new refresh). The used token is blacklisted."""
+    """An access token for the cookie's refresh token; returns (access, refresh to keep).
+
+    A refresh token older than WEB_SESSION_ROTATE_SECONDS is rotated (and blacklisted) on the way.
+    """
     if not refresh or len(refresh) > 4096:
         raise SessionInvalid("missing refresh token")
     try:
-        pair = token_refresh(refresh=refresh)
-    except InvalidRefreshToken as exc:
+        token = RefreshToken(refresh)  # signature, expiry and blacklist
+    except TokenError as exc:
         raise SessionInvalid(str(exc)) from exc
-    return pair.access, pair.refresh
+    rotate_after = getattr(settings, "WEB_SESSION_ROTATE_SECONDS", DEFAULT_ROTATE_AFTER_SECONDS)
+    if time.time() - float(token.get("iat", 0)) >= rotate_after:
+        try:
+            pair = token_refresh(refresh=refresh)
+        except InvalidRefreshToken as exc:
+            raise SessionInvalid(str(exc)) from exc
+        return pair.access, pair.refresh
+    user_id = token.get(settings.SIMPLE_JWT.get("USER_ID_CLAIM", "user_id"))
+    if not get_user_model().objects.filter(pk=user_id, is_active=True).exists():
+        raise SessionInvalid("No active account found for the given token.")
+    return str(token.access_token), refresh
 
 
 def session_close(*, refresh: str) -> None:

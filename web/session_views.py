@@ -25,9 +25,9 @@ def _set_cookie(request: HttpRequest, response: HttpResponse, refresh: str) -> N
 
 
 def _unauthenticated(message: str) -> JsonResponse:
-    response = JsonResponse({"detail": message, "code": "not_authenticated"}, status=401)
-    response.delete_cookie(COOKIE_NAME, path=COOKIE_PATH, samesite="Strict")
-    return response
+    # The cookie is left alone: when two tabs refresh at once, the loser's 401 must not delete the
+    # new token the winner's answer has just stored (the page retries once with it).
+    return JsonResponse({"detail": message, "code": "not_authenticated"}, status=401)
 
 
 @require_POST

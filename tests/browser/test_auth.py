@@ -37,6 +37,22 @@ def test_sign_up_shows_the_new_player_and_keeps_the_session_out_of_script_storag
     expect(page.locator("[data-player-name]")).to_have_text("ada")
     expect(page.locator("[data-p-level]")).to_have_text("1")
 
+    # and two tabs loading at once (both rotating the one refresh token) both stay logged in
+    second = page.context.new_page()
+    second.goto("/leaderboard/", wait_until="commit")
+    page.evaluate("() => location.reload()")
+    expect(second.locator("[data-player-name]")).to_have_text("ada")
+    expect(page.locator("[data-player-name]")).to_have_text("ada")
+    page.reload()
+    expect(page.locator("[data-player-name]")).to_have_text("ada")
+
+    # and the playground fits a phone screen
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/")
+    wait_playground(page)
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+    screenshot(page, "playground-phone")
+
 
 def test_log_out_ends_the_session_and_log_in_restores_it(page):
     # given a logged-in learner
