@@ -3,7 +3,8 @@
 A socket is authenticated by the page's session, or by a first message
 `{"type": "auth", "token": "<access JWT>"}`. No valid auth within WS_AUTH_TIMEOUT_SECONDS, or a
 bad/expired token, closes the socket with 4401; an authenticated socket is closed with 4401 when
-its access token expires (access tokens cannot be revoked, so they must not outlive their exp).
+its access token expires (access tokens cannot be revoked, so they must not outlive their exp), and
+a session-authenticated one after WS_SESSION_MAX_SECONDS.
 Malformed frames get an `error` message and the socket stays open.
 """
 
@@ -89,7 +90,9 @@ class AuthenticatedJsonConsumer(JsonConsumer):
         await self.accept()
         scope_user = self.scope.get("user")
         if scope_user is not None and scope_user.is_authenticated and scope_user.is_active:
-            await self._become(scope_user, expires_at=None)
+            # Session sockets also get an end, well inside channels' one-day group expiry, after
+            # which a socket silently stops receiving its groups' messages.
+            await self._become(scope_user, expires_at=time.time() + settings.WS_SESSION_MAX_SECONDS)
             return
         loop = asyncio.get_running_loop()
         self._auth_timer = loop.call_later(settings.WS_AUTH_TIMEOUT_SECONDS, self._close_unauthenticated)

@@ -204,6 +204,8 @@ WIDGET_ALLOWED_ORIGINS = env_list("WIDGET_ALLOWED_ORIGINS", [])
 ACCOUNTS_ON_REGISTER = "game.services.player_onboard"
 WELCOME_CREDITS = env_int("WELCOME_CREDITS", 100)
 WS_AUTH_TIMEOUT_SECONDS = env_int("WS_AUTH_TIMEOUT_SECONDS", 10)
+# Session-authenticated sockets are closed (4401, reconnect) after this long; token sockets at the token's exp.
+WS_SESSION_MAX_SECONDS = env_int("WS_SESSION_MAX_SECONDS", 6 * 3600)
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 60 * 60 * 3)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "PromptCraft <noreply@promptcraft.local>")
 FRONTEND_URL = env_str("FRONTEND_URL", "http://127.0.0.1:8000")

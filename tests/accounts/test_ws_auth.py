@@ -219,13 +219,14 @@ async def test_cors_allowed_origin_is_accepted(settings):
         await comm.disconnect()
 
 
-async def test_session_of_a_signed_in_page_authenticates_without_a_token(user):
-    def session_cookie() -> str:
-        client = Client()
-        client.force_login(user)
-        return client.cookies["sessionid"].value
+def session_cookie(user) -> str:
+    client = Client()
+    client.force_login(user)
+    return client.cookies["sessionid"].value
 
-    cookie = await database_sync_to_async(session_cookie)()
+
+async def test_session_of_a_signed_in_page_authenticates_without_a_token(user):
+    cookie = await database_sync_to_async(session_cookie)(user)
     comm = await connected([(b"cookie", f"sessionid={cookie}".encode()), (b"origin", b"http://localhost:8000")])
     try:
         assert await comm.receive_json_from() == {
@@ -244,6 +245,18 @@ async def test_a_token_in_the_url_is_ignored(user, settings):
         ok, _ = await comm.connect()
 
         assert ok is True
+        assert await comm.receive_output(timeout=4) == CLOSED_4401
+    finally:
+        await comm.disconnect()
+
+
+async def test_session_socket_is_closed_after_the_session_socket_lifetime(user, settings):
+    settings.WS_SESSION_MAX_SECONDS = 1
+    cookie = await database_sync_to_async(session_cookie)(user)
+    comm = await connected([(b"cookie", f"sessionid={cookie}".encode())])
+    try:
+        assert (await comm.receive_json_from())["type"] == "auth.ok"
+
         assert await comm.receive_output(timeout=4) == CLOSED_4401
     finally:
         await comm.disconnect()
