@@ -88,3 +88,22 @@ def test_rendering_random_values_is_a_200_or_a_400(auth_client, user, make_templ
 
     assert response.status_code in (200, 400), response.content
     event(f"status {response.status_code}")
+
+
+list_params = st.dictionaries(
+    st.sampled_from(
+        ["category", "difficulty", "tag", "owner", "visibility", "favorited", "search", "ordering", "page", "page_size"]
+    ),
+    st.text(st.characters(blacklist_categories=["Cs"]), max_size=12)
+    | st.sampled_from(["me", "true", "-rating_avg", "json", "public", "2", "100", "beginner"]),
+    max_size=4,
+)
+
+
+@fuzz
+@given(params=list_params)
+def test_listing_with_random_parameters_is_a_200_400_or_404(auth_client, params):
+    response = auth_client.get("/api/v1/templates/", params)
+
+    assert response.status_code in (200, 400, 404), response.content
+    event(f"status {response.status_code}")
