@@ -82,6 +82,10 @@ def test_a_run_without_enough_credits_says_so(page):
     in_thread(credits_spend, user_id=bob.pk, amount=bob.credits, reason="test.spend", idempotency_key="spend-all")
     expect(page.locator("[data-player-credits]")).to_have_text("0")
 
+    # and models without a configured key are listed but cannot be picked
+    expect(page.locator('#model-a option[value="openai:gpt-4o-mini"]')).to_be_disabled()
+    expect(page.locator('#model-a option[value="openai:gpt-4o-mini"]')).to_contain_text("(unavailable)")
+
     # when they run a prompt
     run_free_prompt(page, "What is 2 + 2?", max_tokens=8, model=LOCAL_MODEL)
 
@@ -179,3 +183,23 @@ def test_recent_runs_reopen_into_the_output_pane(page):
     expect(page.locator("[data-pane-output]")).to_have_text(run.output)
     expect(page.get_by_label("Prompt", exact=True)).to_have_value(run.prompt)
     expect(page.locator('[data-stat="tokens"]')).to_have_text(f"{run.input_tokens} / {run.output_tokens}")
+
+
+def test_a_provider_failure_is_explained_in_the_pane(fake_openai_server, page):
+    # given an OpenAI-compatible server that answers every request with a server error
+    fake_openai_server.server.script(status=503)
+    sign_up(page, "fin")
+
+    # when the learner runs a prompt on it
+    run_free_prompt(page, "Name a colour.", max_tokens=8, model=fake_openai_server.model_id)
+
+    # then the pane says the provider is unavailable, and the run cost nothing
+    pane = page.locator("[data-pane]")
+    expect(pane).to_have_attribute("data-status", "failed", timeout=RUN_TIMEOUT_MS)
+    expect(pane.locator("[data-pane-error]")).to_have_text(
+        "The model provider is unavailable right now. Try again shortly or pick another model."
+    )
+    fin = User.objects.get(username="fin")
+    expect(page.locator("[data-player-credits]")).to_have_text(f"{fin.credits:,}")
+    assert fin.credits == 100
+    screenshot(page, "playground-provider-error")

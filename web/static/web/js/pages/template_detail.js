@@ -57,6 +57,10 @@ function render() {
     ? `★ ${Number(template.rating_avg).toFixed(2)} from ${template.rating_count} rating${template.rating_count === 1 ? "" : "s"}`
     : "Not rated yet";
   favourite = Boolean(template.is_favorited ?? template.favorited ?? favourite);
+  if (template.my_rating) {
+    const star = document.getElementById(`star${template.my_rating}`);
+    if (star) star.checked = true;
+  }
   renderFavourite();
 }
 
