@@ -14,6 +14,12 @@ class PromptCraftUserCreationForm(AdminUserCreationForm):
         fields = ("username", "email")
         field_classes = {"email": forms.EmailField}
 
+    def clean_username(self):
+        username = super().clean_username()
+        if "@" in username:
+            raise forms.ValidationError("Usernames cannot contain @ (sign-in uses it to recognise emails).")
+        return username
+
 
 class PromptCraftUserChangeForm(UserChangeForm):
     class Meta(UserChangeForm.Meta):

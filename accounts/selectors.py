@@ -8,14 +8,17 @@ User = get_user_model()
 
 
 def user_find_for_login(*, username_or_email: str):
-    """The user a login identifier names: a username first, else an email (both case-insensitive)."""
+    """The user a login identifier names, case-insensitively: an email if it has an "@", else a username.
+
+    Registration keeps "@" out of usernames, so nobody can take a username equal to someone
+    else's email and shadow their sign-in.
+    """
     identifier = username_or_email.strip()
     if not identifier:
         return None
-    user = User.objects.filter(username__iexact=identifier).first()
-    if user is None and "@" in identifier:
-        user = User.objects.filter(email__iexact=identifier).first()
-    return user
+    if "@" in identifier:
+        return User.objects.filter(email__iexact=identifier).first()
+    return User.objects.filter(username__iexact=identifier).first()
 
 
 def user_find_by_email(*, email: str):

@@ -81,6 +81,8 @@ class RegisterSerializer(serializers.Serializer):
     password_confirm = password_field()
 
     def validate_username(self, value: str) -> str:
+        if "@" in value:
+            raise serializers.ValidationError("Usernames cannot contain @ (sign-in uses it to recognise emails).")
         if selectors.username_taken(username=value):
             raise serializers.ValidationError("A user with that username already exists.")
         return value

@@ -50,3 +50,21 @@ def test_admin_change_form_cannot_edit_counters(staff_client, user):
     assert b'name="credits"' not in page.content
     assert b'name="experience_points"' not in page.content
     assert b'name="timezone"' in page.content
+
+
+@pytest.mark.django_db
+def test_admin_refuses_usernames_with_an_at_sign(staff_client):
+    response = staff_client.post(
+        "/admin/accounts/user/add/",
+        {
+            "username": "bea@example.com",
+            "email": "bea@example.com",
+            "usable_password": "true",
+            "password1": "Another-str0ng-pass",
+            "password2": "Another-str0ng-pass",
+        },
+    )
+
+    assert response.status_code == 200
+    assert b"Usernames cannot contain @" in response.content
+    assert not User.objects.filter(email="bea@example.com").exists()

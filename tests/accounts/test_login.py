@@ -100,3 +100,18 @@ def test_a_stale_authorization_header_does_not_block_login(api_client, user):
     response = api_client.post(URL, {"username_or_email": "alice", "password": PASSWORD}, format="json")
 
     assert response.status_code == 200
+
+
+@pytest.mark.django_db
+def test_an_email_shaped_identifier_only_matches_emails(api_client, make_user, user):
+    # An account created outside registration (e.g. the admin) with an email-like username.
+    make_user("alice@example.org", email="other@example.com", password="Other-pass-phrase-1")
+
+    by_email = api_client.post(URL, {"username_or_email": "alice@example.com", "password": PASSWORD}, format="json")
+    by_odd_username = api_client.post(
+        URL, {"username_or_email": "alice@example.org", "password": "Other-pass-phrase-1"}, format="json"
+    )
+
+    assert by_email.status_code == 200
+    assert by_email.json()["user"]["username"] == "alice"
+    assert by_odd_username.status_code == 401

@@ -192,3 +192,11 @@ def test_concurrent_registrations_of_one_username_create_one_account():
     assert sorted(status for status, _ in results) == [201] + [400] * (threads_count - 1)
     assert all(body == {"username": ["A user with that username already exists."]} for s, body in results if s == 400)
     assert User.objects.filter(username="ada").count() == 1
+
+
+@pytest.mark.django_db
+def test_username_cannot_contain_an_at_sign(api_client):
+    response = api_client.post(URL, payload(username="grace@example.com"), format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {"username": ["Usernames cannot contain @ (sign-in uses it to recognise emails)."]}
