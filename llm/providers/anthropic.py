@@ -8,7 +8,6 @@ takes no sampling temperature, so `request.temperature` is not sent.
 
 import json
 from collections.abc import AsyncIterator
-from contextlib import aclosing
 
 import anthropic
 import httpx2
@@ -17,8 +16,10 @@ from django.conf import settings
 from llm.providers import errors
 from llm.providers.base import GenerationRequest, ProviderError, QueuedCallback, Usage
 from llm.providers.clients import loop_client, timeouts
-from llm.providers.retry import stream_with_retries
-from llm.providers.sse import sse_data
+from llm.providers.retry import failed_stream, stream_with_retries
+from llm.providers.sse import SSEDataReader
+
+_decode = json.JSONDecoder().decode
 
 
 class AnthropicProvider:
@@ -42,14 +43,13 @@ class AnthropicProvider:
 
         return loop_client(("anthropic", api_key, base_url, connect, read), build)
 
-    async def stream(
+    def stream(
         self, request: GenerationRequest, *, on_queued: QueuedCallback | None = None
     ) -> AsyncIterator[str | Usage]:
         if not self.available():
-            raise ProviderError("provider_error", "Anthropic is not configured (set ANTHROPIC_API_KEY).")
-        async with aclosing(stream_with_retries(lambda: self._attempt(request))) as items:
-            async for item in items:
-                yield item
+            error = ProviderError("provider_error", "Anthropic is not configured (set ANTHROPIC_API_KEY).")
+            return failed_stream(error)
+        return stream_with_retries(lambda: self._attempt(request))
 
     async def _attempt(self, request: GenerationRequest) -> AsyncIterator[str | Usage]:
         extra: dict = {}
@@ -67,28 +67,30 @@ class AnthropicProvider:
                 stream=True,
                 **extra,
             ) as response:
-                async for payload in sse_data(response.iter_bytes()):
-                    event = json.loads(payload)
-                    kind = event.get("type")
-                    if kind == "content_block_delta":
-                        text = (event.get("delta") or {}).get("text")
-                        if text:
-                            yield text
-                    elif kind == "message_start":
-                        usage = (event.get("message") or {}).get("usage") or {}
-                        input_tokens = usage.get("input_tokens") or 0
-                        output_tokens = usage.get("output_tokens") or 0
-                    elif kind == "message_delta":
-                        # Cumulative counts; newer API versions repeat input_tokens here too.
-                        usage = event.get("usage") or {}
-                        input_tokens = usage.get("input_tokens") or input_tokens
-                        output_tokens = usage.get("output_tokens") or output_tokens
-                    elif kind == "message_stop":
-                        finished = True
-                        break
-                    elif kind == "error":
-                        error = event.get("error") or {}
-                        raise errors.error_for_stream_event(error.get("type") or "", error.get("message") or "")
+                # Read to the end of the body even after message_stop, so the connection is reused.
+                sse = SSEDataReader()
+                async for raw in response.http_response.aiter_bytes():
+                    for payload in sse.feed(raw):
+                        event = _decode(payload.decode())
+                        kind = event.get("type")
+                        if kind == "content_block_delta":
+                            text = (event.get("delta") or {}).get("text")
+                            if text:
+                                yield text
+                        elif kind == "message_start":
+                            usage = (event.get("message") or {}).get("usage") or {}
+                            input_tokens = usage.get("input_tokens") or 0
+                            output_tokens = usage.get("output_tokens") or 0
+                        elif kind == "message_delta":
+                            # Cumulative counts; newer API versions repeat input_tokens here too.
+                            usage = event.get("usage") or {}
+                            input_tokens = usage.get("input_tokens") or input_tokens
+                            output_tokens = usage.get("output_tokens") or output_tokens
+                        elif kind == "message_stop":
+                            finished = True
+                        elif kind == "error":
+                            error = event.get("error") or {}
+                            raise errors.error_for_stream_event(error.get("type") or "", error.get("message") or "")
         except anthropic.APIStatusError as exc:
             raise errors.error_for_status(
                 exc.status_code,
@@ -96,7 +98,8 @@ class AnthropicProvider:
                 retry_after=errors.retry_after_seconds(exc.response.headers),
             ) from exc
         except (anthropic.APITimeoutError, httpx2.TimeoutException) as exc:
-            raise errors.timeout_error() from exc
+            if not finished:  # a server that keeps the body open after message_stop has still answered
+                raise errors.timeout_error() from exc
         except anthropic.APIConnectionError as exc:
             raise errors.connection_error(str(exc)) from exc
         except (httpx2.HTTPError, ValueError) as exc:

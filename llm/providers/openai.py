@@ -8,7 +8,6 @@ fields are parsed: the SDK's typed chunk models cost far more CPU than the rest 
 
 import json
 from collections.abc import AsyncIterator
-from contextlib import aclosing
 
 import httpx2
 import openai
@@ -17,9 +16,11 @@ from django.conf import settings
 from llm.providers import errors
 from llm.providers.base import GenerationRequest, ProviderError, QueuedCallback, Usage
 from llm.providers.clients import loop_client, timeouts
-from llm.providers.retry import stream_with_retries
-from llm.providers.sse import sse_data
+from llm.providers.retry import failed_stream, stream_with_retries
+from llm.providers.sse import SSEDataReader
 from llm.providers.tokens import estimate_tokens
+
+_decode = json.JSONDecoder().decode  # json.loads minus its per-call type checks and encoding sniffing
 
 # OpenAI-compatible servers without auth (Ollama, vLLM) still need some key for the SDK.
 PLACEHOLDER_KEY = "not-needed"
@@ -46,14 +47,13 @@ class OpenAIProvider:
 
         return loop_client(("openai", api_key, base_url, connect, read), build)
 
-    async def stream(
+    def stream(
         self, request: GenerationRequest, *, on_queued: QueuedCallback | None = None
     ) -> AsyncIterator[str | Usage]:
         if not self.available():
-            raise ProviderError("provider_error", "OpenAI is not configured (set OPENAI_API_KEY or OPENAI_BASE_URL).")
-        async with aclosing(stream_with_retries(lambda: self._attempt(request))) as items:
-            async for item in items:
-                yield item
+            error = ProviderError("provider_error", "OpenAI is not configured (set OPENAI_API_KEY or OPENAI_BASE_URL).")
+            return failed_stream(error)
+        return stream_with_retries(lambda: self._attempt(request))
 
     async def _attempt(self, request: GenerationRequest) -> AsyncIterator[str | Usage]:
         messages = []
@@ -74,28 +74,32 @@ class OpenAIProvider:
                 stream_options={"include_usage": True},
                 **extra,
             ) as response:
-                async for payload in sse_data(response.iter_bytes()):
-                    if payload == b"[DONE]":
-                        finished = True
-                        break
-                    chunk = json.loads(payload)
-                    if "error" in chunk:
-                        error = chunk["error"] or {}
-                        raise errors.error_for_stream_event(error.get("type") or "", error.get("message") or "")
-                    choices = chunk.get("choices")
-                    if choices:
-                        choice = choices[0]
-                        content = (choice.get("delta") or {}).get("content")
-                        if content:
-                            deltas += 1
-                            yield content
-                        if choice.get("finish_reason"):
+                # Read to the end of the body even after [DONE]: a fully read response returns its
+                # connection to the pool, so the next run skips the TCP/TLS handshake.
+                sse = SSEDataReader()
+                async for raw in response.http_response.aiter_bytes():
+                    for payload in sse.feed(raw):
+                        if payload == b"[DONE]":
                             finished = True
-                    if chunk.get("usage"):
-                        usage = Usage(
-                            input_tokens=chunk["usage"].get("prompt_tokens") or 0,
-                            output_tokens=chunk["usage"].get("completion_tokens") or 0,
-                        )
+                            continue
+                        chunk = _decode(payload.decode())
+                        if "error" in chunk:
+                            error = chunk["error"] or {}
+                            raise errors.error_for_stream_event(error.get("type") or "", error.get("message") or "")
+                        choices = chunk.get("choices")
+                        if choices:
+                            choice = choices[0]
+                            content = (choice.get("delta") or {}).get("content")
+                            if content:
+                                deltas += 1
+                                yield content
+                            if choice.get("finish_reason"):
+                                finished = True
+                        if chunk.get("usage"):
+                            usage = Usage(
+                                input_tokens=chunk["usage"].get("prompt_tokens") or 0,
+                                output_tokens=chunk["usage"].get("completion_tokens") or 0,
+                            )
         except openai.APIStatusError as exc:
             raise errors.error_for_status(
                 exc.status_code,
@@ -103,7 +107,8 @@ class OpenAIProvider:
                 retry_after=errors.retry_after_seconds(exc.response.headers),
             ) from exc
         except (openai.APITimeoutError, httpx2.TimeoutException) as exc:
-            raise errors.timeout_error() from exc
+            if not finished:  # a server that keeps the body open after [DONE] has still answered
+                raise errors.timeout_error() from exc
         except openai.APIConnectionError as exc:
             raise errors.connection_error(str(exc)) from exc
         except (httpx2.HTTPError, ValueError) as exc:

@@ -57,3 +57,9 @@ async def stream_with_retries(
             await stream.aclose()
         await asyncio.sleep(wait)
         attempt += 1
+
+
+async def failed_stream(error: ProviderError) -> AsyncIterator[str | Usage]:
+    """A stream that fails on first iteration (callers expect errors from iterating, not calling)."""
+    raise error
+    yield  # an async generator, not a coroutine

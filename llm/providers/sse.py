@@ -1,22 +1,27 @@
 """Minimal server-sent-events reading: the `data:` payloads of a byte stream, nothing else.
 
 The SDKs build a typed model per chunk (hundreds of µs of CPU each); the providers read the raw
-response through the SDKs' streaming-response interface and pick the few fields they need.
+response through the SDKs' streaming-response interface and pick the few fields they need. This
+is a plain object fed from the read loop (no async generator hop per event: that is per-token CPU).
 """
 
-from collections.abc import AsyncIterator
 
+class SSEDataReader:
+    """Feed raw bytes, get back the payloads of the complete `data:` lines (events, ids, comments dropped)."""
 
-async def sse_data(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
-    """Yield the payload of every `data:` line (event names, comments and ids are not needed)."""
-    buffer = b""
-    async for chunk in chunks:
-        buffer += chunk
+    __slots__ = ("_buffer",)
+
+    def __init__(self) -> None:
+        self._buffer = b""
+
+    def feed(self, chunk: bytes) -> list[bytes]:
         if b"\n" not in chunk:
-            continue
-        *lines, buffer = buffer.split(b"\n")
-        for line in lines:
-            if line.startswith(b"data:"):
-                yield line[5:].strip()
-    if buffer.startswith(b"data:"):
-        yield buffer[5:].strip()
+            self._buffer += chunk
+            return []
+        *lines, self._buffer = (self._buffer + chunk).split(b"\n")
+        return [line[5:].strip() for line in lines if line.startswith(b"data:")]
+
+    def close(self) -> list[bytes]:
+        """A last line the stream ended without a newline."""
+        tail, self._buffer = self._buffer, b""
+        return [tail[5:].strip()] if tail.startswith(b"data:") else []

@@ -50,6 +50,7 @@ class RecordedRequest:
     path: str
     headers: dict[str, str]
     body: Any
+    client_port: int = 0  # the client's side of the connection: equal ports mean a reused connection
     tokens_sent: int = 0
     completed: bool = False  # the whole scripted answer was written
     disconnected: bool = False  # the client closed the connection before the answer ended
@@ -228,7 +229,8 @@ class FakeLLMServer:
         except ValueError:
             await _send_json(writer, 400, self.dialect.error_body(400))
             return True
-        record = RecordedRequest(method=method, path=path, headers=headers, body=body)
+        peer = writer.get_extra_info("peername") or ("", 0)
+        record = RecordedRequest(method=method, path=path, headers=headers, body=body, client_port=peer[1])
         self.requests.append(record)
         try:
             if not self.dialect.matches(method, path):

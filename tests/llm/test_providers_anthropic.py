@@ -44,6 +44,14 @@ async def test_sends_the_request_the_api_expects(fake_anthropic):
     }
 
 
+async def test_consecutive_streams_reuse_the_pooled_connection(fake_anthropic):
+    await collect(AnthropicProvider().stream(REQUEST))
+    await collect(AnthropicProvider().stream(REQUEST))
+
+    first, second = fake_anthropic.requests
+    assert first.client_port == second.client_port
+
+
 async def test_rate_limited_after_retries(fake_anthropic):
     fake_anthropic.script(status=429, retry_after=0)
 

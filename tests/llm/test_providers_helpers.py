@@ -6,26 +6,23 @@ import time
 from llm.providers.base import ProviderError
 from llm.providers.errors import error_for_status, retry_after_seconds
 from llm.providers.retry import RetryPolicy
-from llm.providers.sse import sse_data
+from llm.providers.sse import SSEDataReader
 
 
-async def _chunks(*parts: bytes):
-    for part in parts:
-        yield part
+def test_sse_reader_reassembles_lines_split_across_reads():
+    reader = SSEDataReader()
 
-
-async def test_sse_data_reassembles_lines_split_across_reads():
-    stream = _chunks(b'event: x\ndata: {"a"', b": 1}\r\n\r\n: comment\ndata:[DONE]", b"\n")
-
-    payloads = [payload async for payload in sse_data(stream)]
+    payloads = [*reader.feed(b'event: x\ndata: {"a"'), *reader.feed(b": 1}\r\n\r\n: comment\ndata:[DONE]")]
+    payloads += reader.feed(b"\n")
 
     assert payloads == [b'{"a": 1}', b"[DONE]"]
 
 
-async def test_sse_data_yields_a_last_line_without_newline():
-    payloads = [payload async for payload in sse_data(_chunks(b"data: tail"))]
+def test_sse_reader_keeps_a_last_line_without_newline_for_close():
+    reader = SSEDataReader()
 
-    assert payloads == [b"tail"]
+    assert reader.feed(b"data: tail") == []
+    assert reader.close() == [b"tail"]
 
 
 def test_retry_after_in_seconds_milliseconds_and_http_dates():

@@ -47,6 +47,15 @@ async def test_sends_the_request_the_api_expects(fake_openai):
     }
 
 
+async def test_consecutive_streams_reuse_the_pooled_connection(fake_openai):
+    await collect(OpenAIProvider().stream(REQUEST))
+    await collect(OpenAIProvider().stream(REQUEST))
+
+    first, second = fake_openai.requests
+    assert first.completed and second.completed
+    assert first.client_port == second.client_port
+
+
 async def test_server_without_usage_gets_an_estimate(fake_openai):
     fake_openai.script(tokens=["a", "b"], usage=False)
 
