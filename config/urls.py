@@ -20,3 +20,7 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("", include("web.urls")),
 ]
+
+# JSON error bodies for API clients when no view handled the request.
+handler404 = "config.exceptions.page_not_found"
+handler500 = "config.exceptions.server_error"

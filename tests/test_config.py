@@ -158,3 +158,23 @@ def test_env_helpers_treat_unset_and_empty_as_the_default(monkeypatch):
     assert (env_bool("PC_FLAG", False), env_bool("PC_EMPTY", True)) == (True, True)
     assert env_list("PC_LIST", []) == ["a.example", "b.example"]
     assert (env_list("PC_UNSET", ["x"]), env_list("PC_EMPTY", ["x"])) == (["x"], ["x"])
+
+
+@pytest.mark.django_db
+def test_unknown_api_urls_are_json_404s_and_pages_stay_html(client):
+    api = client.get("/api/v1/no-such-thing/")
+    page = client.get("/no-such-page/")
+
+    assert api.status_code == 404
+    assert api.json() == {"detail": "Not found.", "code": "not_found"}
+    assert page.status_code == 404
+    assert page["Content-Type"].startswith("text/html")
+
+
+def test_api_server_errors_are_json(rf):
+    from config.exceptions import server_error
+
+    response = server_error(rf.get("/api/v1/game/profile/"))
+
+    assert response.status_code == 500
+    assert json.loads(response.content) == {"detail": "Server error.", "code": "server_error"}
