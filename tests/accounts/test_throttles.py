@@ -1,4 +1,7 @@
+import json
 import threading
+import urllib.error
+import urllib.request
 
 import pytest
 import redis
@@ -151,3 +154,33 @@ def test_concurrent_requests_never_exceed_the_limit(rates):
         thread.join()
 
     assert sorted(statuses) == [401] * 5 + [429] * 7
+
+
+def _post_json(url: str, body: dict) -> tuple[int, dict[str, str]]:
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}, method="POST"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, dict(response.headers)
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers)
+
+
+@pytest.mark.processes
+@pytest.mark.django_db(transaction=True)
+def test_limits_hold_across_server_processes(daphne):
+    first = daphne(THROTTLE_AUTH_IP="3/day")
+    second = daphne(THROTTLE_AUTH_IP="3/day")
+    attempt = {"username_or_email": "alice", "password": "wrong-pass-1"}
+
+    statuses = [
+        _post_json(f"{first.http_url}{LOGIN}", attempt)[0],
+        _post_json(f"{second.http_url}{LOGIN}", attempt)[0],
+        _post_json(f"{first.http_url}{LOGIN}", attempt)[0],
+    ]
+    fourth_status, fourth_headers = _post_json(f"{second.http_url}{LOGIN}", attempt)
+
+    assert statuses == [401, 401, 401]
+    assert fourth_status == 429
+    assert 1 <= int(fourth_headers["Retry-After"]) <= 86400
