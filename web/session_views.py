@@ -24,10 +24,10 @@ def _set_cookie(request: HttpRequest, response: HttpResponse, refresh: str) -> N
     )
 
 
-def _unauthenticated(message: str) -> JsonResponse:
+def _unauthenticated(message: str, code: str = "not_authenticated") -> JsonResponse:
     # The cookie is left alone: when two tabs refresh at once, the loser's 401 must not delete the
     # new token the winner's answer has just stored (the page retries once with it).
-    return JsonResponse({"detail": message, "code": "not_authenticated"}, status=401)
+    return JsonResponse({"detail": message, "code": code}, status=401)
 
 
 @require_POST
@@ -49,9 +49,11 @@ def session_open(request: HttpRequest) -> JsonResponse:
 
 @require_POST
 def session_token(request: HttpRequest) -> JsonResponse:
-    """A fresh access token from the cookie's refresh token (rotated)."""
+    """A fresh access token from the cookie's refresh token (rotated when it is old)."""
+    if not request.COOKIES.get(COOKIE_NAME):
+        return _unauthenticated("Not logged in.", code="no_session")
     try:
-        access, refresh = session_refresh(refresh=request.COOKIES.get(COOKIE_NAME, ""))
+        access, refresh = session_refresh(refresh=request.COOKIES[COOKIE_NAME])
     except SessionInvalid as exc:
         return _unauthenticated(str(exc))
     response = JsonResponse({"access": access})

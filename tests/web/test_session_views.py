@@ -141,6 +141,15 @@ def test_logging_out_blacklists_the_refresh_token_and_drops_the_cookie(user):
     assert _post(client, "/session/token/", csrf).status_code == 401
 
 
+def test_asking_for_a_token_without_a_session_is_a_401_saying_so():
+    client, csrf = _csrf_client()
+
+    response = _post(client, "/session/token/", csrf)
+
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Not logged in.", "code": "no_session"}
+
+
 def test_the_session_endpoints_only_accept_post():
     client = Client()
 

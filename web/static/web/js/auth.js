@@ -23,7 +23,7 @@ async function postSession(path, body) {
 
 async function fetchAccessFromCookie() {
   let response = await postSession("/session/token/");
-  if (response.status === 401) {
+  if (response.status === 401 && (await response.clone().json().catch(() => ({}))).code !== "no_session") {
     // Another tab may have just rotated the cookie: its new value is already stored, try once more.
     await new Promise((resolve) => setTimeout(resolve, 250));
     response = await postSession("/session/token/");

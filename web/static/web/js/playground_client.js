@@ -101,7 +101,7 @@ export class PlaygroundClient extends EventTarget {
         this.dispatchEvent(new CustomEvent("finished", { detail: message }));
         break;
       case "run.queued":
-        if (pane) pane.root.querySelector("[data-pane-status]").textContent = "Queued…";
+        if (pane) pane.queued(message.position);
         break;
       case "error":
         this.onError(message, pane);

@@ -4,6 +4,7 @@ import { $, formatCredits, formatMs, formatNumber } from "./dom.js";
 const STATUS_TEXT = {
   idle: "Idle",
   starting: "Starting…",
+  queued: "Queued…",
   streaming: "Streaming…",
   resuming: "Reconnecting…",
   completed: "Completed",
@@ -30,7 +31,7 @@ export class RunPane {
   }
 
   get active() {
-    return ["starting", "streaming", "resuming"].includes(this.status);
+    return ["starting", "queued", "streaming", "resuming"].includes(this.status);
   }
 
   setStatus(status) {
@@ -58,9 +59,16 @@ export class RunPane {
     this.lastSeq = seq;
     this.text += delta;
     this.textNode.appendData(delta);
-    if (this.status === "resuming" || this.status === "starting") this.setStatus("streaming");
+    if (this.status !== "streaming") this.setStatus("streaming");
     this.output.scrollTop = this.output.scrollHeight;
     return true;
+  }
+
+  /** The local model is busy with other runs: this one waits its turn. */
+  queued(position) {
+    if (this.lastSeq >= 0) return;
+    this.setStatus("queued");
+    if (position) $("[data-pane-status]", this.root).textContent = `Queued (#${position})…`;
   }
 
   setText(text) {
