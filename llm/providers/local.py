@@ -87,6 +87,7 @@ class ModelPool:
         self._load_lock = threading.Lock()
         self._idle: list[Any] = []
         self._active = 0
+        self._loaded = 0
         self._waiters: deque[tuple[asyncio.AbstractEventLoop, asyncio.Future]] = deque()
 
     @property
@@ -101,6 +102,11 @@ class ModelPool:
     @property
     def waiting(self) -> int:
         return len(self._waiters)
+
+    @property
+    def loaded(self) -> int:
+        """Llama instances loaded by this process (at most the concurrency limit, each loaded once)."""
+        return self._loaded
 
     async def acquire(self, on_queued: QueuedCallback | None) -> None:
         """Wait for a free slot (FIFO); `on_queued(position)` first when there is none."""
@@ -158,12 +164,14 @@ class ModelPool:
 
             path = model_path()
             with _without_extra_buffers():
-                return Llama(
+                llm = Llama(
                     model_path=str(path),
                     n_ctx=settings.LLM_LOCAL_CONTEXT,
                     n_threads=settings.LLM_LOCAL_THREADS or None,
                     verbose=False,
                 )
+            self._loaded += 1
+            return llm
 
     def checkin(self, llm: Any) -> None:
         with self._lock:

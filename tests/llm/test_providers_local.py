@@ -105,6 +105,7 @@ async def test_local_model_stops_at_max_tokens():
 
     assert result.error is None
     assert result.usage.output_tokens == 3
+    assert _pool.loaded == 1  # loaded once per process, reused by every generation
 
 
 @pytest.mark.slow
