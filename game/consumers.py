@@ -5,7 +5,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from accounts.ws.auth import AuthenticatedJsonConsumer, JsonConsumer
-from game.events import BOARDS, LeaderboardSnapshot, user_group
+from game.events import BOARDS, LeaderboardSnapshot, LeaderboardUpdate, user_group
 from game.hub import GROUP_REFRESH_SECONDS, MAX_WIDGET_SIZE, leaderboard_hub, read_top
 
 DEFAULT_WIDGET_SIZE = 10
@@ -56,6 +56,7 @@ class LeaderboardConsumer(JsonConsumer):
     size: int = DEFAULT_WIDGET_SIZE
     _shown: list[dict[str, Any]] | None = None
     _joined = False
+    _missed = False
 
     async def connect(self) -> None:
         board = self.scope["url_route"]["kwargs"]["board"]
@@ -73,6 +74,9 @@ class LeaderboardConsumer(JsonConsumer):
         entries = (await read_top(board))[:size]
         self._shown = entries
         await self.send_json(LeaderboardSnapshot(board=board, entries=entries).model_dump(mode="json"))
+        if self._missed:  # a refresh came while the snapshot was being read: it may be newer
+            latest = await read_top(board)
+            await self.show(latest, _update_encoder(board, latest))
 
     async def disconnect(self, code: int) -> None:
         if self._joined:
@@ -81,7 +85,8 @@ class LeaderboardConsumer(JsonConsumer):
     async def show(self, entries: list[dict[str, Any]], encoded) -> None:
         """Called by the hub with the board's current top entries."""
         if self._shown is None:
-            return  # the snapshot is still on its way
+            self._missed = True  # the snapshot is still on its way; it re-checks once sent
+            return
         mine = entries[: self.size]
         if mine != self._shown:
             self._shown = mine
@@ -92,6 +97,13 @@ class LeaderboardConsumer(JsonConsumer):
             await self.send_json({"type": "pong"})
             return
         await self.send_error("read_only", "This socket only sends leaderboard updates.")
+
+
+def _update_encoder(board: str, entries: list[dict[str, Any]]):
+    def encoded(size: int) -> str:
+        return LeaderboardUpdate(board=board, entries=entries[:size]).model_dump_json()
+
+    return encoded
 
 
 def _widget_size(query_string: bytes) -> int | None:

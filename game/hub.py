@@ -8,7 +8,6 @@ widgets; each widget sends only when the ranks it shows changed.
 """
 
 import asyncio
-import json
 import logging
 import time
 import weakref
@@ -19,7 +18,7 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
 from game import leaderboards
-from game.events import leaderboards_group
+from game.events import LeaderboardUpdate, leaderboards_group
 
 logger = logging.getLogger(__name__)
 
@@ -127,9 +126,8 @@ class LeaderboardHub:
         cache: dict[int, str] = {}
 
         def encoded(size: int) -> str:
-            if size not in cache:
-                body = {"type": "leaderboard.update", "board": board, "entries": entries[:size]}
-                cache[size] = json.dumps(body, separators=(",", ":"))
+            if size not in cache:  # one encoding per distinct widget size, shared by all widgets
+                cache[size] = LeaderboardUpdate(board=board, entries=entries[:size]).model_dump_json()
             return cache[size]
 
         for widget in list(self.widgets.get(board, ())):
