@@ -356,6 +356,44 @@ async def phase_concurrency(
     }
 
 
+async def phase_provider_concurrency(fake_port: int, streams: int, tokens: int, rate: float) -> dict:
+    """The same load on llm.providers.openai alone (this process, no socket): the provider's share."""
+    from contextlib import aclosing
+
+    from django.conf import settings
+
+    from llm.providers.openai import OpenAIProvider
+    from llm.registry import model_get
+
+    fake_control(fake_port, "script", {"tokens": [f" w{i}" for i in range(tokens)], "delay": 1 / rate})
+    settings.OPENAI_BASE_URL = f"http://127.0.0.1:{fake_port}/v1"
+    settings.OPENAI_API_KEY = "sk-bench"
+    request = model_get(MODEL).request(prompt="Concurrent", max_tokens=tokens)
+
+    async def one() -> list[float]:
+        times = []
+        async with aclosing(OpenAIProvider().stream(request)) as items:
+            async for item in items:
+                if isinstance(item, str):
+                    times.append(time.perf_counter())
+        return times
+
+    await one()
+    cpu_before, started = self_cpu_seconds(), time.perf_counter()
+    results = await asyncio.gather(*(one() for _ in range(streams)))
+    wall = time.perf_counter() - started
+    cpu = self_cpu_seconds() - cpu_before
+    gaps = [(b - a) * 1000 for times in results for a, b in itertools.pairwise(times)]
+    return {
+        "streams": streams,
+        "tokens_delivered": sum(len(t) for t in results),
+        "wall_seconds": wall,
+        "delta_gap_ms": {"p50": pct(gaps, 50), "p99": pct(gaps, 99), "max": max(gaps)},
+        "cpu_share": cpu / wall,
+        "cpu_us_per_token": cpu / sum(len(t) for t in results) * 1e6,
+    }
+
+
 def local_direct_model():
     """llama-cpp-python loaded as the provider loads it (same options), for the direct comparison."""
     from django.conf import settings
@@ -424,7 +462,7 @@ async def main(quick: bool, only: set[str]) -> dict:
             "command": " ".join([Path(sys.executable).name, *sys.argv]),
             "load_average_1m_at_start": os.getloadavg()[0],
         }
-        wanted = only or {"ttft", "cpu", "concurrency", "local"}
+        wanted = only or {"ttft", "cpu", "concurrency", "provider", "local"}
         if "ttft" in wanted:
             report["ttft"] = await phase_ttft(port, token, fake_port, sdk, rounds=50 if quick else 300)
         if "cpu" in wanted:
@@ -434,6 +472,10 @@ async def main(quick: bool, only: set[str]) -> dict:
         if "concurrency" in wanted:
             report["concurrency"] = await phase_concurrency(
                 port, token, fake, daphne.pid, streams=20 if quick else 200, tokens=100 if quick else 250, rate=50
+            )
+        if "provider" in wanted:
+            report["provider_concurrency"] = await phase_provider_concurrency(
+                fake_port, streams=20 if quick else 200, tokens=100 if quick else 250, rate=50
             )
         if "local" in wanted:
             report["local"] = await phase_local(port, token, max_tokens=32 if quick else 96, rounds=2 if quick else 5)
@@ -448,6 +490,7 @@ async def main(quick: bool, only: set[str]) -> dict:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="a small smoke run")
-    parser.add_argument("--only", action="append", choices=["ttft", "cpu", "concurrency", "local"], default=[])
+    phases = ["ttft", "cpu", "concurrency", "provider", "local"]
+    parser.add_argument("--only", action="append", choices=phases, default=[], help="run only this part (repeatable)")
     args = parser.parse_args()
     print(json.dumps(asyncio.run(main(args.quick, set(args.only))), indent=2))
