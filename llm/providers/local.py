@@ -88,6 +88,7 @@ class ModelPool:
         self._idle: list[Any] = []
         self._active = 0
         self._loaded = 0
+        self._running: dict[threading.Thread, threading.Event] = {}
         self._waiters: deque[tuple[asyncio.AbstractEventLoop, asyncio.Future]] = deque()
 
     @property
@@ -177,8 +178,23 @@ class ModelPool:
         with self._lock:
             self._idle.append(llm)
 
-    def close(self) -> None:
-        """Free the loaded models (at exit: llama.cpp's own finaliser fails during interpreter shutdown)."""
+    def track(self, thread: threading.Thread, stop: threading.Event) -> None:
+        with self._lock:
+            self._running[thread] = stop
+
+    def untrack(self, thread: threading.Thread) -> None:
+        with self._lock:
+            self._running.pop(thread, None)
+
+    def close(self, timeout: float = 2.0) -> None:
+        """At exit: stop running generations, then free the models (llama.cpp's own finaliser
+        fails during interpreter shutdown, and a generation cut off mid-token can crash it)."""
+        with self._lock:
+            running = list(self._running.items())
+        for _, stop in running:
+            stop.set()
+        for thread, _ in running:
+            thread.join(timeout)
         with self._lock:
             idle, self._idle = self._idle, []
         for llm in idle:
@@ -277,13 +293,16 @@ class LocalProvider:
             finally:
                 if llm is not None:
                     self.pool.checkin(llm)
+                self.pool.untrack(thread)
                 # The slot is freed only when the thread is done with its Llama.
                 self.pool.release()
 
         thread = threading.Thread(target=work, name="local-llm", daemon=True)
+        self.pool.track(thread, stop)
         try:
             thread.start()
         except BaseException:
+            self.pool.untrack(thread)
             self.pool.release()
             raise
         first = True
