@@ -3,6 +3,9 @@
 import email.utils
 import time
 
+import pytest
+
+from llm.providers import UnknownProvider, get_provider
 from llm.providers.base import ProviderError
 from llm.providers.errors import error_for_status, retry_after_seconds
 from llm.providers.retry import RetryPolicy
@@ -60,3 +63,13 @@ def test_retry_policy_backs_off_exponentially_with_jitter():
     assert [0.25 <= waits[0] <= 0.5, 0.5 <= waits[1] <= 1, 1 <= waits[2] <= 2, 2 <= waits[3] <= 4] == [True] * 4
     assert 4 <= waits[4] <= 8
     assert policy.wait_before_retry(ProviderError("invalid_request", "x"), 0) is None
+
+
+def test_get_provider_returns_one_instance_per_name():
+    assert get_provider("openai") is get_provider("openai")
+    assert [get_provider(name).name for name in ("local", "openai", "anthropic")] == ["local", "openai", "anthropic"]
+
+
+def test_get_provider_refuses_unknown_names():
+    with pytest.raises(UnknownProvider, match="Unknown LLM provider 'gemini'"):
+        get_provider("gemini")
