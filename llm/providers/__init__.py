@@ -27,4 +27,12 @@ def get_provider(name: str) -> Provider:
     raise UnknownProvider(f"Unknown LLM provider {name!r}.")
 
 
-__all__ = ["GenerationRequest", "Provider", "ProviderError", "QueuedCallback", "Usage", "get_provider"]
+__all__ = [
+    "GenerationRequest",
+    "Provider",
+    "ProviderError",
+    "QueuedCallback",
+    "UnknownProvider",
+    "Usage",
+    "get_provider",
+]
