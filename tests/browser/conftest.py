@@ -83,7 +83,7 @@ def fake_openai_server() -> Iterator[FakeOpenAI]:
     """An OpenAI-compatible server streaming a known answer slowly (so two runs overlap)."""
     tokens = ["Red", " is", " a", " primary", " colour", ",", " like", " blue", " and", " yellow", "."]
     server = fake_openai_server_factory().start()
-    server.script(tokens=tokens, delay=0.6)
+    server.script(tokens=tokens, delay=1.0)
     try:
         yield FakeOpenAI(server=server, tokens=tokens)
     finally:

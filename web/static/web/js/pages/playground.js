@@ -17,7 +17,7 @@ let client = null;
 
 function modelPrice(model) {
   const price = model.credits_per_1k_tokens ?? model.credits_per_1k_output ?? model.credits_per_1k_output_tokens;
-  return price === undefined || price === null ? "" : ` — ${price} credits / 1K tokens`;
+  return price === undefined || price === null ? "" : ` · ${price} cr/1K`;
 }
 
 function modelLabel(model) {
