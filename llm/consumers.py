@@ -13,6 +13,7 @@ from channels.db import database_sync_to_async
 
 from accounts.ws.auth import AuthenticatedJsonConsumer
 from llm import selectors, services, streams
+from llm.dbcall import db_call
 from llm.events import (
     InvalidMessage,
     RunCancel,
@@ -84,7 +85,7 @@ class PlaygroundConsumer(AuthenticatedJsonConsumer):
 
     async def run_start(self, message: RunStart) -> None:
         try:
-            run = await database_sync_to_async(_start_run)(self.user, message)
+            run = await db_call(_start_run)(self.user, message)
         except services.RunRefused as exc:
             await self.send_json(
                 run_failed_frame(

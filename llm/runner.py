@@ -16,9 +16,8 @@ import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-from channels.db import database_sync_to_async
-
 from llm import catalog, conf, streams
+from llm.dbcall import db_call
 from llm.events import (
     TERMINAL_TYPES,
     RunCancelled,
@@ -249,7 +248,7 @@ class RunExecution:
             error_message=error_message,
         )
         try:
-            self.settled = await database_sync_to_async(run_settle)(run_id=self.run_id, outcome=outcome)
+            self.settled = await db_call(run_settle)(run_id=self.run_id, outcome=outcome)
         except Exception:
             logger.exception("could not settle run %s", self.run_id)
             self.settled = None

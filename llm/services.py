@@ -219,7 +219,20 @@ def run_settle(*, run_id, outcome: RunOutcome) -> LLMRun:
     run.ttft_ms, run.latency_ms = outcome.ttft_ms, outcome.latency_ms
     run.error_code, run.error_message = outcome.error_code, outcome.error_message[:500]
     run.finished_at = timezone.now()
-    run.save()
+    run.save(
+        update_fields=[
+            "status",
+            "output",
+            "input_tokens",
+            "output_tokens",
+            "cost_credits",
+            "ttft_ms",
+            "latency_ms",
+            "error_code",
+            "error_message",
+            "finished_at",
+        ]
+    )
     refund = run.reserved_credits - cost
     if refund > 0:
         game_services.credits_grant(
@@ -230,16 +243,29 @@ def run_settle(*, run_id, outcome: RunOutcome) -> LLMRun:
             source=f"llm.run:{run.pk}",
         )
     if run.status == RunStatus.COMPLETED:
-        provider, _, model_name = run.model.partition(":")
-        game_services.activity_record(
-            user_id=run.user_id,
-            activity="run.completed",
-            idempotency_key=f"run:{run.pk}",
-            data={"provider": provider, "model": model_name, "output_tokens": output_tokens},
-        )
         if run.template_id:
             catalog.template_record_use(run=run)
+        # XP, streaks and badges follow in their own transaction, off the run's critical path.
+        transaction.on_commit(lambda: _run_completed_task(run.pk), robust=True)
     return run
+
+
+def _run_completed_task(run_id) -> None:
+    from llm.tasks import run_completed_record
+
+    run_completed_record.delay(str(run_id))
+
+
+def run_completed_record(*, run_id) -> None:
+    """Report a completed run to the game as `run.completed` (idempotent per run)."""
+    run = LLMRun.objects.get(pk=run_id)
+    provider, _, model_name = run.model.partition(":")
+    game_services.activity_record(
+        user_id=run.user_id,
+        activity="run.completed",
+        idempotency_key=f"run:{run.pk}",
+        data={"provider": provider, "model": model_name, "output_tokens": run.output_tokens},
+    )
 
 
 def run_fail_stale(*, run_id) -> LLMRun:

@@ -137,3 +137,18 @@ def test_runs_left_running_by_a_dead_process_are_settled_and_refunded(user, test
     assert (stale.status, stale.error_code, stale.cost_credits) == ("failed", "timeout", 0)
     assert fresh.status == "running"
     assert [e.delta for e in CreditEntry.objects.filter(user=user, reason="run.refund")] == [RESERVE]
+
+
+def test_a_completed_run_is_reported_to_the_game_once(user, test_model):
+    from game.models import Activity
+
+    run = start_run(user)
+    outcome = services.RunOutcome(status="completed", output="Hi", produced_tokens=1, input_tokens=5, output_tokens=1)
+
+    services.run_settle(run_id=run.pk, outcome=outcome)
+    services.run_completed_record(run_id=run.pk)  # a redelivered task changes nothing
+
+    activities = Activity.objects.filter(user=user, activity="run.completed")
+    assert [(a.idempotency_key, a.data) for a in activities] == [
+        (f"run:{run.pk}", {"provider": "test", "model": "echo", "output_tokens": 1})
+    ]
