@@ -91,12 +91,19 @@ def fake_openai_server() -> Iterator[FakeOpenAI]:
 
 
 @pytest.fixture
-def server(request, daphne, other_site, transactional_db):
+def server_env() -> dict[str, str]:
+    """Extra environment for the server process (a test overrides it with `parametrize`)."""
+    return {}
+
+
+@pytest.fixture
+def server(request, daphne, other_site, transactional_db, server_env):
     """A live daphne serving the app; pages on the 'blog.test' site may embed the leaderboard widget."""
     env = {
         "WIDGET_ALLOWED_ORIGINS": other_site.origin(ALLOWED_SITE_HOST),
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "LOG_LEVEL": "WARNING",
+        **server_env,
     }
     if "fake_openai_server" in request.fixturenames:
         fake = request.getfixturevalue("fake_openai_server")

@@ -3,9 +3,10 @@
 import re
 
 import pytest
+from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
-from tests.browser.helpers import log_in, screenshot, sign_up, wait_playground
+from tests.browser.helpers import in_thread, log_in, screenshot, sign_up, wait_playground
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -95,3 +96,25 @@ def test_sign_up_errors_are_shown_next_to_their_fields(page):
     expect(page.locator('[data-error-for="email"]')).not_to_be_empty()
     expect(page.get_by_label("Email")).to_have_attribute("aria-invalid", "true")
     assert page.url.endswith("/signup/")
+
+
+@pytest.mark.parametrize("server_env", [{"JWT_ACCESS_SECONDS": "4"}])
+def test_expiring_access_tokens_are_renewed_for_requests_and_live_sockets(page):
+    # given a learner whose access tokens last 4 seconds
+    sign_up(page, "hal")
+    hal = get_user_model().objects.get(username="hal")
+
+    # when several lifetimes pass (the server closes the sockets as each token expires)
+    page.wait_for_timeout(9_000)
+
+    # then live events still arrive on the re-authenticated socket
+    from game.services import xp_award
+
+    in_thread(xp_award, user_id=hal.pk, amount=7, reason="test.award", idempotency_key="late-award")
+    expect(page.locator('[data-toast="xp"]')).to_contain_text("+7 XP")
+    expect(page.locator("[data-player-xp]")).to_have_text("7")
+
+    # and API calls made with a renewed token work
+    page.get_by_role("link", name="Profile").click()
+    expect(page.locator("[data-p-xp]")).to_have_text("7")
+    expect(page.locator("[data-form-error]")).to_be_hidden()
