@@ -119,3 +119,18 @@ def test_others_find_rate_favourite_and_fork_a_public_template(page, new_context
     expect(page.get_by_label("Title")).to_have_value("Few-shot classifier")
     expect(page.get_by_label("Visibility")).to_have_value("private")
     expect(page.locator("[data-spec-for]")).to_have_count(1)
+
+    # when they change the content and save
+    page.get_by_label("Content").fill("Classify {{ item }} as {{ label_set }}, like the examples.")
+    expect(page.locator("[data-spec-for]")).to_have_count(2)
+    page.get_by_role("button", name="Save").click()
+
+    # then their copy has a second version, and the original is untouched
+    page.wait_for_url(re.compile(r"/library/[0-9a-f-]{36}/$"))
+    expect(page.locator("[data-t-meta]")).to_contain_text("version 2")
+    expect(page.locator("[data-t-versions] li")).to_have_count(2)
+    expect(page.locator("[data-t-content]")).to_have_text("Classify {{ item }} as {{ label_set }}, like the examples.")
+    from prompts.models import PromptTemplate
+
+    original = PromptTemplate.objects.get(title="Few-shot classifier", owner=author)
+    assert (original.version, original.content) == (1, "Classify {{ item }} like the examples.")
