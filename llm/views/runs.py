@@ -63,6 +63,7 @@ async def _finished_run_json(run: LLMRun) -> AsyncIterator[bytes]:
 class RunListCreateView(generics.ListAPIView):
     serializer_class = RunSerializer
     renderer_classes = [JSONRenderer, EventStreamRenderer]
+    filterset_fields = ["status", "model"]
 
     def get_queryset(self):
         return selectors.run_list_for(user=self.request.user)

@@ -429,3 +429,32 @@ async def test_a_queued_run_tells_the_client_its_position(user, provider):
 
     assert frames[0] == {"type": "run.queued", "run_id": run_id, "position": 2}
     assert frames[-1]["output"] == "ok"
+
+
+async def test_resuming_a_finished_run_no_longer_live_sends_its_end_from_the_database(user, provider):
+    from llm.runner import registry
+
+    ws = await playground(user)
+    try:
+        await ws.send_json_to(start())
+        run_id = (await ws.receive_json_from(timeout=5))["run_id"]
+        completed = (await receive_until_end(ws, run_id))[-1]
+        registry.runs.pop(run_id)  # as if it had finished on a process long gone
+        await ws.send_json_to({"type": "run.resume", "run_id": run_id, "after_seq": 0})
+        resumed = await ws.receive_json_from(timeout=5)
+    finally:
+        await ws.disconnect()
+
+    assert resumed == completed
+
+
+async def test_sockets_from_foreign_origins_are_refused(user):
+    from channels.testing import WebsocketCommunicator
+
+    from config.asgi import application
+
+    ws = WebsocketCommunicator(application, "/ws/playground/", headers=[(b"origin", b"https://evil.example")])
+    connected, _ = await ws.connect()
+    await ws.disconnect()
+
+    assert connected is False

@@ -103,3 +103,15 @@ def test_history_lists_only_your_runs_and_others_are_404(auth_client, user, make
     assert detail.json()["output"] == "Hello, world!"
     assert foreign.status_code == 404
     assert anonymous.status_code == 401
+
+
+def test_history_filters_by_status_in_three_queries(auth_client, user, django_assert_num_queries):
+    for status in ("completed", "failed", "completed"):
+        LLMRun.objects.create(user=user, model=TEST_MODEL, prompt="p", status=status)
+
+    with django_assert_num_queries(3):  # the token's user, the count, the page
+        response = auth_client.get("/api/v1/llm/runs/?status=completed")
+
+    assert response.status_code == 200
+    assert response.json()["count"] == 2
+    assert {run["status"] for run in response.json()["results"]} == {"completed"}
