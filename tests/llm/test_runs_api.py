@@ -115,3 +115,17 @@ def test_history_filters_by_status_in_three_queries(auth_client, user, django_as
     assert response.status_code == 200
     assert response.json()["count"] == 2
     assert {run["status"] for run in response.json()["results"]} == {"completed"}
+
+
+def test_post_over_the_concurrency_limit_is_429(auth_client, provider, settings):
+    settings.LLM_MAX_CONCURRENT_RUNS = 0
+
+    response = auth_client.post("/api/v1/llm/runs/", {"model": TEST_MODEL, "prompt": "Say hi"}, format="json")
+
+    assert response.status_code == 429
+    assert response.json() == {
+        "detail": "At most 0 runs at a time; wait for one to finish.",
+        "code": "concurrency_limit",
+    }
+    assert response["Retry-After"] == "5"
+    assert provider.requests == []
