@@ -37,9 +37,9 @@ class RunStart(_Message):
     @model_validator(mode="after")
     def _prompt_or_template(self) -> "RunStart":
         if (self.prompt is None) == (self.template_id is None):
-            raise ValueError("give either prompt or template_id (with variables), not both")
+            raise ValueError("Give either prompt or template_id (with variables), not both.")
         if self.variables is not None and self.template_id is None:
-            raise ValueError("variables go with template_id")
+            raise ValueError("Variables go with template_id.")
         return self
 
 
@@ -73,8 +73,9 @@ def parse_client_message(content: dict[str, Any]) -> RunStart | RunCancel | RunR
         first = exc.errors()[0]
         if first["type"] == "union_tag_invalid":
             raise InvalidMessage("unknown_type", f"Unknown message type {content.get('type')!r}.") from exc
-        where = ".".join(str(part) for part in first["loc"][1:]) or "message"
-        raise InvalidMessage("invalid_message", f"{where}: {first['msg']}") from exc
+        where = ".".join(str(part) for part in first["loc"][1:])
+        text = first["msg"].removeprefix("Value error, ")
+        raise InvalidMessage("invalid_message", f"{where}: {text}" if where else text) from exc
 
 
 # --- server → client ---------------------------------------------------------------------------

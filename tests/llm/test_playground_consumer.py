@@ -116,7 +116,11 @@ async def test_malformed_messages_get_errors_and_the_socket_stays_open(user, pro
     assert bad_json["type"] == "error" and bad_json["code"] == "invalid_json"
     assert unknown == {"type": "error", "code": "unknown_type", "message": "Unknown message type 'run.explode'."}
     assert missing_model["code"] == "invalid_message" and missing_model["message"].startswith("model:")
-    assert both["code"] == "invalid_message"
+    assert both == {
+        "type": "error",
+        "code": "invalid_message",
+        "message": "Give either prompt or template_id (with variables), not both.",
+    }
     assert no_run_id["code"] == "invalid_message" and no_run_id["message"].startswith("run_id:")
     assert frames[-1]["type"] == "run.completed"
 
