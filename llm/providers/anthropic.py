@@ -72,6 +72,8 @@ class AnthropicProvider:
                 async for raw in response.http_response.aiter_bytes():
                     for payload in sse.feed(raw):
                         event = _decode(payload.decode())
+                        if not isinstance(event, dict):
+                            continue
                         kind = event.get("type")
                         if kind == "content_block_delta":
                             text = (event.get("delta") or {}).get("text")

@@ -83,6 +83,8 @@ class OpenAIProvider:
                             finished = True
                             continue
                         chunk = _decode(payload.decode())
+                        if not isinstance(chunk, dict):
+                            continue
                         if "error" in chunk:
                             error = chunk["error"] or {}
                             raise errors.error_for_stream_event(error.get("type") or "", error.get("message") or "")
