@@ -80,10 +80,12 @@ class FakeOpenAI:
 
 @pytest.fixture
 def fake_openai_server() -> Iterator[FakeOpenAI]:
-    """An OpenAI-compatible server streaming a known answer slowly (so two runs overlap)."""
-    tokens = ["Red", " is", " a", " primary", " colour", ",", " like", " blue", " and", " yellow", "."]
+    """An OpenAI-compatible server streaming a known answer slowly (so that two runs overlap)."""
+    text = "Red, blue and yellow are the primary colours of paint: mixing two of them gives orange, green or purple."
+    tokens = [f" {word}" if i else word for i, word in enumerate(text.split(" "))]
     server = fake_openai_server_factory().start()
-    server.script(tokens=tokens, delay=1.0)
+    # About 6 s of streaming from 0.3 s on: the local model's answer (its model loads first) falls inside.
+    server.script(tokens=tokens, delay=0.3)
     try:
         yield FakeOpenAI(server=server, tokens=tokens)
     finally:

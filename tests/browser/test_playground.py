@@ -154,7 +154,7 @@ def test_two_models_stream_side_by_side(page, fake_openai_server):
     )
 
     # when they run one prompt on both
-    run_free_prompt(page, "Name the three primary colours.", max_tokens=24, model=LOCAL_MODEL)
+    run_free_prompt(page, "Describe the three primary colours.", max_tokens=24, model=LOCAL_MODEL)
 
     # then two panes stream at the same time and both complete
     panes = page.locator("[data-pane]")

@@ -31,13 +31,16 @@ export class PlaygroundClient extends EventTarget {
     this.panes.add(pane);
     const id = requestId();
     pane.start(id);
-    this.socket.send({ type: "run.start", request_id: id, ...payload });
+    // False when queued until the socket is back: such a start is sent later, not lost.
+    pane.startSent = this.socket.send({ type: "run.start", request_id: id, ...payload });
     this.changed();
   }
 
   cancelAll() {
     for (const pane of this.panes) {
-      if (pane.active && pane.runId) this.socket.send({ type: "run.cancel", run_id: pane.runId });
+      if (!pane.active) continue;
+      if (pane.runId) this.socket.send({ type: "run.cancel", run_id: pane.runId });
+      else pane.cancelRequested = true; // sent as soon as the run has an id
     }
   }
 
@@ -60,14 +63,20 @@ export class PlaygroundClient extends EventTarget {
 
   onOpen({ reconnected }) {
     this.dispatchEvent(new CustomEvent("connection", { detail: { up: true } }));
-    if (!reconnected) return;
     for (const pane of this.panes) {
-      if (!pane.active) continue;
-      if (pane.runId) {
-        this.socket.send({ type: "run.resume", run_id: pane.runId, after_seq: pane.lastSeq });
-      } else {
+      if (!pane.active || pane.runId) continue;
+      if (!pane.startSent) {
+        pane.startSent = true; // its queued start goes out on this socket, right after this event
+      } else if (reconnected) {
         // The start request may have been lost with the old socket: we cannot know its run.
         pane.failed("The connection dropped before the run started. Run it again.");
+      }
+    }
+    if (reconnected) {
+      for (const pane of this.panes) {
+        if (pane.active && pane.runId) {
+          this.socket.send({ type: "run.resume", run_id: pane.runId, after_seq: pane.lastSeq });
+        }
       }
     }
     this.changed();
@@ -77,7 +86,10 @@ export class PlaygroundClient extends EventTarget {
     const pane = this.paneFor(message);
     switch (message.type) {
       case "run.started":
-        if (pane) pane.started(message.run_id);
+        if (pane) {
+          pane.started(message.run_id);
+          if (pane.cancelRequested) this.socket.send({ type: "run.cancel", run_id: message.run_id });
+        }
         break;
       case "run.token":
         if (pane && !pane.token(message.seq, message.delta)) {

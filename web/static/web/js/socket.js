@@ -52,7 +52,7 @@ export class AuthSocket extends EventTarget {
       this.attempt = 0;
       this.dispatchEvent(new CustomEvent("open", { detail: { reconnected } }));
       const pending = this.queue.splice(0);
-      for (const item of pending) ws.send(JSON.stringify(item));
+      for (const item of pending) this.send(item);
       return;
     }
     this.dispatchEvent(new CustomEvent("message", { detail: message }));
