@@ -90,7 +90,7 @@ class LeaderboardConsumer(JsonConsumer):
         mine = entries[: self.size]
         if mine != self._shown:
             self._shown = mine
-            await self.send(text_data=encoded(self.size))
+            await self.base_send({"type": "websocket.send", "text": encoded(self.size)})
 
     async def receive_message(self, content: dict[str, Any]) -> None:
         if content["type"] == "ping":

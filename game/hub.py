@@ -25,6 +25,8 @@ logger = logging.getLogger(__name__)
 MAX_WIDGET_SIZE = 100
 # At most 1 / MIN_INTERVAL refreshes per second per board per process.
 MIN_INTERVAL = 0.25
+# Widgets served per event-loop turn during a fan-out.
+SEND_BATCH = 50
 # Re-join the group well within channels-redis' group_expiry (1 day).
 GROUP_REFRESH_SECONDS = 3600.0
 
@@ -130,7 +132,10 @@ class LeaderboardHub:
                 cache[size] = LeaderboardUpdate(board=board, entries=entries[:size]).model_dump_json()
             return cache[size]
 
-        for widget in list(self.widgets.get(board, ())):
+        for index, widget in enumerate(list(self.widgets.get(board, ()))):
+            if index and index % SEND_BATCH == 0:
+                # Sends are buffered until the loop turns: let the server write each batch out.
+                await asyncio.sleep(0)
             try:
                 await widget.show(entries, encoded)
             except Exception:
