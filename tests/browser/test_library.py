@@ -1,5 +1,6 @@
 """The template library in a real browser: write a template with typed variables, run it, browse, rate, fork."""
 
+import random
 import re
 
 import pytest
@@ -24,7 +25,10 @@ def test_a_learner_writes_a_template_and_runs_it_through_its_variable_form(page)
     page.get_by_label("Title").fill("Colour fact")
     page.get_by_label("Description").fill("One fact about a colour, in the tone you pick.")
     content = page.get_by_label("Content")
+    content.fill("Give one {{ 1tone }} fact")
+    expect(page.locator("[data-content-problem]")).to_contain_text("Malformed placeholder “{{ 1tone }}” at line 1")
     content.fill("Give one {{ tone }} fact")
+    expect(page.locator("[data-content-problem]")).to_be_hidden()
     expect(page.locator("[data-variable-count]")).to_have_text("1")
     content.fill("Give one {{ tone }} fact about the colour {{colour}}.")
     expect(page.locator("[data-variable-count]")).to_have_text("2")
@@ -134,3 +138,33 @@ def test_others_find_rate_favourite_and_fork_a_public_template(page, new_context
 
     original = PromptTemplate.objects.get(title="Few-shot classifier", owner=author)
     assert (original.version, original.content) == (1, "Classify {{ item }} like the examples.")
+
+
+def test_the_editor_finds_the_same_variables_and_placeholder_errors_as_the_server(page):
+    # given many contents mixing braces, names, digits, spaces and newlines (seeded, so repeatable)
+    from prompts.variables import TemplateSyntaxError, parse_variables
+
+    rng = random.Random(20261126)
+    pieces = ["{{", "}}", "{", "}", " ", "a", "b_1", "1x", "_", "\n", "{{ tone }}", "{{x}}", "text "]
+    contents = ["", "plain", "{{ a }}{{a}} {{ b }}", "{{ 1x }}", "open {{ x", "{{a}}{{b}", "{{ a {{ b }}"]
+    contents += ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 12))) for _ in range(400)]
+
+    def server_view(content: str) -> list:
+        try:
+            return [parse_variables(content), False]
+        except TemplateSyntaxError:
+            return [None, True]
+
+    # when the page's parser reads them
+    page.goto("/login/")
+    browser_view = page.evaluate(
+        """async (contents) => {
+          const { scanVariables } = await import('/static/web/js/variables.js');
+          return contents.map(c => { const r = scanVariables(c); return r.problem ? [null, true] : [r.names, false]; });
+        }""",
+        contents,
+    )
+
+    # then it agrees with the server on every one: the same names, or a problem exactly when the server refuses
+    mismatches = [(c, b, server_view(c)) for c, b in zip(contents, browser_view, strict=True) if b != server_view(c)]
+    assert mismatches == []

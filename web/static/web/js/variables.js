@@ -1,14 +1,43 @@
 // Template variables: `{{ name }}` placeholders found in content, and typed forms built from specs.
 import { h } from "./dom.js";
 
-const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
+// The same grammar as the server's parser (prompts/variables.py): `{{ name }}`, spaces allowed inside.
+const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/y;
 export const SPEC_TYPES = ["text", "long-text", "number", "enum"];
 
-/** Variable names in order of first use. */
+/** {names (in order of first use), problem (a sentence, or "" when every `{{` opens a valid placeholder)}. */
+export function scanVariables(content) {
+  const text = String(content || "");
+  const names = [];
+  let position = 0;
+  let start;
+  while ((start = text.indexOf("{{", position)) !== -1) {
+    PLACEHOLDER.lastIndex = start;
+    const match = PLACEHOLDER.exec(text);
+    if (!match) return { names, problem: placeholderProblem(text, start) };
+    if (!names.includes(match[1])) names.push(match[1]);
+    position = PLACEHOLDER.lastIndex;
+  }
+  return { names, problem: "" };
+}
+
+function placeholderProblem(text, start) {
+  const before = text.slice(0, start);
+  const line = before.split("\n").length;
+  const column = start - before.lastIndexOf("\n");
+  const end = text.indexOf("}}", start + 2);
+  const nextOpen = text.indexOf("{{", start + 2);
+  if (end === -1 || (nextOpen !== -1 && nextOpen < end)) return `Unclosed “{{” at line ${line}, column ${column}.`;
+  const snippet = text.slice(start, end + 2);
+  return (
+    `Malformed placeholder “${snippet.length > 60 ? snippet.slice(0, 57) + "..." : snippet}” at line ${line}, ` +
+    `column ${column}: a variable name is letters, digits and underscores and does not start with a digit.`
+  );
+}
+
+/** Variable names in order of first use (up to the first malformed placeholder). */
 export function parseVariables(content) {
-  const seen = new Set();
-  for (const match of String(content || "").matchAll(PLACEHOLDER)) seen.add(match[1]);
-  return [...seen];
+  return scanVariables(content).names;
 }
 
 /** The specs stored with a template, as a name → spec object (the API may send a list or a map). */

@@ -1,7 +1,7 @@
 import { api } from "../api.js";
 import { boot } from "../app.js";
 import { $, $$, clearErrors, h, showError } from "../dom.js";
-import { SPEC_TYPES, parseVariables, specsByName } from "../variables.js";
+import { SPEC_TYPES, scanVariables, specsByName } from "../variables.js";
 
 const id = document.body.dataset.templateId || "";
 const form = $("[data-template-form]");
@@ -77,7 +77,10 @@ function readSpec(node) {
 
 /** Keep one spec editor per variable in the content, in order, keeping what was typed. */
 function syncVariables() {
-  const names = parseVariables(form.elements.content.value);
+  const { names, problem } = scanVariables(form.elements.content.value);
+  const problemBox = $("[data-content-problem]");
+  problemBox.textContent = problem;
+  problemBox.hidden = !problem;
   const existing = new Map($$("[data-spec-for]", specList).map((node) => [node.dataset.specFor, node]));
   for (const [name, node] of existing) {
     specs[name] = readSpec(node);
