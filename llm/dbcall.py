@@ -1,20 +1,30 @@
-"""Run an ORM call from the event loop without queueing behind every other ORM call of the process.
+"""Run an ORM call from the event loop on the llm app's own small thread pool.
 
-Channels' `database_sync_to_async` is thread-sensitive: all calls of a process share one thread,
-so twenty runs settling at once wait for each other. Run starts and settles are independent
-transactions, so on PostgreSQL they use the thread pool; SQLite (dev) keeps the single thread,
-as it allows one writer at a time anyway.
+Channels' `database_sync_to_async` is thread-sensitive: all ORM calls of a process share one
+thread, so runs settling together wait behind each other and behind every other ORM call. Run
+starts and settles are independent transactions, so on PostgreSQL they get a few threads of
+their own (LLM_DB_THREADS): enough to overlap database waits, few enough that threads competing
+for the GIL do not stall the event loop that streams tokens. SQLite (dev) keeps the single
+thread, as it allows one writer at a time anyway.
 """
 
 import functools
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import ParamSpec, TypeVar
 
 from asgiref.sync import sync_to_async
 from django.db import close_old_connections, connection
 
+from llm import conf
+
 P = ParamSpec("P")
 R = TypeVar("R")
+
+
+@functools.cache
+def _executor() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=conf.db_threads(), thread_name_prefix="llm-db")
 
 
 def db_call(func: Callable[P, R]) -> Callable[P, Awaitable[R]]:
@@ -28,4 +38,6 @@ def db_call(func: Callable[P, R]) -> Callable[P, Awaitable[R]]:
         finally:
             close_old_connections()
 
-    return sync_to_async(closing, thread_sensitive=connection.vendor == "sqlite")
+    if connection.vendor == "sqlite":
+        return sync_to_async(closing, thread_sensitive=True)
+    return sync_to_async(closing, thread_sensitive=False, executor=_executor())

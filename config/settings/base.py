@@ -307,3 +307,5 @@ LLM_TOKEN_FLUSH_INTERVAL = env_float("LLM_TOKEN_FLUSH_INTERVAL", 0.025)
 # Redis Streams of run frames (for resume on any process): length cap and expiry.
 LLM_STREAM_MAXLEN = env_int("LLM_STREAM_MAXLEN", 10_000)
 LLM_STREAM_TTL_SECONDS = env_int("LLM_STREAM_TTL_SECONDS", 300)
+# Threads per process for run starts and settles on PostgreSQL (few: they compete for the GIL).
+LLM_DB_THREADS = env_int("LLM_DB_THREADS", 2)
