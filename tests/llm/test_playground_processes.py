@@ -15,7 +15,7 @@ from websockets.asyncio.client import connect
 
 from llm.models import LLMRun
 from tests.fakes.fixtures import fake_openai  # noqa: F401
-from tests.llm.runs_support import access_token, run_ledger
+from tests.llm.runs_support import access_token, run_ledger, set_credits
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.processes]
 
@@ -90,25 +90,39 @@ async def test_a_run_resumes_on_a_second_process_after_the_socket_closes(user, d
 
 async def test_sigterm_settles_running_runs_as_interrupted_with_partial_output(user, daphne, fake_openai):  # noqa: F811
     fake_openai.script(tokens=[f"t{i} " for i in range(200)], delay=0.1)
+    await database_sync_to_async(set_credits)(user, 1000)
     server = daphne(**server_env(fake_openai))
+    closed = await open_playground(server, user)  # its run waits in the resume grace period
+    await closed.send(json.dumps({"type": "run.start", "model": MODEL, "prompt": "Go on"}))
+    detached_id = (await recv(closed))["run_id"]
+    await recv(closed)
+    await closed.close()
     ws = await open_playground(server, user)
     await ws.send(json.dumps({"type": "run.start", "request_id": "r1", "model": MODEL, "prompt": "Go on"}))
     run_id = (await recv(ws))["run_id"]
     received = [await recv(ws) for _ in range(3)]
 
     server.proc.send_signal(signal.SIGTERM)
+    while received[-1]["type"] == "run.token":
+        received.append(await recv(ws))
     await asyncio.to_thread(server.proc.wait, 15)
     await ws.close()
 
+    assert received[-1]["type"] == "run.failed"
+    assert received[-1]["request_id"] == "r1"
+    assert received[-1]["error"]["code"] == "interrupted"
+    for settled_id in (run_id, detached_id):
+        run = await database_sync_to_async(LLMRun.objects.get)(pk=settled_id)
+        assert (run.status, run.error_code) == ("failed", "interrupted")
+        produced = len(run.output.split())
+        assert produced >= 1
+        # No usage arrived: the estimated input (ceil(5 bytes / 3) + 16 = 18) plus one credit per token.
+        assert run.cost_credits == 18 + produced
+        ledger = await database_sync_to_async(run_ledger)(settled_id)
+        assert ledger == {"run.reserve": -run.reserved_credits, "run.refund": run.reserved_credits - run.cost_credits}
     run = await database_sync_to_async(LLMRun.objects.get)(pk=run_id)
-    assert run.status == "failed"
-    assert run.error_code == "interrupted"
-    assert run.output.startswith("".join(f["delta"] for f in received))
-    produced = len(run.output.split())
-    # No usage arrived: the estimated input (ceil(5 bytes / 3) + 16 = 18) plus one credit per token.
-    assert run.cost_credits == 18 + produced
-    ledger = await database_sync_to_async(run_ledger)(run_id)
-    assert ledger == {"run.reserve": -run.reserved_credits, "run.refund": run.reserved_credits - run.cost_credits}
+    assert run.output == "".join(f["delta"] for f in received[:-1])
+    assert received[-1]["output"] == run.output
     assert fake_openai.last_request().disconnected
 
 
