@@ -137,10 +137,11 @@ class PlaygroundConsumer(AuthenticatedJsonConsumer):
                 self.executions[run_id] = execution
             await execution.attach(self.send_frame, after_seq=message.after_seq)
             return
-        if run.status != "running" or not streams.enabled():
-            await self.send_json(terminal_frame(run))
+        # Another process runs it, or ran it: its stream has the frames; else the row has the end.
+        if streams.enabled() and (run.status == "running" or await streams.exists(run_id)):
+            self._follow(run_id, message.after_seq)
             return
-        self._follow(run_id, message.after_seq)
+        await self.send_json(terminal_frame(run))
 
     def _follow(self, run_id: str, after_seq: int) -> None:
         """Relay a run streaming on another process from its Redis Stream (once per run and socket)."""

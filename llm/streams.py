@@ -131,6 +131,11 @@ async def follow(
                 return
 
 
+async def exists(run_id: str) -> bool:
+    """Whether the run's stream is still kept."""
+    return bool(await client().exists(run_stream_key(run_id)))
+
+
 async def is_attached(run_id: str) -> bool:
     """Whether a client on some process is following the run."""
     return bool(await client().exists(run_attached_key(run_id)))

@@ -5,8 +5,8 @@ import asyncio
 import pytest
 from channels.db import database_sync_to_async
 
-from llm import catalog
-from llm.events import RunToken
+from llm import catalog, streams
+from llm.events import RunToken, run_stream_key
 from llm.models import LLMRun
 from llm.providers.base import Usage
 from tests.llm.runs_support import (
@@ -443,7 +443,8 @@ async def test_resuming_a_finished_run_no_longer_live_sends_its_end_from_the_dat
         await ws.send_json_to(start())
         run_id = (await ws.receive_json_from(timeout=5))["run_id"]
         completed = (await receive_until_end(ws, run_id))[-1]
-        registry.runs.pop(run_id)  # as if it had finished on a process long gone
+        registry.runs.pop(run_id)  # as if it had finished on a process long gone,
+        await streams.client().delete(run_stream_key(run_id))  # and its stream had expired
         await ws.send_json_to({"type": "run.resume", "run_id": run_id, "after_seq": 0})
         resumed = await ws.receive_json_from(timeout=5)
     finally:
@@ -462,3 +463,22 @@ async def test_sockets_from_foreign_origins_are_refused(user):
     await ws.disconnect()
 
     assert connected is False
+
+
+async def test_resuming_a_run_finished_elsewhere_replays_its_stream(user, provider):
+    from llm.runner import registry
+
+    provider.tokens = [f"{i}." for i in range(8)]
+    provider.delay = 0.03
+    ws = await playground(user)
+    try:
+        await ws.send_json_to(start())
+        run_id = (await ws.receive_json_from(timeout=5))["run_id"]
+        frames = await receive_until_end(ws, run_id)
+        registry.runs.pop(run_id)  # as if it had run on another process: only Redis has its frames
+        await ws.send_json_to({"type": "run.resume", "run_id": run_id, "after_seq": 1})
+        replayed = await receive_until_end(ws, run_id)
+    finally:
+        await ws.disconnect()
+
+    assert replayed == [f for f in frames if f["type"] != "run.token" or f["seq"] > 1]
