@@ -43,6 +43,9 @@ def _start_run(user, message: RunStart):
     return services.run_start(user_id=user.pk, plan=plan)
 
 
+# Idle seconds (one check each) without the owner's heartbeat before a run counts as orphaned.
+ORPHANED_AFTER_IDLE_SECONDS = 5
+
 # An after_seq past any token: only the run's terminal frame is relayed.
 ONLY_TERMINAL = 2**62
 
@@ -151,9 +154,15 @@ class PlaygroundConsumer(AuthenticatedJsonConsumer):
             task.add_done_callback(lambda _: self.followers.pop(run_id, None))
 
     async def _relay(self, run_id: str, after_seq: int) -> None:
+        missed_beats = 0
 
-        async def finished() -> dict[str, Any] | None:
-            run = await database_sync_to_async(services.run_ended)(run_id=run_id)
+        async def finished(output: str) -> dict[str, Any] | None:
+            nonlocal missed_beats
+            run = await db_call(services.run_ended)(run_id=run_id)
+            if run is None:
+                missed_beats = 0 if await streams.is_alive(run_id) else missed_beats + 1
+                if missed_beats >= ORPHANED_AFTER_IDLE_SECONDS:  # its process died mid-run
+                    run = await db_call(services.run_orphaned)(run_id=run_id, output=output)
             return terminal_frame(run) if run is not None else None
 
         with contextlib.suppress(asyncio.CancelledError):

@@ -160,6 +160,11 @@ def run_stream_key(run_id: str) -> str:
     return f"llm:run:{run_id}:frames"
 
 
+def run_alive_key(run_id: str) -> str:
+    """Refreshed by the process running the run; gone soon after that process dies."""
+    return f"llm:run:{run_id}:alive"
+
+
 def run_attached_key(run_id: str) -> str:
     """Set (with a short TTL) while a client follows the run from another process."""
     return f"llm:run:{run_id}:attached"

@@ -274,11 +274,39 @@ class RunRegistry:
         self._cancel_listeners: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Task] = (
             weakref.WeakKeyDictionary()
         )
+        self._heartbeats: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Task] = (
+            weakref.WeakKeyDictionary()
+        )
 
     def add(self, execution: RunExecution) -> None:
         self.runs[execution.run_id] = execution
         self._hook_shutdown()
-        self._listen_for_cancels()
+        if streams.enabled():
+            self._listen_for_cancels()
+            self._beat()
+
+    def _live_here(self) -> list[str]:
+        loop = asyncio.get_running_loop()
+        return [
+            run_id
+            for run_id, ex in self.runs.items()
+            if ex.task is not None and not ex.done.is_set() and ex.task.get_loop() is loop
+        ]
+
+    async def _heartbeat(self) -> None:
+        """Mark this loop's live runs as alive, so followers elsewhere can tell if this process died."""
+        while live := self._live_here():
+            try:
+                await streams.mark_alive(live)
+            except Exception:
+                logger.warning("could not mark %d runs alive", len(live), exc_info=True)
+            await asyncio.sleep(streams.ALIVE_EVERY_SECONDS)
+
+    def _beat(self) -> None:
+        loop = asyncio.get_running_loop()
+        beat = self._heartbeats.get(loop)
+        if beat is None or beat.done():
+            self._heartbeats[loop] = loop.create_task(self._heartbeat())
 
     def _cancel_requested(self, run_id: str) -> None:
         execution = self.runs.get(run_id)
@@ -287,8 +315,6 @@ class RunRegistry:
 
     def _listen_for_cancels(self) -> None:
         """One subscriber per process (event loop) for cancels asked on other processes."""
-        if not streams.enabled():
-            return
         loop = asyncio.get_running_loop()
         listener = self._cancel_listeners.get(loop)
         if listener is None or listener.done():

@@ -293,6 +293,20 @@ def run_ended(*, run_id) -> LLMRun | None:
     return None
 
 
+def run_orphaned(*, run_id, output: str) -> LLMRun:
+    """Settle a run whose server process died mid-run (seen by a follower): failed, fully refunded."""
+    return run_settle(
+        run_id=run_id,
+        outcome=RunOutcome(
+            status=RunStatus.FAILED,
+            output=output,
+            produced_tokens=0,  # its usage died with the process: charge nothing
+            error_code="interrupted",
+            error_message="The server running this run stopped.",
+        ),
+    )
+
+
 def runs_fail_stale() -> int:
     """Settle every run still `running` past LLM_RUN_MAX_SECONDS as timed out; returns how many."""
     stale_before = timezone.now() - timezone.timedelta(seconds=conf.run_max_seconds())

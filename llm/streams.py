@@ -17,7 +17,14 @@ import redis.asyncio as aioredis
 from django.conf import settings
 
 from llm import conf
-from llm.events import CANCEL_CHANNEL, TERMINAL_TYPES, run_attached_key, run_cancel_key, run_stream_key
+from llm.events import (
+    CANCEL_CHANNEL,
+    TERMINAL_TYPES,
+    run_alive_key,
+    run_attached_key,
+    run_cancel_key,
+    run_stream_key,
+)
 
 # redis.asyncio clients belong to the loop that opened their connections: one client per loop.
 _clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aioredis.Redis]" = weakref.WeakKeyDictionary()
@@ -25,6 +32,9 @@ _clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aioredis.Redis]"
 logger = logging.getLogger(__name__)
 
 ATTACHED_TTL_SECONDS = 5
+# Live runs are marked every ALIVE_EVERY_SECONDS; a mark outlives a few missed beats.
+ALIVE_EVERY_SECONDS = 3
+ALIVE_TTL_SECONDS = 10
 FOLLOW_BLOCK_MS = 1000
 
 
@@ -103,21 +113,22 @@ async def flush() -> None:
 
 
 async def follow(
-    run_id: str, after_seq: int, *, finished: Callable[[], Awaitable[dict[str, Any] | None]]
+    run_id: str, after_seq: int, *, finished: Callable[[str], Awaitable[dict[str, Any] | None]]
 ) -> AsyncIterator[dict[str, Any]]:
     """Frames after `after_seq`, live until the terminal frame.
 
-    `finished()` is asked whenever the stream is idle for a second: it returns the terminal frame
-    of a run that has ended without one in the stream (its process died), else None.
+    `finished(output_so_far)` is asked whenever the stream is idle for a second: it returns the
+    terminal frame of a run that has ended without one in the stream (its process died), else None.
     """
     redis = client()
     key = run_stream_key(run_id)
     last_id = "0-0"
+    deltas: list[str] = []
     while True:
         await redis.set(run_attached_key(run_id), "1", ex=ATTACHED_TTL_SECONDS)
         reply = await redis.xread({key: last_id}, block=FOLLOW_BLOCK_MS, count=500)
         if not reply:
-            terminal = await finished()
+            terminal = await finished("".join(deltas))
             if terminal is not None:
                 yield terminal
                 return
@@ -125,10 +136,24 @@ async def follow(
         for entry_id, fields in reply[0][1]:
             last_id = entry_id
             frame = json.loads(fields[b"f"])
+            if frame["type"] == "run.token":
+                deltas.append(frame["delta"])
             if _after(frame, after_seq):
                 yield frame
             if frame["type"] in TERMINAL_TYPES:
                 return
+
+
+async def mark_alive(run_ids: list[str]) -> None:
+    """This process is still running these runs."""
+    async with client().pipeline(transaction=False) as pipe:
+        for run_id in run_ids:
+            pipe.set(run_alive_key(run_id), "1", ex=ALIVE_TTL_SECONDS)
+        await pipe.execute()
+
+
+async def is_alive(run_id: str) -> bool:
+    return bool(await client().exists(run_alive_key(run_id)))
 
 
 async def exists(run_id: str) -> bool:

@@ -206,3 +206,34 @@ async def test_a_run_is_cancelled_from_a_socket_on_another_process(user, daphne,
     request = fake_openai.last_request()
     assert await asyncio.to_thread(request.wait_done, 5)
     assert request.disconnected
+
+
+async def test_a_run_whose_process_was_killed_is_settled_by_its_follower(user, daphne, fake_openai):  # noqa: F811
+    fake_openai.script(tokens=[f"t{i} " for i in range(200)], delay=0.1)
+    doomed, survivor = daphne(**server_env(fake_openai)), daphne(**server_env(fake_openai))
+    ws = await open_playground(doomed, user)
+    await ws.send(json.dumps({"type": "run.start", "model": MODEL, "prompt": "Go on"}))
+    run_id = (await recv(ws))["run_id"]
+    seen = [await recv(ws) for _ in range(2)]
+    doomed.proc.send_signal(signal.SIGKILL)  # no chance to settle anything
+    await asyncio.to_thread(doomed.proc.wait, 10)
+    await ws.close()
+
+    ws = await open_playground(survivor, user)
+    try:
+        await ws.send(json.dumps({"type": "run.resume", "run_id": run_id, "after_seq": seen[-1]["seq"]}))
+        rest = [await recv(ws, timeout=20)]
+        while rest[-1]["type"] == "run.token":
+            rest.append(await recv(ws, timeout=20))
+    finally:
+        await ws.close()
+
+    failed = rest[-1]
+    streamed = "".join(f["delta"] for f in [*seen, *rest[:-1]])
+    assert failed["type"] == "run.failed"
+    assert failed["error"]["code"] == "interrupted"
+    assert failed["output"] == streamed
+    run = await database_sync_to_async(LLMRun.objects.get)(pk=run_id)
+    assert (run.status, run.output, run.cost_credits) == ("failed", streamed, 0)
+    ledger = await database_sync_to_async(run_ledger)(run_id)
+    assert ledger["run.reserve"] + ledger["run.refund"] == 0
