@@ -86,6 +86,7 @@ class RunExecution:
         self._pending: list[str] = []
         self._wake = asyncio.Event()
         self._producing = True
+        self._started = False
         self._seq = 0
         self._watchdog: asyncio.Task | None = None
         self.task: asyncio.Task | None = None
@@ -105,7 +106,8 @@ class RunExecution:
         if self.task is None or not self._producing or self.stop_reason is not None:
             return
         self.stop_reason = reason
-        self.task.cancel()
+        if self._started:  # a task cancelled before its first step would never settle
+            self.task.cancel()
 
     async def wait(self) -> LLMRun:
         await self.done.wait()
@@ -192,6 +194,7 @@ class RunExecution:
     # --- the run ---------------------------------------------------------------------------
 
     async def _run(self) -> None:
+        self._started = True
         started = time.monotonic()
         parts: list[str] = []
         usage: Usage | None = None
@@ -200,6 +203,8 @@ class RunExecution:
         sender = asyncio.get_running_loop().create_task(self._send_tokens())
         upstream = None
         try:
+            if self.stop_reason is not None:
+                raise asyncio.CancelledError  # stopped before it began
             upstream = catalog.provider_for(self.model_id).stream(self._request, on_queued=self._on_queued)
             async with asyncio.timeout(conf.run_max_seconds()):
                 async for item in upstream:
