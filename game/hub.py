@@ -82,7 +82,21 @@ class LeaderboardHub:
             self._listener = asyncio.get_running_loop().create_task(self._listen(layer))
 
     async def _listen(self, layer) -> None:
-        rejoin_at = time.monotonic() + GROUP_REFRESH_SECONDS
+        rejoin = asyncio.get_running_loop().create_task(self._keep_joined(layer))
+        try:
+            await self._receive_forever(layer)
+        finally:
+            rejoin.cancel()
+
+    async def _keep_joined(self, layer) -> None:
+        while True:
+            await asyncio.sleep(GROUP_REFRESH_SECONDS)
+            try:
+                await layer.group_add(leaderboards_group(), self.channel_name)
+            except Exception:
+                logger.exception("leaderboard hub could not re-join its group")
+
+    async def _receive_forever(self, layer) -> None:
         while True:
             try:
                 message = await layer.receive(self.channel_name)
@@ -95,9 +109,6 @@ class LeaderboardHub:
             if message.get("type") == "leaderboards.changed":
                 for board in message.get("boards", []):
                     self.notify(board)
-            if time.monotonic() > rejoin_at:
-                rejoin_at = time.monotonic() + GROUP_REFRESH_SECONDS
-                await layer.group_add(leaderboards_group(), self.channel_name)
 
     def notify(self, board: str) -> None:
         """A board changed: refresh now, or once at the end of the current coalescing window."""

@@ -287,8 +287,18 @@ def leaderboard_rebuild(*, boards: tuple[str, ...] = BOARDS, moment: datetime | 
             swap.expireat(ready_key(key), expire_at)
         swap.execute()
         _replay_since(board, moment, high_water)
+        _ready_next_period(client, board, moment)
         counts[board] = count
     return counts
+
+
+def _ready_next_period(client: redis.Redis, board: str, moment: datetime) -> None:
+    """The next week's/month's board starts empty and complete: every award from its first writes it."""
+    _, end = period_bounds(board, moment)
+    if end is None:
+        return
+    _, next_end = period_bounds(board, end)
+    client.set(ready_key(board_key(board, end)), "1", nx=True, exat=int(next_end.timestamp()))
 
 
 def _replay_since(board: str, moment: datetime, high_water: int) -> None:

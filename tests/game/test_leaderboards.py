@@ -115,3 +115,17 @@ def test_rebuild_awards_the_weekly_top_ten_badge(make_user):
     assert BadgeUnlock.objects.filter(user=alice, badge="weekly-top-10").count() == 1
     alice.refresh_from_db()
     assert alice.experience_points == 110
+
+
+def test_rebuild_marks_the_next_periods_ready_so_a_new_week_reads_from_redis():
+    from game.leaderboards import ready_key
+
+    now = datetime.now(UTC)
+
+    leaderboard_rebuild(moment=now)
+
+    client = leaderboards.redis_client()
+    for board in ("weekly", "monthly"):
+        _, end = period_bounds(board, now)
+        _, next_end = period_bounds(board, end)
+        assert client.expiretime(ready_key(board_key(board, end))) == int(next_end.timestamp())
