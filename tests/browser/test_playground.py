@@ -1,5 +1,7 @@
 """The playground in a real browser: streaming the local model, stop, live XP, errors, reconnect and resume."""
 
+import re
+
 import pytest
 from django.contrib.auth import get_user_model
 from playwright.sync_api import WebSocketRoute, expect
@@ -203,3 +205,21 @@ def test_a_provider_failure_is_explained_in_the_pane(fake_openai_server, page):
     expect(page.locator("[data-player-credits]")).to_have_text(f"{fin.credits:,}")
     assert fin.credits == 100
     screenshot(page, "playground-provider-error")
+
+
+@pytest.mark.parametrize("server_env", [{"THROTTLE_AI_REQUESTS": "1/hour"}])
+def test_a_rate_limited_run_says_when_to_try_again(page):
+    # given a learner allowed one run an hour, who has had it
+    sign_up(page, "gil")
+    run_free_prompt(page, "What is the opposite of up?", max_tokens=4, model=LOCAL_MODEL)
+    expect(page.locator("[data-pane]")).to_have_attribute("data-status", "completed", timeout=RUN_TIMEOUT_MS)
+
+    # when they run again
+    page.get_by_role("button", name="Run", exact=True).click()
+
+    # then the pane says they are going too fast and when to come back
+    pane = page.locator("[data-pane]")
+    expect(pane).to_have_attribute("data-status", "failed", timeout=RUN_TIMEOUT_MS)
+    expect(pane.locator("[data-pane-error]")).to_have_text(
+        re.compile(r"^You are sending requests too quickly\. Try again in \d+ seconds?\.$")
+    )
