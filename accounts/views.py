@@ -1,6 +1,6 @@
 """HTTP endpoints under /api/v1/auth/: parse, call one service, answer."""
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
@@ -55,6 +55,29 @@ class RegisterView(PublicAuthView):
         description="Registers a learner (100 welcome credits, level 1, 0 XP, rank Prompt Novice) and signs them in.",
         request=RegisterSerializer,
         responses={201: AuthResponseSerializer, 400: ERRORS_400, 429: ERROR_429},
+        examples=[
+            OpenApiExample(
+                "New learner",
+                request_only=True,
+                value={
+                    "username": "ada",
+                    "email": "ada@example.com",
+                    "first_name": "Ada",
+                    "last_name": "Lovelace",
+                    "password": "Analytical-Engine-1843",
+                    "password_confirm": "Analytical-Engine-1843",
+                },
+            ),
+            OpenApiExample(
+                "Field errors",
+                response_only=True,
+                status_codes=["400"],
+                value={
+                    "email": ["A user with that email already exists."],
+                    "password_confirm": ["The two passwords do not match."],
+                },
+            ),
+        ],
     )
     def post(self, request: Request) -> Response:
         serializer = RegisterSerializer(data=request.data)
@@ -81,6 +104,18 @@ class LoginView(PublicAuthView):
         description="Signs in with a username or an email. Unknown accounts and wrong passwords get the same 401.",
         request=LoginSerializer,
         responses={200: AuthResponseSerializer, 400: ERRORS_400, 401: ERROR_401, 429: ERROR_429},
+        examples=[
+            OpenApiExample("By username", request_only=True, value={"username_or_email": "ada", "password": "..."}),
+            OpenApiExample(
+                "By email", request_only=True, value={"username_or_email": "ada@example.com", "password": "..."}
+            ),
+            OpenApiExample(
+                "Bad credentials",
+                response_only=True,
+                status_codes=["401"],
+                value={"detail": BAD_CREDENTIALS, "code": "invalid_credentials"},
+            ),
+        ],
     )
     def post(self, request: Request) -> Response:
         serializer = LoginSerializer(data=request.data)
