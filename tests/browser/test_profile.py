@@ -52,4 +52,6 @@ def test_the_profile_shows_progress_badges_and_ledgers_and_follows_live_events(p
     assert 0 < int(bar.get_attribute("aria-valuenow")) < 100
     expect(page.locator('[data-badge="runs-10"] progress')).to_have_attribute("value", "1")
     expect(page.locator('[data-badge="runs-10"] progress')).to_have_attribute("max", "10")
+    expect(page.locator("[data-activity-totals] .stat").nth(3)).to_have_text(f"XP earned{ada.experience_points}")
+    expect(page.locator("[data-xp-bars] .bar")).to_have_count(30)
     screenshot(page, "profile")

@@ -1,6 +1,6 @@
 import { api, apiList } from "../api.js";
 import { boot } from "../app.js";
-import { $, formatDate, formatNumber, h, showError } from "../dom.js";
+import { $, formatDate, formatMs, formatNumber, h, showError } from "../dom.js";
 import { levelProgress } from "../progress.js";
 
 function humanReason(reason) {
@@ -82,9 +82,37 @@ async function loadLedgers() {
   );
 }
 
+async function loadActivity() {
+  const insights = await api("insights/me/", { query: { days: 30 } });
+  const totals = insights.totals || {};
+  const stat = (label, value) =>
+    h("div", { class: "stat" }, h("span", { class: "stat-label", text: label }), h("span", { class: "stat-value", text: value }));
+  $("[data-activity-totals]").replaceChildren(
+    stat("Runs", formatNumber(totals.runs)),
+    stat("Tokens out", formatNumber(totals.output_tokens)),
+    stat("Credits spent", formatNumber(totals.credits_spent)),
+    stat("XP earned", formatNumber(totals.xp_earned)),
+    stat("Avg first token", formatMs(totals.avg_ttft_ms)),
+  );
+  const days = insights.daily_xp || [];
+  const most = Math.max(1, ...days.map((day) => Number(day.xp) || 0));
+  const bars = $("[data-xp-bars]");
+  bars.replaceChildren(
+    ...days.map((day) =>
+      h("span", {
+        class: "bar",
+        style: `height: ${Math.round(((Number(day.xp) || 0) / most) * 100)}%`,
+        title: `${day.date}: ${day.xp} XP`,
+      }),
+    ),
+  );
+  const total = days.reduce((sum, day) => sum + (Number(day.xp) || 0), 0);
+  bars.setAttribute("aria-label", `XP earned per day over the last ${days.length} days: ${total} in total`);
+}
+
 const user = await boot();
 async function refresh() {
-  const results = await Promise.allSettled([loadProfile(user), loadBadges(), loadLedgers()]);
+  const results = await Promise.allSettled([loadProfile(user), loadBadges(), loadLedgers(), loadActivity()]);
   const failed = results.find((result) => result.status === "rejected");
   if (failed) showError(null, failed.reason);
 }
