@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, sync_playwright
 
-from tests.browser.helpers import SCREENSHOT_DIR, StaticSite
+from tests.browser.support import SCREENSHOT_DIR, StaticSite
 from tests.fakes import FakeLLMServer
 from tests.fakes import fake_openai_server as fake_openai_server_factory
 

@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
-from tests.browser.helpers import in_thread, log_in, screenshot, sign_up, wait_playground
+from tests.browser.support import in_thread, log_in, screenshot, sign_up, wait_playground
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
-from tests.browser.helpers import RUN_TIMEOUT_MS, in_thread, screenshot, sign_up
+from tests.browser.support import RUN_TIMEOUT_MS, in_thread, screenshot, sign_up
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

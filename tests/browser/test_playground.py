@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from playwright.sync_api import WebSocketRoute, expect
 
-from tests.browser.helpers import (
+from tests.browser.support import (
     RUN_TIMEOUT_MS,
     in_thread,
     output_growth,

@@ -1,4 +1,4 @@
-// Small DOM helpers shared by the pages.
+// Small DOM utilities shared by the pages.
 import { ApiError, apiErrorMessage } from "./errors.js";
 
 /** Create an element: h("li", {class: "x", dataset: {id: 1}}, "text", child). */

@@ -1,4 +1,4 @@
-"""Browser-test helpers: a second-origin static site, page actions, screenshots."""
+"""Browser-test support: a second-origin static site, page actions, screenshots."""
 
 import re
 import threading
