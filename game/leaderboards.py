@@ -8,6 +8,7 @@ and whenever Redis fails, reads come from SQL in the same order.
 """
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -17,6 +18,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Max, Q, Sum
 from django.utils import timezone
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from game.events import BOARDS
 from game.models import XPEvent
@@ -83,14 +86,33 @@ def decode_score(score: float) -> int:
 # --- Redis ---------------------------------------------------------------------------------
 
 
+# After a failed Redis read, reads go straight to SQL for this long instead of waiting on Redis again.
+REDIS_BACKOFF_SECONDS = 5.0
+_redis_down_until = 0.0
+
+
 @cache
 def redis_client() -> redis.Redis | None:
-    """A shared client with short timeouts: a Redis outage degrades to SQL rather than hanging."""
+    """A shared client with short timeouts and no retries: an outage degrades to SQL rather than hanging."""
     if not settings.REDIS_URL:
         return None
     return redis.Redis.from_url(
-        settings.REDIS_URL, socket_timeout=1.0, socket_connect_timeout=0.5, decode_responses=True
+        settings.REDIS_URL,
+        socket_timeout=1.0,
+        socket_connect_timeout=0.5,
+        retry=Retry(NoBackoff(), 0),
+        decode_responses=True,
     )
+
+
+def _redis_failed() -> None:
+    global _redis_down_until
+    logger.warning("leaderboard Redis unavailable; reading from SQL for %.0f s", REDIS_BACKOFF_SECONDS)
+    _redis_down_until = time.monotonic() + REDIS_BACKOFF_SECONDS
+
+
+def _redis_usable() -> bool:
+    return time.monotonic() >= _redis_down_until
 
 
 def _expire_at(board: str, moment: datetime) -> int | None:
@@ -192,10 +214,10 @@ def _ready_client(board: str, moment: datetime) -> tuple[redis.Redis | None, str
     key = board_key(board, moment)
     client = redis_client()
     try:
-        if client is not None and _redis_ready(client, key):
+        if client is not None and _redis_usable() and _redis_ready(client, key):
             return client, key
     except redis.RedisError:
-        logger.warning("leaderboard Redis unavailable; reading from SQL")
+        _redis_failed()
     return None, key
 
 
@@ -207,7 +229,7 @@ def leaderboard_top(*, board: str, limit: int, offset: int = 0, moment: datetime
         try:
             return _redis_range(client, key, offset, offset + limit - 1)
         except redis.RedisError:
-            logger.warning("leaderboard Redis read failed; reading from SQL")
+            _redis_failed()
     return _sql_range(board, moment, offset, limit)
 
 
@@ -218,7 +240,7 @@ def leaderboard_count(*, board: str, moment: datetime | None = None) -> int:
         try:
             return client.zcard(key)
         except redis.RedisError:
-            pass
+            _redis_failed()
     return _sql_count(board, moment)
 
 
@@ -236,7 +258,7 @@ def leaderboard_rank(
             rank, score = pipe.execute()
             return None if rank is None else (rank + 1, decode_score(score))
         except redis.RedisError:
-            pass
+            _redis_failed()
     return _sql_rank(board, moment, user_id) if sql_fallback else None
 
 
@@ -321,6 +343,8 @@ def _async_client():
     import asyncio
 
     import redis.asyncio as aioredis
+    from redis.asyncio.retry import Retry as AsyncRetry
+    from redis.backoff import NoBackoff as AsyncNoBackoff
 
     loop = asyncio.get_running_loop()
     client = _async_clients.get(id(loop))
@@ -328,7 +352,11 @@ def _async_client():
         client = _async_clients[id(loop)] = (
             loop,
             aioredis.Redis.from_url(
-                settings.REDIS_URL, socket_timeout=1.0, socket_connect_timeout=0.5, decode_responses=True
+                settings.REDIS_URL,
+                socket_timeout=1.0,
+                socket_connect_timeout=0.5,
+                retry=AsyncRetry(AsyncNoBackoff(), 0),
+                decode_responses=True,
             ),
         )
     return client[1]
@@ -336,7 +364,7 @@ def _async_client():
 
 async def leaderboard_top_cached(*, board: str, limit: int) -> list[Ranked] | None:
     """Top entries straight from Redis, or None when the board is not ready there (callers use SQL)."""
-    if not settings.REDIS_URL:
+    if not settings.REDIS_URL or not _redis_usable():
         return None
     client = _async_client()
     key = board_key(board, timezone.now())
@@ -349,6 +377,7 @@ async def leaderboard_top_cached(*, board: str, limit: int) -> list[Ranked] | No
             return None
         names = await client.hmget(NAMES_KEY, [member for member, _ in rows]) if rows else []
     except redis.RedisError:
+        _redis_failed()
         return None
     return [
         Ranked(rank=i + 1, user_id=member, username=name or "", score=decode_score(score))

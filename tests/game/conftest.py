@@ -31,3 +31,13 @@ def run_in_threads(target, count: int) -> list:
 @pytest.fixture
 def threads():
     return run_in_threads
+
+
+@pytest.fixture(autouse=True)
+def _redis_considered_up():
+    """A test that simulated a Redis outage must not leave later tests reading from SQL."""
+    from game import leaderboards
+
+    leaderboards._redis_down_until = 0.0
+    yield
+    leaderboards._redis_down_until = 0.0

@@ -228,3 +228,24 @@ async def test_widget_origins_allow_listed_foreign_pages_only(settings):
         assert (await events.connect())[0] is False  # the widget allowance is for the widget socket only
     finally:
         await allowed.disconnect()
+
+
+async def test_widget_snapshot_comes_from_sql_when_redis_reads_fail(make_user, monkeypatch):
+    import redis
+    import redis.asyncio as aioredis
+
+    from game import leaderboards
+
+    alice = await database_sync_to_async(make_user)("alice")
+    await database_sync_to_async(xp_award)(user_id=alice.pk, amount=30, reason="bonus", idempotency_key="a")
+    await database_sync_to_async(leaderboards.leaderboard_rebuild)()
+    monkeypatch.setattr(leaderboards, "_async_client", lambda: aioredis.Redis(port=1, socket_connect_timeout=0.2))
+    monkeypatch.setattr(leaderboards, "redis_client", lambda: redis.Redis(port=1, socket_connect_timeout=0.2))
+
+    socket = await widget_socket("/ws/leaderboard/all-time/")
+    try:
+        assert (await socket.receive_json_from(timeout=5))["entries"] == [
+            {"rank": 1, "user": {"id": str(alice.pk), "username": "alice"}, "score": 30}
+        ]
+    finally:
+        await socket.disconnect()
