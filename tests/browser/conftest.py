@@ -37,6 +37,8 @@ def browser() -> Iterator[Browser]:
 
 
 def _chromium() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium is missing at {CHROMIUM}: install Debian's package (apt-get install chromium).")
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=CHROMIUM,
