@@ -8,13 +8,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, expect, sync_playwright
 
 from tests.browser.support import SCREENSHOT_DIR, StaticSite
 from tests.fakes import FakeLLMServer
 from tests.fakes import fake_openai_server as fake_openai_server_factory
 
 CHROMIUM = "/usr/bin/chromium"
+# Live updates cross processes (daphne, Redis, the model): give assertions room on a busy machine.
+expect.set_options(timeout=15_000)
 # The embedding sites get names of their own so that only WIDGET_ALLOWED_ORIGINS can let them in
 # (127.0.0.1 and localhost are the app's own hosts).
 ALLOWED_SITE_HOST = "blog.test"
