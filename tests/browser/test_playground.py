@@ -223,3 +223,25 @@ def test_a_rate_limited_run_says_when_to_try_again(page):
     expect(pane.locator("[data-pane-error]")).to_have_text(
         re.compile(r"^You are sending requests too quickly\. Try again in \d+ seconds?\.$")
     )
+
+
+def test_a_run_left_by_a_reload_is_followed_again_from_the_recent_runs(page):
+    # given a learner whose long run is streaming
+    sign_up(page, "ida")
+    run_free_prompt(page, "Tell a long story about a dragon who learns to paint.", max_tokens=64, model=LOCAL_MODEL)
+    expect(page.locator("[data-pane-output]")).not_to_be_empty(timeout=RUN_TIMEOUT_MS)
+    run_id = page.locator("[data-pane]").get_attribute("data-run-id")
+
+    # when they reload the page and open the run, still going, from the recent runs
+    page.reload()
+    wait_playground(page)
+    entry = page.locator(f'[data-recent-runs] [data-run-id="{run_id}"]')
+    expect(entry.locator(".status")).to_have_text("running")
+    entry.click()
+
+    # then the page replays it from the start and follows it to the end, with every token once
+    pane = page.locator("[data-pane]")
+    expect(pane).to_have_attribute("data-status", "completed", timeout=RUN_TIMEOUT_MS)
+    run = _run_row(run_id)
+    assert run.status == "completed"
+    expect(page.locator("[data-pane-output]")).to_have_text(run.output)

@@ -36,6 +36,16 @@ export class PlaygroundClient extends EventTarget {
     this.changed();
   }
 
+  /** Follow a run that is still going (e.g. started before a reload): replay it from the start. */
+  follow(pane, runId) {
+    this.panes.add(pane);
+    pane.started(runId);
+    pane.setStatus("resuming");
+    pane.startSent = true;
+    this.socket.send({ type: "run.resume", run_id: runId, after_seq: -1 });
+    this.changed();
+  }
+
   cancelAll() {
     for (const pane of this.panes) {
       if (!pane.active) continue;

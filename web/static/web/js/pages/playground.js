@@ -20,6 +20,11 @@ function modelPrice(model) {
   return price === undefined || price === null ? "" : ` · ${price} cr/1K`;
 }
 
+function modelName(id) {
+  const model = models.get(id);
+  return model ? model.display_name || model.name || id : id;
+}
+
 function modelLabel(model) {
   const priceText = modelPrice(model);
   return `${model.display_name || model.name || model.id}${priceText}${model.available ? "" : " (unavailable)"}`;
@@ -172,8 +177,7 @@ function run() {
   for (const pane of [...client.panes]) client.forget(pane);
   outputs.classList.toggle("side-by-side", chosen.length > 1);
   for (const modelId of chosen) {
-    const model = models.get(modelId) || { id: modelId };
-    const pane = new RunPane(outputs, { model: modelId, modelName: model.display_name || model.name });
+    const pane = new RunPane(outputs, { model: modelId, modelName: modelName(modelId) });
     client.start(pane, { model: modelId, ...base });
   }
   syncButtons();
@@ -194,7 +198,7 @@ async function loadRecentRuns() {
             { type: "button", class: "run-item", "data-run-id": item.id, onclick: () => reopen(item) },
             h("span", { class: "run-prompt", text: (item.prompt || "").slice(0, 80) || "(template run)" }),
             h("span", { class: `status status-${item.status}`, text: item.status }),
-            h("span", { class: "muted", text: `${models.get(item.model)?.name || item.model} · ${formatDate(item.created_at)}` }),
+            h("span", { class: "muted", text: `${modelName(item.model)} · ${formatDate(item.created_at)}` }),
           ),
         ),
       ),
@@ -213,9 +217,11 @@ async function reopen(summary) {
     // The summary from the list is shown instead.
   }
   for (const pane of $$("[data-pane]", outputs)) pane.remove();
+  for (const pane of [...client.panes]) client.forget(pane);
   outputs.classList.remove("side-by-side");
-  const pane = new RunPane(outputs, { model: item.model, modelName: models.get(item.model)?.name });
-  pane.showRun(item);
+  const pane = new RunPane(outputs, { model: item.model, modelName: modelName(item.model) });
+  if (item.status === "running") client.follow(pane, item.id);
+  else pane.showRun(item);
   if (item.prompt) {
     form.elements.source.value = "free";
     syncSource();
@@ -249,7 +255,7 @@ async function main() {
   for (const radio of form.elements.source) radio.addEventListener("change", syncSource);
   $("#template-picker").addEventListener("change", (event) => selectTemplate(event.target.value));
   const preselect = new URLSearchParams(window.location.search).get("template");
-  await Promise.all([loadModels(), loadTemplates(preselect), loadRecentRuns()]);
+  await Promise.all([loadModels().then(loadRecentRuns), loadTemplates(preselect)]);
   document.body.dataset.playgroundReady = "true";
 }
 
