@@ -65,8 +65,8 @@ def test_the_widget_on_an_allowed_site_moves_live_when_another_learner_earns_xp(
     expect(learner.locator("[data-pane]")).to_have_attribute("data-status", "completed", timeout=RUN_TIMEOUT_MS)
 
     # then the embedded board moves: erin climbs to the top, shown rising, with her week's XP
-    erin = User.objects.get(username="erin")
     expect(rows.locator(".name")).to_have_text(["erin", "carol", "dan"])
+    erin = User.objects.get(username="erin")
     top = rows.first
     expect(top).to_have_attribute("data-rank", "1")
     expect(top).to_have_attribute("data-score", str(erin.experience_points))
