@@ -237,3 +237,40 @@ async def test_a_run_whose_process_was_killed_is_settled_by_its_follower(user, d
     assert (run.status, run.output, run.cost_credits) == ("failed", streamed, 0)
     ledger = await database_sync_to_async(run_ledger)(run_id)
     assert ledger["run.reserve"] + ledger["run.refund"] == 0
+
+
+async def test_an_sse_client_that_goes_away_has_its_run_cancelled_after_the_grace_period(
+    user,
+    daphne,
+    fake_openai,  # noqa: F811
+):
+    fake_openai.script(tokens=[f"t{i} " for i in range(200)], delay=0.05)
+    server = daphne(**server_env(fake_openai), LLM_RESUME_GRACE_SECONDS="0.5")
+    token = await database_sync_to_async(access_token)(user)
+
+    async with (
+        httpx.AsyncClient(base_url=server.http_url, timeout=10) as client,
+        client.stream(
+            "POST",
+            "/api/v1/llm/runs/",
+            json={"model": MODEL, "prompt": "Go on"},
+            headers={"Authorization": f"Bearer {token}", "Accept": "text/event-stream"},
+        ) as response,
+    ):
+        lines = response.aiter_lines()
+        started = None
+        while started is None:
+            line = await anext(lines)
+            if line.startswith("data: "):
+                started = json.loads(line.removeprefix("data: "))
+    # The client is gone.
+
+    request = fake_openai.last_request()
+    assert await asyncio.to_thread(request.wait_done, 10)
+    for _ in range(50):
+        run = await database_sync_to_async(LLMRun.objects.get)(pk=started["run_id"])
+        if run.status != "running":
+            break
+        await asyncio.sleep(0.1)
+    assert run.status == "cancelled"
+    assert request.disconnected

@@ -68,3 +68,39 @@ def test_missing_variables_and_others_private_templates_are_400(auth_client, use
     assert foreign.json() == {"template": ["No such template."]}
     assert provider.requests == []
     assert LLMRun.objects.count() == 0
+
+
+async def test_a_template_run_starts_from_the_playground_socket(user, provider):
+    from channels.db import database_sync_to_async
+
+    from tests.llm.runs_support import playground, receive_until_end
+
+    template = await database_sync_to_async(prompt_services.template_create)(
+        owner=user, title="Haiku", content="Write a haiku about {{topic}}."
+    )
+    ws = await playground(user)
+    try:
+        await ws.send_json_to(
+            {
+                "type": "run.start",
+                "request_id": "t1",
+                "model": TEST_MODEL,
+                "template_id": str(template.pk),
+                "variables": {"topic": "rain"},
+            }
+        )
+        run_id = (await ws.receive_json_from(timeout=5))["run_id"]
+        frames = await receive_until_end(ws, run_id)
+        await ws.send_json_to(
+            {"type": "run.start", "request_id": "t2", "model": TEST_MODEL, "template_id": str(template.pk)}
+        )
+        missing = await ws.receive_json_from(timeout=5)
+    finally:
+        await ws.disconnect()
+
+    assert frames[-1]["type"] == "run.completed"
+    assert provider.requests[0].prompt == "Write a haiku about rain."
+    assert missing["type"] == "run.failed"
+    assert missing["request_id"] == "t2"
+    assert missing["error"]["code"] == "invalid_request"
+    assert missing["error"]["message"] == "topic: This variable is required."
