@@ -321,7 +321,19 @@ def run_fanout(args) -> dict:
 # --- sustained awards ---------------------------------------------------------------------------
 
 
-def award_burst(players: list, rate: int, seconds: float, threads: int) -> dict:
+def run_awards(args) -> None:
+    """Child of `sustained`: award at --rate for --seconds to the bench players, print the result."""
+    os.environ.update(BASE_ENV, CHANNEL_LAYER_BACKEND=LAYERS[args.layer])
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+
+    players = list(get_user_model().objects.filter(username__startswith="bench"))
+    print(json.dumps(award_burst(players, args.rate, args.seconds, args.threads, prefix=f"p{args.offset}-")))
+
+
+def award_burst(players: list, rate: float, seconds: float, threads: int, prefix: str = "") -> dict:
     from concurrent.futures import ThreadPoolExecutor
 
     from django.db import connection
@@ -329,7 +341,7 @@ def award_burst(players: list, rate: int, seconds: float, threads: int) -> dict:
     from game.services import xp_award
 
     total = int(rate * seconds)
-    rng = random.Random(1)
+    rng = random.Random(prefix)
     plan = [(rng.choice(players).pk, rng.randint(1, 50)) for _ in range(total)]
     begin = time.perf_counter()
     lag: list[float] = []
@@ -341,7 +353,7 @@ def award_burst(players: list, rate: int, seconds: float, threads: int) -> dict:
             if wait > 0:
                 time.sleep(wait)
             user_id, amount = plan[n]
-            xp_award(user_id=user_id, amount=amount, reason="bench", idempotency_key=f"s{n}")
+            xp_award(user_id=user_id, amount=amount, reason="bench", idempotency_key=f"{prefix}s{n}")
             lag.append(time.perf_counter() - due)
         connection.close()
 
@@ -356,11 +368,38 @@ async def sustained(ports: list[int], args) -> dict:
 
     from game.leaderboards import leaderboard_top
 
-    players = await sync_to_async(make_players)(200)
+    await sync_to_async(make_players)(200)
     urls = [f"ws://127.0.0.1:{ports[i % len(ports)]}/ws/leaderboard/all-time/" for i in range(args.sockets)]
     sockets = await open_sockets(urls, expect_snapshot=True)
     arrivals = Arrivals(sockets)
-    result = await asyncio.to_thread(award_burst, players, args.rate, args.seconds, args.threads)
+    # Awards come from their own processes (as from web workers), not from the process reading the sockets.
+    procs = [
+        await asyncio.create_subprocess_exec(
+            PYTHON,
+            __file__,
+            "awards",
+            "--layer",
+            args.layer,
+            "--rate",
+            str(args.rate / args.procs),
+            "--seconds",
+            str(args.seconds),
+            "--threads",
+            str(args.threads),
+            "--offset",
+            str(n),
+            stdout=asyncio.subprocess.PIPE,
+            env={**os.environ},
+        )
+        for n in range(args.procs)
+    ]
+    parts = [json.loads((await proc.communicate())[0]) for proc in procs]
+    result = {
+        "awards": sum(p["awards"] for p in parts),
+        "seconds": max(p["seconds"] for p in parts),
+        "award_processes": args.procs,
+    }
+    result["awards_per_s"] = round(result["awards"] / result["seconds"], 1)
     await asyncio.sleep(1.5)
     final = [entry.as_entry() for entry in await sync_to_async(leaderboard_top)(board="all-time", limit=10)]
     counts = [len(t) for t in arrivals.times]
@@ -495,19 +534,24 @@ def run_rest(args) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("what", choices=["fanout", "sustained", "rss", "rest"])
+    parser.add_argument("what", choices=["fanout", "sustained", "rss", "rest", "awards"])
     parser.add_argument("--layer", choices=sorted(LAYERS), default="redis")
     parser.add_argument("--sockets", type=int, default=None)
     parser.add_argument("--awards", type=int, default=40)
     parser.add_argument("--gap", type=float, default=0.4)
-    parser.add_argument("--rate", type=int, default=300)
+    parser.add_argument("--rate", type=float, default=300)
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--threads", type=int, default=6)
+    parser.add_argument("--procs", type=int, default=1, help="awarding processes (sustained)")
+    parser.add_argument("--offset", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--users", type=int, default=100_000)
     parser.add_argument("--concurrency", type=int, default=8)
     args = parser.parse_args()
     if args.sockets is None:
         args.sockets = 5000 if args.what == "rss" else 1000
+    if args.what == "awards":
+        run_awards(args)
+        return
     runner = {"fanout": run_fanout, "sustained": run_sustained, "rss": run_rss, "rest": run_rest}[args.what]
     result = runner(args)
     print(
