@@ -48,6 +48,7 @@ class LLMRun(models.Model):
             models.Index(fields=["user", "-created_at"], name="llm_run_user_history_idx"),
             models.Index(fields=["user", "status"], name="llm_run_user_status_idx"),
             models.Index(fields=["template_id", "-created_at"], name="llm_run_template_idx"),
+            models.Index(fields=["created_at"], name="llm_run_created_idx"),  # platform-wide windows
         ]
         constraints = [
             models.CheckConstraint(
