@@ -152,3 +152,27 @@ def test_a_completed_run_is_reported_to_the_game_once(user, test_model):
     assert [(a.idempotency_key, a.data) for a in activities] == [
         (f"run:{run.pk}", {"provider": "test", "model": "echo", "output_tokens": 1})
     ]
+
+
+def test_ten_parallel_starts_with_a_limit_of_three_start_exactly_three(user, test_model):
+    set_credits(user, 10 * RESERVE)
+    outcomes: list[str] = []
+    barrier = threading.Barrier(10)
+
+    def worker():
+        barrier.wait()
+        try:
+            outcomes.append(start_run(user).status)
+        except services.RunRefused as exc:
+            outcomes.append(exc.code)
+
+    threads = [threading.Thread(target=worker) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(outcomes) == ["concurrency_limit"] * 7 + ["running"] * 3
+    user.refresh_from_db()
+    assert user.credits == 7 * RESERVE
+    assert LLMRun.objects.filter(user=user).count() == 3
