@@ -153,6 +153,8 @@ def run_start(*, user_id, plan: RunPlan) -> LLMRun:
     so the client gets a run id to refer to.
     """
     # The user row lock serialises starts of one user across processes: the running count holds.
+    # Count in a second statement: it takes a fresh snapshot that sees the starts committed while
+    # we waited for the lock (a subquery inside the locking SELECT would not).
     User.objects.select_for_update().only("pk").get(pk=user_id)
     limit = conf.max_concurrent_runs()
     if _running_runs(user_id) >= limit:
