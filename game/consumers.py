@@ -1,12 +1,15 @@
 """WebSocket consumers of the game: the user's own event stream and the public leaderboard widget."""
 
 import asyncio
+import logging
 from typing import Any
 from urllib.parse import parse_qs
 
 from accounts.ws.auth import AuthenticatedJsonConsumer, JsonConsumer
 from game.events import BOARDS, LeaderboardSnapshot, LeaderboardUpdate, user_group
 from game.hub import GROUP_REFRESH_SECONDS, MAX_WIDGET_SIZE, leaderboard_hub, read_top
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_WIDGET_SIZE = 10
 CLOSE_BAD_REQUEST = 4400
@@ -35,7 +38,10 @@ class EventsConsumer(AuthenticatedJsonConsumer):
         # channels-redis forgets group members after group_expiry (1 day); long-lived sockets re-join.
         while True:
             await asyncio.sleep(GROUP_REFRESH_SECONDS)
-            await self.channel_layer.group_add(self._group, self.channel_name)
+            try:
+                await self.channel_layer.group_add(self._group, self.channel_name)
+            except Exception:  # Redis hiccup: try again next round rather than lose the task
+                logger.warning("could not re-join %s", self._group, exc_info=True)
 
     async def game_event(self, message: dict[str, Any]) -> None:
         """A committed game event for this user: forwarded as is."""

@@ -9,6 +9,8 @@ from channels.db import database_sync_to_async
 from rest_framework_simplejwt.tokens import AccessToken
 from websockets.asyncio.client import connect
 
+from game.services import xp_award
+
 
 async def recv_type(ws, wanted: str, timeout: float = 10) -> dict:
     """The next message of type `wanted` (a widget may first see updates from other awards)."""
@@ -64,3 +66,21 @@ async def test_award_through_one_process_reaches_the_users_socket_and_widgets_on
 
     for server in (writer, reader):
         assert "Traceback" not in server.log()
+
+
+@pytest.mark.slow
+@pytest.mark.processes
+@pytest.mark.django_db(transaction=True)
+async def test_widget_hub_still_delivers_after_30s_idle(daphne, make_user):
+    # Guards the hub's blocking channel-layer read against client socket timeouts (redis-py 8).
+    alice = await database_sync_to_async(make_user)("alice")
+    server = daphne()
+
+    async with connect(f"{server.ws_url}/ws/leaderboard/all-time/") as widget:
+        assert json.loads(await asyncio.wait_for(widget.recv(), 10))["type"] == "leaderboard.snapshot"
+        await asyncio.sleep(31)
+        await database_sync_to_async(xp_award)(user_id=alice.pk, amount=5, reason="bonus", idempotency_key="late")
+        update = await recv_type(widget, "leaderboard.update")
+
+    assert update["entries"] == [{"rank": 1, "user": {"id": str(alice.pk), "username": "alice"}, "score": 5}]
+    assert "Traceback" not in server.log()
