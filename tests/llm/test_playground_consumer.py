@@ -482,3 +482,21 @@ async def test_resuming_a_run_finished_elsewhere_replays_its_stream(user, provid
         await ws.disconnect()
 
     assert replayed == [f for f in frames if f["type"] != "run.token" or f["seq"] > 1]
+
+
+async def test_tokens_are_not_written_to_the_database_while_streaming(user, provider):
+    provider.tokens = [f"{i} " for i in range(30)]
+    provider.delay = 0.03
+    ws = await playground(user)
+    try:
+        await ws.send_json_to(start(params={"max_tokens": 30}))
+        run_id = (await ws.receive_json_from(timeout=5))["run_id"]
+        seen = [await ws.receive_json_from(timeout=5) for _ in range(5)]
+        mid_run = await database_sync_to_async(LLMRun.objects.get)(pk=run_id)
+        frames = await receive_until_end(ws, run_id)
+    finally:
+        await ws.disconnect()
+
+    assert len(joined_tokens(seen, run_id)[1]) > 0
+    assert (mid_run.status, mid_run.output, mid_run.output_tokens, mid_run.finished_at) == ("running", "", 0, None)
+    assert frames[-1]["output"] == "".join(f"{i} " for i in range(30))
