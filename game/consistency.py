@@ -29,7 +29,6 @@ def progress_check(*, repair: bool = False) -> list[Mismatch]:
     rows = User.objects.values_list("id", "experience_points", "level", "user_rank", "credits")
     for uid, stored_xp, level, rank, balance in rows.iterator():
         total = xp.get(uid, 0)
-        # Level never goes down: a stored level above the curve is kept only if the XP supports it.
         expected = {
             "experience_points": total,
             "level": level_for_xp(total),

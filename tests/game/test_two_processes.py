@@ -1,4 +1,4 @@
-"""End to end: two daphne processes sharing Redis; an award made through one reaches sockets on the other."""
+"""End to end against real daphne processes sharing Redis: awards reach sockets on another process."""
 
 import asyncio
 import json
