@@ -110,7 +110,9 @@ def run_prepare(
         raise RunRefused("invalid_request", f"The prompt is longer than {limit} characters.", field="prompt")
     system = params.get("system") or ""
     if len(system) > SYSTEM_MAX_CHARS:
-        raise RunRefused("invalid_request", f"The system prompt is longer than {SYSTEM_MAX_CHARS} characters.")
+        raise RunRefused(
+            "invalid_request", f"The system prompt is longer than {SYSTEM_MAX_CHARS} characters.", field="system"
+        )
     max_tokens = params.get("max_tokens") or info.default_max_tokens
     if not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or max_tokens < 1:
         raise RunRefused("invalid_request", "max_tokens must be a positive integer.", field="max_tokens")

@@ -30,6 +30,7 @@ class EventStreamRenderer(BaseRenderer):
         return json.dumps(data).encode()
 
 
+_PARAMS = {"temperature", "max_tokens", "system"}
 # Refusals that mean "not now" rather than "not like this".
 _RETRY_LATER = {"rate_limited", "concurrency_limit"}
 
@@ -40,6 +41,8 @@ def _refusal(exc: services.RunRefused) -> Response:
         return Response({"detail": exc.message, "code": exc.code}, status=429, headers=headers)
     if exc.errors:
         return Response({exc.field: exc.errors}, status=400)
+    if exc.field in _PARAMS:
+        return Response({"params": {exc.field: [exc.message]}}, status=400)
     if exc.field:
         return Response({exc.field: [exc.message]}, status=400)
     return Response({"detail": exc.message, "code": exc.code}, status=400)

@@ -56,7 +56,7 @@ def test_post_refusals_are_400_with_field_messages(auth_client, provider):
     assert unknown.status_code == 400
     assert unknown.json() == {"model": ["Unknown model 'x:y'."]}
     assert too_many.status_code == 400
-    assert too_many.json() == {"max_tokens": [f"max_tokens is at most 64 for {TEST_MODEL}."]}
+    assert too_many.json() == {"params": {"max_tokens": [f"max_tokens is at most 64 for {TEST_MODEL}."]}}
     assert garbage.status_code == 400
     assert provider.requests == []
 
