@@ -71,6 +71,8 @@ def test_a_new_learner_streams_the_local_model_stops_a_run_and_sees_xp_arrive_li
     assert stopped.status == "cancelled"
     assert 0 < stopped.output_tokens < 400
     expect(page.locator("[data-pane-output]")).to_have_text(stopped.output)
+    expect(pane.locator('[data-stat="tokens"]')).to_have_text(f"{stopped.input_tokens} / {stopped.output_tokens}")
+    expect(pane.locator('[data-stat="latency"]')).not_to_have_text("–")
     expect(page.get_by_role("button", name="Run", exact=True)).to_be_enabled()
     screenshot(page, "playground-stopped")
 

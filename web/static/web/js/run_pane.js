@@ -43,7 +43,15 @@ export class RunPane {
 
   start(requestId) {
     this.requestId = requestId;
+    this.startedAt = performance.now();
     this.setStatus("starting");
+  }
+
+  /** Times measured here, for runs the server reports without them (stopped runs). */
+  measured() {
+    if (this.startedAt === undefined) return {};
+    const ttft = this.firstTokenAt === undefined ? undefined : this.firstTokenAt - this.startedAt;
+    return { ttft_ms: ttft, latency_ms: performance.now() - this.startedAt };
   }
 
   started(runId) {
@@ -57,6 +65,7 @@ export class RunPane {
     if (seq <= this.lastSeq) return true; // replayed after a resume: already shown
     if (seq !== this.lastSeq + 1) return false;
     this.lastSeq = seq;
+    if (this.firstTokenAt === undefined) this.firstTokenAt = performance.now();
     this.text += delta;
     this.textNode.appendData(delta);
     if (this.status !== "streaming") this.setStatus("streaming");
@@ -96,6 +105,9 @@ export class RunPane {
       input_tokens: message.usage && message.usage.input_tokens,
       output_tokens: message.usage && message.usage.output_tokens,
       cost_credits: message.cost_credits,
+      ...this.measured(),
+      ...(message.ttft_ms === undefined ? {} : { ttft_ms: message.ttft_ms }),
+      ...(message.latency_ms === undefined ? {} : { latency_ms: message.latency_ms }),
     });
   }
 
