@@ -77,7 +77,7 @@ class LeaderboardConsumer(JsonConsumer):
         hub = leaderboard_hub()
         await hub.join(self)
         self._joined = True
-        entries = (await read_top(board))[:size]
+        entries = (await hub.snapshot(board))[:size]
         self._shown = entries
         await self.send_json(LeaderboardSnapshot(board=board, entries=entries).model_dump(mode="json"))
         if self._missed:  # a refresh came while the snapshot was being read: it may be newer

@@ -62,6 +62,24 @@ class LeaderboardHub:
         self._last_refresh: dict[str, float] = {}
         self._scheduled: dict[str, asyncio.TimerHandle | asyncio.Task] = {}
         self._tasks: set[asyncio.Task] = set()
+        # Last read per board, shared by snapshots of widgets connecting in a burst; a change notice
+        # bumps the generation so a read that overlapped a change is not kept.
+        self._latest: dict[str, tuple[float, list[dict[str, Any]]]] = {}
+        self._generation: dict[str, int] = {}
+
+    async def snapshot(self, board: str) -> list[dict[str, Any]]:
+        """The board's current top entries, read at most once per MIN_INTERVAL while nothing changes."""
+        cached = self._latest.get(board)
+        if cached is not None and time.monotonic() - cached[0] < MIN_INTERVAL:
+            return cached[1]
+        return await self._read(board)
+
+    async def _read(self, board: str) -> list[dict[str, Any]]:
+        generation, started = self._generation.get(board, 0), time.monotonic()
+        entries = await read_top(board)
+        if self._generation.get(board, 0) == generation:
+            self._latest[board] = (started, entries)
+        return entries
 
     async def join(self, widget: Widget) -> None:
         await self._ensure_listening()
@@ -112,6 +130,8 @@ class LeaderboardHub:
 
     def notify(self, board: str) -> None:
         """A board changed: refresh now, or once at the end of the current coalescing window."""
+        self._generation[board] = self._generation.get(board, 0) + 1
+        self._latest.pop(board, None)
         if not self.widgets.get(board) or board in self._scheduled:
             return
         loop = asyncio.get_running_loop()
@@ -130,7 +150,7 @@ class LeaderboardHub:
     async def _refresh(self, board: str) -> None:
         self._last_refresh[board] = time.monotonic()
         try:
-            entries = await read_top(board)
+            entries = await self._read(board)
         except Exception:
             logger.exception("leaderboard read failed")
             return
