@@ -115,6 +115,16 @@ def test_others_find_rate_favourite_and_fork_a_public_template(page, new_context
     page.get_by_role("button", name="Rate").click()
     expect(page.locator("[data-t-rating]")).to_have_text("★ 4.00 from 1 rating")
 
+    # and their favourites are one filter away
+    page.go_back()
+    page.reload()
+    expect(page.locator("body[data-library-ready='true']")).to_be_attached()
+    page.get_by_label("My favourites").check()
+    expect(page.locator("[data-template-card] h2")).to_have_text(["Few-shot classifier"])
+    page.get_by_role("link", name="Few-shot classifier").click()
+    expect(page.locator("body[data-detail-ready='true']")).to_be_attached()
+    expect(page.locator("#star4")).to_be_checked()
+
     # and fork it
     page.get_by_role("button", name="Fork").click()
 
