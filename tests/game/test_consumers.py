@@ -249,3 +249,22 @@ async def test_widget_snapshot_comes_from_sql_when_redis_reads_fail(make_user, m
         ]
     finally:
         await socket.disconnect()
+
+
+async def test_a_widget_connecting_right_after_an_award_ends_up_showing_it(make_user):
+    alice = await database_sync_to_async(make_user)("alice")
+    first = await widget_socket("/ws/leaderboard/all-time/")
+    try:
+        assert (await first.receive_json_from(timeout=3))["entries"] == []  # read now cached for 250 ms
+
+        await database_sync_to_async(xp_award)(user_id=alice.pk, amount=7, reason="bonus", idempotency_key="a")
+        second = await widget_socket("/ws/leaderboard/all-time/")
+        try:
+            shown = (await second.receive_json_from(timeout=3))["entries"]
+            if shown == []:  # the snapshot raced the change notice: the update must follow
+                shown = (await second.receive_json_from(timeout=3))["entries"]
+            assert shown == [{"rank": 1, "user": {"id": str(alice.pk), "username": "alice"}, "score": 7}]
+        finally:
+            await second.disconnect()
+    finally:
+        await first.disconnect()
