@@ -8,7 +8,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import NotFound
-from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -18,17 +18,6 @@ from llm.models import LLMRun
 from llm.runner import run_frames
 from llm.serializers import RunCreateSerializer, RunSerializer
 from llm.throttles import AIRequestsThrottle
-
-
-class EventStreamRenderer(BaseRenderer):
-    """Lets `Accept: text/event-stream` through content negotiation; refusals render as JSON."""
-
-    media_type = "text/event-stream"
-    format = "sse"
-
-    def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
-        return json.dumps(data).encode()
-
 
 _PARAMS = {"temperature", "max_tokens", "system"}
 # Refusals that mean "not now" rather than "not like this".
@@ -65,11 +54,16 @@ async def _finished_run_json(run: LLMRun) -> AsyncIterator[bytes]:
 
 class RunListCreateView(generics.ListAPIView):
     serializer_class = RunSerializer
-    renderer_classes = [JSONRenderer, EventStreamRenderer]
     filterset_fields = ["status", "model"]
 
     def get_queryset(self):
         return selectors.run_list_for(user=self.request.user)
+
+    def perform_content_negotiation(self, request, force=False):
+        # The event stream is built by hand; whatever DRF renders here (refusals) is JSON.
+        if "text/event-stream" in request.headers.get("Accept", ""):
+            return JSONRenderer(), "application/json"
+        return super().perform_content_negotiation(request, force)
 
     def get_throttles(self):
         return [AIRequestsThrottle()] if self.request.method == "POST" else super().get_throttles()

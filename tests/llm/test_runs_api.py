@@ -129,3 +129,13 @@ def test_post_over_the_concurrency_limit_is_429(auth_client, provider, settings)
     }
     assert response["Retry-After"] == "5"
     assert provider.requests == []
+
+
+def test_refusals_of_an_event_stream_request_are_json(auth_client, provider):
+    response = auth_client.post(
+        "/api/v1/llm/runs/", {"model": "x:y", "prompt": "hi"}, format="json", HTTP_ACCEPT="text/event-stream"
+    )
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"model": ["Unknown model 'x:y'."]}
