@@ -1,5 +1,6 @@
 """The playground in a real browser: streaming the local model, stop, live XP, errors, reconnect and resume."""
 
+import json
 import re
 
 import pytest
@@ -102,18 +103,25 @@ def test_a_run_without_enough_credits_says_so(page):
 
 
 def test_a_dropped_socket_reconnects_and_resumes_without_losing_text(page):
-    # given the playground socket goes through a route that lets the test cut it
+    # given the playground socket goes through a route that records both directions and lets the test cut it
     routes: list[tuple[WebSocketRoute, WebSocketRoute]] = []
-    sent: list[str] = []
+    sent: list[dict] = []
+    received: list[tuple[int, dict]] = []  # (connection number, frame) as the page got them
 
     def route(ws: WebSocketRoute) -> None:
         server = ws.connect_to_server()
+        number = len(routes)
 
         def to_server(message) -> None:
-            sent.append(message if isinstance(message, str) else message.decode())
+            sent.append(json.loads(message))
             server.send(message)
 
+        def to_page(message) -> None:
+            received.append((number, json.loads(message)))
+            ws.send(message)
+
         ws.on_message(to_server)
+        server.on_message(to_page)
         routes.append((ws, server))
 
     page.route_web_socket("**/ws/playground/", route)
@@ -126,14 +134,20 @@ def test_a_dropped_socket_reconnects_and_resumes_without_losing_text(page):
     client_side, server_side = routes[0]
     server_side.close()
     client_side.close(code=4000, reason="cut by the test")
+    had = max(frame["seq"] for number, frame in received if number == 0 and frame["type"] == "run.token")
 
-    # then the page reconnects, asks to resume after the last token it had, and ends with the whole text
+    # then the page reconnects and asks for what follows the last token it had
     expect(pane).to_have_attribute("data-status", "completed", timeout=RUN_TIMEOUT_MS)
-    assert len(routes) >= 2
-    resumes = [m for m in sent if '"run.resume"' in m]
-    assert resumes, sent
     run = _run_row(pane.get_attribute("data-run-id"))
     assert run.status == "completed"
+    resumes = [message for message in sent if message["type"] == "run.resume"]
+    assert resumes == [{"type": "run.resume", "run_id": str(run.id), "after_seq": had}]
+
+    # and the tokens of both connections put together are the whole answer, each once and in order
+    tokens = {frame["seq"]: frame["delta"] for _, frame in received if frame["type"] == "run.token"}
+    assert sorted(tokens) == list(range(len(tokens)))
+    assert "".join(tokens[seq] for seq in sorted(tokens)) == run.output
+    assert any(number == 1 and frame["type"] == "run.token" for number, frame in received)
     expect(page.locator("[data-pane-output]")).to_have_text(run.output)
     screenshot(page, "playground-resumed")
 
