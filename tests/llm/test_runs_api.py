@@ -4,6 +4,9 @@ import json
 
 import pytest
 from asgiref.sync import async_to_sync
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from llm import catalog
 from llm.models import LLMRun
@@ -139,3 +142,44 @@ def test_refusals_of_an_event_stream_request_are_json(auth_client, provider):
     assert response.status_code == 400
     assert response["Content-Type"] == "application/json"
     assert response.json() == {"model": ["Unknown model 'x:y'."]}
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=10), inner, max_size=3),
+    max_leaves=8,
+)
+run_bodies = st.fixed_dictionaries(
+    {},
+    optional={
+        "model": st.sampled_from([TEST_MODEL, "x:y", ""]) | json_values,
+        "prompt": st.text(max_size=30) | json_values,
+        "template": st.text(max_size=40) | json_values,
+        "variables": json_values,
+        "params": st.fixed_dictionaries(
+            {},
+            optional={"temperature": json_values, "max_tokens": json_values, "system": json_values},
+        )
+        | json_values,
+    },
+)
+
+
+@pytest.fixture
+def unthrottled_rich_user(user, settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "ai_requests": "100000/hour"},
+    }
+    set_credits(user, 1_000_000)
+    return user
+
+
+@hypothesis_settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(payload=run_bodies)
+def test_no_request_body_gets_a_500(auth_client, unthrottled_rich_user, provider, payload):
+    response = auth_client.post("/api/v1/llm/runs/", payload, format="json")
+
+    assert response.status_code in {201, 400}
+    if response.status_code == 201:
+        assert body(response)["status"] == "completed"
