@@ -45,6 +45,7 @@ def test_a_learner_writes_a_template_and_runs_it_through_its_variable_form(page)
 
     # then the template page shows the variables with their specs and version 1
     page.wait_for_url(re.compile(r"/library/[0-9a-f-]{36}/$"))
+    template_page = page.url
     expect(page.locator("[data-t-title]")).to_have_text("Colour fact")
     expect(page.locator("[data-t-variables] li")).to_have_text(
         ["tone — enum, required (fun, serious)", "colour — text, required · Any colour, e.g. green."]
@@ -73,6 +74,11 @@ def test_a_learner_writes_a_template_and_runs_it_through_its_variable_form(page)
     assert run.prompt == "Give one serious fact about the colour green."
     expect(page.locator("[data-pane-output]")).to_have_text(run.output)
     screenshot(page, "playground-template-run")
+
+    # and the template's page shows its author the run in its usage
+    page.goto(template_page)
+    expect(page.locator("[data-t-usage] .stat").first).to_have_text("Runs1")
+    expect(page.locator("[data-t-run-bars] .bar")).to_have_count(30)
 
 
 def test_others_find_rate_favourite_and_fork_a_public_template(page, new_context):
@@ -108,6 +114,7 @@ def test_others_find_rate_favourite_and_fork_a_public_template(page, new_context
     # when they open it, favourite it and rate it 4 stars
     page.get_by_role("link", name="Few-shot classifier").click()
     expect(page.locator("body[data-detail-ready='true']")).to_be_attached()
+    expect(page.locator("[data-t-insights]")).to_be_hidden()
     page.get_by_role("button", name=re.compile("Favourite")).click()
     expect(page.locator("[data-t-favorite]")).to_have_attribute("aria-pressed", "true")
     expect(page.locator("[data-t-favorite]")).to_have_text("★ Favourited (1)")

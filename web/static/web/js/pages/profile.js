@@ -1,5 +1,6 @@
 import { api, apiList } from "../api.js";
 import { boot } from "../app.js";
+import { renderBars } from "../charts.js";
 import { $, formatDate, formatMs, formatNumber, h, showError } from "../dom.js";
 import { levelProgress } from "../progress.js";
 
@@ -95,19 +96,12 @@ async function loadActivity() {
     stat("Avg first token", formatMs(totals.avg_ttft_ms)),
   );
   const days = insights.daily_xp || [];
-  const most = Math.max(1, ...days.map((day) => Number(day.xp) || 0));
-  const bars = $("[data-xp-bars]");
-  bars.replaceChildren(
-    ...days.map((day) =>
-      h("span", {
-        class: "bar",
-        style: `height: ${Math.round(((Number(day.xp) || 0) / most) * 100)}%`,
-        title: `${day.date}: ${day.xp} XP`,
-      }),
-    ),
-  );
   const total = days.reduce((sum, day) => sum + (Number(day.xp) || 0), 0);
-  bars.setAttribute("aria-label", `XP earned per day over the last ${days.length} days: ${total} in total`);
+  renderBars($("[data-xp-bars]"), days, {
+    value: (day) => day.xp,
+    title: (day) => `${day.date}: ${day.xp} XP`,
+    summary: `XP earned per day over the last ${days.length} days: ${total} in total`,
+  });
 }
 
 const user = await boot();

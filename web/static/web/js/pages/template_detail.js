@@ -1,7 +1,8 @@
 import { api, apiList } from "../api.js";
 import { boot } from "../app.js";
+import { renderBars } from "../charts.js";
 import { currentUser } from "../auth.js";
-import { $, clearErrors, formatDate, h, showError } from "../dom.js";
+import { $, clearErrors, formatDate, formatMs, formatNumber, h, showError } from "../dom.js";
 import { toast } from "../toast.js";
 import { templateVariables } from "../variables.js";
 
@@ -83,6 +84,27 @@ async function loadVersions() {
   }
 }
 
+async function loadInsights() {
+  const insights = await api(`insights/templates/${id}/`, { query: { days: 30 } });
+  const totals = insights.totals || {};
+  const stat = (label, value) =>
+    h("div", { class: "stat" }, h("span", { class: "stat-label", text: label }), h("span", { class: "stat-value", text: value }));
+  $("[data-t-usage]").replaceChildren(
+    stat("Runs", formatNumber(totals.runs)),
+    stat("Learners", formatNumber(totals.runners)),
+    stat("Forks", formatNumber(totals.forks_count)),
+    stat("Favourites", formatNumber(totals.favorites_count)),
+    stat("Avg first token", formatMs(totals.avg_ttft_ms)),
+  );
+  const days = insights.daily_runs || [];
+  renderBars($("[data-t-run-bars]"), days, {
+    value: (day) => day.runs,
+    title: (day) => `${day.date}: ${day.runs} run${day.runs === 1 ? "" : "s"}`,
+    summary: `Runs per day over the last ${days.length} days: ${totals.runs ?? 0} in total`,
+  });
+  $("[data-t-insights]").hidden = false;
+}
+
 async function load() {
   try {
     template = await api(`templates/${id}/`);
@@ -93,6 +115,8 @@ async function load() {
   root.hidden = false;
   render();
   loadVersions();
+  const owner = ownerOf(template);
+  if (owner && currentUser() && String(owner.id) === String(currentUser().id)) loadInsights().catch(() => {});
 }
 
 $("[data-t-favorite]").addEventListener("click", async (event) => {
