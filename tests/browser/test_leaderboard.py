@@ -88,6 +88,14 @@ def test_the_widget_on_a_site_that_is_not_allowed_stays_empty_and_says_so(new_co
     expect(widget.locator(".note")).to_have_text("The live leaderboard is not available on this site.", timeout=20_000)
     expect(widget.locator("li")).to_have_count(0)
 
+    # while on the app's own leaderboard page a visitor who is not logged in sees the live board
+    _make_player("ivy")
+    _award("ivy", 4)
+    viewer.goto(f"{server.http_url}/leaderboard/")
+    expect(viewer.get_by_role("link", name="Log in")).to_be_visible()
+    expect(viewer.locator("[data-live-board] li[data-username] .name")).to_have_text(["ivy"])
+    expect(viewer.locator("[data-around-section]")).to_be_hidden()
+
 
 def test_the_leaderboard_page_shows_the_live_board_and_the_learner_around_them(page):
     # given players with XP this week
