@@ -361,9 +361,12 @@ class RunRegistry:
 registry = RunRegistry()
 
 
-async def run_frames(run: LLMRun, *, request_id: str | None = None) -> AsyncIterator[dict[str, Any]]:
+async def run_frames(
+    run: LLMRun, *, request_id: str | None = None, keepalive: float | None = None
+) -> AsyncIterator[dict[str, Any] | None]:
     """Start `run` and yield its frames (run.started, tokens, the terminal frame), for HTTP clients.
 
+    With `keepalive`, None is yielded after that many idle seconds (a queued local run is silent).
     If the client goes away the run is detached like a closed socket: it may still be resumed.
     """
     queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
@@ -372,11 +375,15 @@ async def run_frames(run: LLMRun, *, request_id: str | None = None) -> AsyncIter
         queue.put_nowait(frame)
 
     execution = RunExecution(run, request_id=request_id)
-    yield RunStarted(run_id=execution.run_id, request_id=request_id, model=run.model).model_dump()
     execution.start(sink)
     try:
+        yield RunStarted(run_id=execution.run_id, request_id=request_id, model=run.model).model_dump()
         while True:
-            frame = await queue.get()
+            try:
+                frame = await asyncio.wait_for(queue.get(), keepalive)
+            except TimeoutError:
+                yield None
+                continue
             yield frame
             if frame["type"] in TERMINAL_TYPES:
                 return

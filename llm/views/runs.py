@@ -2,6 +2,7 @@
 
 import json
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -13,12 +14,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from llm import selectors, services
+from llm.dbcall import db_call
 from llm.events import TERMINAL_TYPES
 from llm.models import LLMRun
 from llm.runner import run_frames
 from llm.serializers import RunCreateSerializer, RunSerializer
 from llm.throttles import AIRequestsThrottle
 
+SSE_KEEPALIVE_SECONDS = 15
 _PARAMS = {"temperature", "max_tokens", "system"}
 # Refusals that mean "not now" rather than "not like this".
 _RETRY_LATER = {"rate_limited", "concurrency_limit"}
@@ -38,17 +41,19 @@ def _refusal(exc: services.RunRefused) -> Response:
 
 
 async def _sse(run: LLMRun) -> AsyncIterator[bytes]:
-    async for frame in run_frames(run):
+    async for frame in run_frames(run, keepalive=SSE_KEEPALIVE_SECONDS):
+        if frame is None:
+            yield b": keepalive\n\n"  # a comment line: keeps idle proxies from closing the stream
+            continue
         yield f"event: {frame['type']}\ndata: {json.dumps(frame, separators=(',', ':'))}\n\n".encode()
 
 
 async def _finished_run_json(run: LLMRun) -> AsyncIterator[bytes]:
-    from channels.db import database_sync_to_async
-
-    async for frame in run_frames(run):
-        if frame["type"] in TERMINAL_TYPES:
-            break
-    settled = await database_sync_to_async(LLMRun.objects.get)(pk=run.pk)
+    async with aclosing(run_frames(run)) as frames:
+        async for frame in frames:
+            if frame is not None and frame["type"] in TERMINAL_TYPES:
+                break
+    settled = await db_call(LLMRun.objects.get)(pk=run.pk)
     yield json.dumps(RunSerializer(settled).data).encode()
 
 
