@@ -55,3 +55,17 @@ def test_the_profile_shows_progress_badges_and_ledgers_and_follows_live_events(p
     expect(page.locator("[data-activity-totals] .stat").nth(3)).to_have_text(f"XP earned{ada.experience_points}")
     expect(page.locator("[data-xp-bars] .bar")).to_have_count(30)
     screenshot(page, "profile")
+
+    # when they earn enough XP for the next level
+    from game.services import xp_award
+
+    to_next = int(page.locator("[data-p-next]").text_content().split(" ")[0].replace(",", ""))
+    in_thread(xp_award, user_id=ada.pk, amount=to_next, reason="test.award", idempotency_key="level-up")
+
+    # then a level-up toast arrives and every level shown moves on
+    ada.refresh_from_db()
+    assert ada.level == 2
+    expect(page.locator('[data-toast="level"]')).to_contain_text("Level 2!")
+    expect(page.locator("[data-player-level]")).to_have_text("2")
+    expect(page.locator("[data-player-rank]")).to_have_text(ada.user_rank)
+    expect(page.locator("[data-p-level]")).to_have_text("2")
