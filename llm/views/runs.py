@@ -71,7 +71,8 @@ class RunListCreateView(generics.ListAPIView):
         return super().perform_content_negotiation(request, force)
 
     def get_throttles(self):
-        return [AIRequestsThrottle()] if self.request.method == "POST" else super().get_throttles()
+        throttles = super().get_throttles()
+        return [*throttles, AIRequestsThrottle()] if self.request.method == "POST" else throttles
 
     @extend_schema(
         request=RunCreateSerializer,
