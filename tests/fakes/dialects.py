@@ -6,7 +6,7 @@ import json
 import time
 from typing import Any
 
-from tests.fakes.server import Script, StreamWriter
+from tests.fakes.server import DropConnection, Script, StreamWriter
 
 
 def _words(text: Any) -> int:
@@ -67,6 +67,8 @@ class OpenAIDialect:
                 return
             if index == script.stall_after:
                 await stream.wait_forever()
+            if index == script.drop_after:
+                raise DropConnection
             await stream.pause(script.delay)
             await stream.send(self._chunk(model, {"content": token}, None, with_usage), token=True)
         await stream.send(self._chunk(model, {}, "stop", with_usage))
@@ -159,6 +161,8 @@ class AnthropicDialect:
                 return
             if index == script.stall_after:
                 await stream.wait_forever()
+            if index == script.drop_after:
+                raise DropConnection
             await stream.pause(script.delay)
             delta = {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": token}}
             await stream.send(self._event("content_block_delta", delta), token=True)

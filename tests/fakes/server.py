@@ -33,6 +33,7 @@ class Script:
     retry_after: float | None = None  # Retry-After header on error answers
     hang: bool = False  # read the request, then never answer (until the client goes away)
     stall_after: int | None = None  # send this many tokens, then go silent (connection kept open)
+    drop_after: int | None = None  # send this many tokens, then close the connection mid-body
     error_after: int | None = None  # send this many tokens, then an error event inside the 200 stream
     input_tokens: int | None = None  # reported usage; default: words in the prompt
     ping: bool = True  # Anthropic: a ping event after content_block_start
@@ -66,6 +67,10 @@ class RecordedRequest:
 
 class ClientGone(Exception):
     pass
+
+
+class DropConnection(Exception):
+    """Raised by a dialect to cut the connection mid-body (a scripted network failure)."""
 
 
 class Dialect(Protocol):
@@ -268,6 +273,9 @@ class FakeLLMServer:
             return True
         except ClientGone:
             record.disconnected = True
+            return False
+        except DropConnection:
+            writer.transport.abort()
             return False
 
     def _control(self, method: str, path: str, raw: bytes) -> tuple[int, Any]:

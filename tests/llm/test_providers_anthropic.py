@@ -117,6 +117,17 @@ async def test_overloaded_error_event_midway_fails_with_the_partial_output(fake_
     assert len(fake_anthropic.requests) == 1
 
 
+async def test_connection_dropped_midway_fails_with_the_partial_output(fake_anthropic):
+    fake_anthropic.script(tokens=["one", " two", " three"], drop_after=2)
+
+    result = await collect(AnthropicProvider().stream(REQUEST))
+
+    assert result.deltas == ["one", " two"]
+    assert result.error.code == "provider_error"
+    assert result.error.message.startswith("The provider's stream broke off")
+    assert len(fake_anthropic.requests) == 1
+
+
 async def test_error_event_before_any_token_is_retried(fake_anthropic):
     fake_anthropic.enqueue(Script(error_after=0))
     fake_anthropic.script(tokens=["fine"])

@@ -160,6 +160,17 @@ async def test_error_inside_the_stream_fails_with_the_partial_output(fake_openai
     assert len(fake_openai.requests) == 1
 
 
+async def test_connection_dropped_midway_fails_with_the_partial_output(fake_openai):
+    fake_openai.script(tokens=["one", " two", " three"], drop_after=2)
+
+    result = await collect(OpenAIProvider().stream(REQUEST))
+
+    assert result.deltas == ["one", " two"]
+    assert result.error.code == "provider_error"
+    assert result.error.message.startswith("The provider's stream broke off")
+    assert len(fake_openai.requests) == 1
+
+
 async def test_error_inside_the_stream_before_any_token_is_retried(fake_openai):
     fake_openai.enqueue(Script(error_after=0))
     fake_openai.script(tokens=["fine"])
