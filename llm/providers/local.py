@@ -59,7 +59,7 @@ def _without_extra_buffers() -> Iterator[None]:
     """Load weights without llama.cpp's extra (repacked/AMX) buffer types.
 
     The AMX matmul of a natively built llama.cpp segfaults on CPUs that advertise AMX inside some
-    VMs (seen on Firecracker); plain CPU buffers work everywhere at a similar speed for this model.
+    VMs (seen on Firecracker); plain CPU buffers work everywhere.
     `Llama` does not expose `use_extra_bufts`, so the default model params are adjusted while
     loading (callers hold the load lock).
     """
