@@ -28,11 +28,11 @@ from llm.throttles import ai_request_check
 
 
 def _start_run(user, message: RunStart):
-    """Throttle, validate and start (reserve credits) in one worker-thread call."""
+    """The `ai_requests` throttle, then the run (validated, credits reserved), in one thread hop."""
     retry_after = ai_request_check(user_id=user.pk)
     if retry_after is not None:
         raise services.RunRefused("rate_limited", "Too many AI requests; try again later.", retry_after=retry_after)
-    plan = services.run_prepare(
+    return services.run_create(
         user=user,
         model=message.model,
         prompt=message.prompt,
@@ -40,7 +40,6 @@ def _start_run(user, message: RunStart):
         variables=message.variables,
         params=message.params.model_dump(exclude_none=True) if message.params else None,
     )
-    return services.run_start(user_id=user.pk, plan=plan)
 
 
 # Idle seconds (one check each) without the owner's heartbeat before a run counts as orphaned.

@@ -197,6 +197,22 @@ def run_start(*, user_id, plan: RunPlan) -> LLMRun:
     return run
 
 
+def run_create(
+    *,
+    user,
+    model: str,
+    prompt: str | None = None,
+    template_id: str | None = None,
+    variables: dict[str, Any] | None = None,
+    params: dict[str, Any] | None = None,
+) -> LLMRun:
+    """Validate a run request and start it (REST and the playground alike); raises RunRefused."""
+    plan = run_prepare(
+        user=user, model=model, prompt=prompt, template_id=template_id, variables=variables, params=params
+    )
+    return run_start(user_id=user.pk, plan=plan)
+
+
 def _settled_cost(run: LLMRun, info: catalog.ModelInfo | None, outcome: RunOutcome) -> tuple[int, int, int]:
     """(input_tokens, output_tokens, cost) to charge; never above the reservation."""
     if outcome.status != RunStatus.COMPLETED and outcome.produced_tokens == 0:

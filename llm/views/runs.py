@@ -93,7 +93,7 @@ class RunListCreateView(generics.ListAPIView):
         data.is_valid(raise_exception=True)
         values = data.validated_data
         try:
-            plan = services.run_prepare(
+            run = services.run_create(
                 user=request.user,
                 model=values["model"],
                 prompt=values.get("prompt"),
@@ -101,7 +101,6 @@ class RunListCreateView(generics.ListAPIView):
                 variables=values.get("variables"),
                 params=values.get("params"),
             )
-            run = services.run_start(user_id=request.user.pk, plan=plan)
         except services.RunRefused as exc:
             return _refusal(exc)
         if run.status != "running":  # insufficient credits: recorded, nothing charged
