@@ -205,79 +205,6 @@ def latency_report(arrivals: Arrivals, starts: list[float], window: float) -> di
 # --- fan-out latency: award commit -> last widget ------------------------------------------------
 
 
-async def fanout_ours(ports: list[int], sockets_n: int, awards: int, gap: float) -> dict:
-    from asgiref.sync import sync_to_async
-    from django.db import close_old_connections, transaction
-
-    from game.services import xp_award
-
-    def award(user_id, amount: int, key: str) -> float:
-        """Award inside an outer transaction whose first on-commit hook notes the commit time."""
-        committed: list[float] = []
-        with transaction.atomic():
-            transaction.on_commit(lambda: committed.append(time.perf_counter()))
-            xp_award(user_id=user_id, amount=amount, reason="bench", idempotency_key=key)
-        close_old_connections()
-        return committed[0]
-
-    players = await sync_to_async(make_players)(12)
-    urls = [f"ws://127.0.0.1:{ports[i % len(ports)]}/ws/leaderboard/all-time/" for i in range(sockets_n)]
-    sockets = await open_sockets(urls, expect_snapshot=True)
-    arrivals = Arrivals(sockets)
-    scores = {p.pk: 0 for p in players}
-    starts = []
-    for i in range(awards):
-        player = players[i % len(players)]
-        amount = max(scores.values()) - scores[player.pk] + 1  # the player takes first place: every widget changes
-        scores[player.pk] += amount
-        # A plain thread, not the client's loop: the service publishes from its own context.
-        starts.append(await asyncio.to_thread(award, player.pk, amount, f"f{i}"))
-        await asyncio.sleep(gap)
-    report = latency_report(arrivals, starts, gap)
-    await arrivals.close(sockets)
-    return report
-
-
-async def fanout_baseline(ports: list[int], sockets_n: int, awards: int, gap: float) -> dict:
-    from channels.layers import get_channel_layer
-
-    layer = get_channel_layer()
-    urls = [f"ws://127.0.0.1:{ports[i % len(ports)]}/ws/bare/" for i in range(sockets_n)]
-    sockets = await open_sockets(urls, expect_snapshot=False)
-    await asyncio.sleep(1)
-    arrivals = Arrivals(sockets)
-    text = json.dumps({"type": "leaderboard.update", "board": "all-time", "entries": []})
-    starts = []
-    for _ in range(awards):
-        t0 = time.perf_counter()
-        await layer.group_send("bench.bare", {"type": "bench.update", "text": text})
-        starts.append(t0)
-        await asyncio.sleep(gap)
-    report = latency_report(arrivals, starts, gap)
-    await arrivals.close(sockets)
-    return report
-
-
-async def fanout_floor(ports: list[int], sockets_n: int, awards: int, gap: float) -> dict:
-    import redis.asyncio as aioredis
-
-    urls = [f"ws://127.0.0.1:{ports[i % len(ports)]}/" for i in range(sockets_n)]
-    sockets = await open_sockets(urls, expect_snapshot=False)
-    await asyncio.sleep(1)
-    arrivals = Arrivals(sockets)
-    client = aioredis.Redis.from_url(REDIS_URL)
-    text = json.dumps({"type": "leaderboard.update", "board": "all-time", "entries": []})
-    starts = []
-    for _ in range(awards):
-        starts.append(time.perf_counter())
-        await client.publish("bench.floor", text)
-        await asyncio.sleep(gap)
-    report = latency_report(arrivals, starts, gap)
-    await arrivals.close(sockets)
-    await client.aclose()
-    return report
-
-
 @contextlib.contextmanager
 def floor_servers(count: int):
     procs, ports = [], []
@@ -299,16 +226,67 @@ def floor_servers(count: int):
             proc.wait(10)
 
 
+async def fanout_interleaved(ours_ports, bare_ports, floor_ports, args) -> dict:
+    """All three designs connected at once; their updates take turns, so they share the same load."""
+    import redis.asyncio as aioredis
+    from asgiref.sync import sync_to_async
+    from channels.layers import get_channel_layer
+    from django.db import close_old_connections, transaction
+
+    from game.services import xp_award
+
+    def award(user_id, amount: int, key: str) -> float:
+        committed: list[float] = []
+        with transaction.atomic():
+            transaction.on_commit(lambda: committed.append(time.perf_counter()))
+            xp_award(user_id=user_id, amount=amount, reason="bench", idempotency_key=key)
+        close_old_connections()
+        return committed[0]
+
+    n = args.sockets
+    players = await sync_to_async(make_players)(12)
+    ours_ws = await open_sockets(
+        [f"ws://127.0.0.1:{ours_ports[i % 2]}/ws/leaderboard/all-time/" for i in range(n)], expect_snapshot=True
+    )
+    bare_ws = await open_sockets([f"ws://127.0.0.1:{bare_ports[i % 2]}/ws/bare/" for i in range(n)], False)
+    floor_ws = await open_sockets([f"ws://127.0.0.1:{floor_ports[i % 2]}/" for i in range(n)], False)
+    await asyncio.sleep(1)
+    sets = {"ours": Arrivals(ours_ws), "bare": Arrivals(bare_ws), "floor": Arrivals(floor_ws)}
+    starts: dict[str, list[float]] = {name: [] for name in sets}
+    layer, publisher = get_channel_layer(), aioredis.Redis.from_url(REDIS_URL)
+    text = json.dumps({"type": "leaderboard.update", "board": "all-time", "entries": []})
+    scores = {p.pk: 0 for p in players}
+    for i in range(args.awards):
+        player = players[i % len(players)]
+        amount = max(scores.values()) - scores[player.pk] + 1  # the player takes first place: every widget changes
+        scores[player.pk] += amount
+        starts["ours"].append(await asyncio.to_thread(award, player.pk, amount, f"f{i}"))
+        await asyncio.sleep(args.gap)
+        starts["bare"].append(time.perf_counter())
+        await layer.group_send("bench.bare", {"type": "bench.update", "text": text})
+        await asyncio.sleep(args.gap)
+        starts["floor"].append(time.perf_counter())
+        await publisher.publish("bench.floor", text)
+        await asyncio.sleep(args.gap)
+    reports = {name: latency_report(arrivals, starts[name], args.gap) for name, arrivals in sets.items()}
+    for arrivals, sockets in zip(sets.values(), (ours_ws, bare_ws, floor_ws), strict=True):
+        await arrivals.close(sockets)
+    await publisher.aclose()
+    return reports
+
+
 def run_fanout(args) -> dict:
     setup_django(args.layer)
-    with daphne(APP, args.layer, 2) as (_, ports):
-        ours = asyncio.run(fanout_ours(ports, args.sockets, args.awards, args.gap))
-    with daphne(BASELINE_APP, args.layer, 2) as (_, ports):
-        baseline = asyncio.run(fanout_baseline(ports, args.sockets, args.awards, args.gap))
-    with floor_servers(2) as ports:
-        floor = asyncio.run(fanout_floor(ports, args.sockets, args.awards, args.gap))
+    with (
+        daphne(APP, args.layer, 2) as (_, ours_ports),
+        daphne(BASELINE_APP, args.layer, 2) as (_, bare_ports),
+        floor_servers(2) as floor_ports,
+    ):
+        reports = asyncio.run(fanout_interleaved(ours_ports, bare_ports, floor_ports, args))
+    ours, baseline, floor = reports["ours"], reports["bare"], reports["floor"]
     return {
-        "what": "award commit -> last of N widget sockets (2 daphne processes) receiving the update",
+        "what": "award commit -> last of N widget sockets (2 processes each) receiving the update; "
+        "the three designs connected at once, updates taking turns",
         "ours": ours,
         "baseline_bare_consumer_group_send": baseline,
         "floor_plain_websockets_broadcast": floor,
