@@ -274,3 +274,37 @@ async def test_an_sse_client_that_goes_away_has_its_run_cancelled_after_the_grac
         await asyncio.sleep(0.1)
     assert run.status == "cancelled"
     assert request.disconnected
+
+
+async def test_a_completed_run_earns_its_activity_through_a_celery_worker(user, daphne, fake_openai, log_dir):  # noqa: F811
+    from contextlib import ExitStack
+
+    from game.models import Activity
+    from tests.support.processes import celery_worker
+
+    fake_openai.script(tokens=["Hi", "!"])
+    with ExitStack() as stack:
+        stack.enter_context(celery_worker(log_dir, **server_env(fake_openai)))
+        server = daphne(**server_env(fake_openai), CELERY_TASK_ALWAYS_EAGER="false")
+        ws = await open_playground(server, user)
+        try:
+            await ws.send(json.dumps({"type": "run.start", "model": MODEL, "prompt": "Hello"}))
+            run_id = (await recv(ws))["run_id"]
+            frames = [await recv(ws)]
+            while frames[-1]["type"] == "run.token":
+                frames.append(await recv(ws))
+        finally:
+            await ws.close()
+
+        completed = Activity.objects.filter(user=user, activity="run.completed").values("idempotency_key", "data")
+        for _ in range(100):
+            recorded = await database_sync_to_async(list)(completed.all())
+            if recorded:
+                break
+            await asyncio.sleep(0.1)
+
+    assert frames[-1]["type"] == "run.completed"
+    assert "llm.run_completed_record" in (log_dir / "celery-worker.log").read_text()
+    assert recorded == [
+        {"idempotency_key": f"run:{run_id}", "data": {"provider": "openai", "model": "gpt-4o-mini", "output_tokens": 2}}
+    ]
