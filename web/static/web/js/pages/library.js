@@ -45,11 +45,11 @@ function card(template) {
   );
 }
 
-export function categoryName(category) {
+function categoryName(category) {
   return typeof category === "object" && category ? category.name || category.slug : category;
 }
 
-export function tagName(tag) {
+function tagName(tag) {
   return typeof tag === "object" && tag ? tag.name || tag.slug : tag;
 }
 
