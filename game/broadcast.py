@@ -34,8 +34,11 @@ class Outbox:
         self.messages.append((user_group(user_id), {"type": "game.event", "event": event.model_dump(mode="json")}))
 
     def leaderboards_changed(self, boards: list[str]) -> None:
-        """One notice per server process; each process's hub re-reads and fans out locally."""
-        self.messages.append((leaderboards_group(), LeaderboardsChanged(boards=boards).model_dump(mode="json")))
+        """One notice per server process; each process's hub re-reads and fans out locally.
+
+        Sent first: widgets have many sockets to serve, the user's own events only a few.
+        """
+        self.messages.insert(0, (leaderboards_group(), LeaderboardsChanged(boards=boards).model_dump(mode="json")))
 
     def then(self, callback: Callable[[], None]) -> None:
         """Run `callback` after commit, before the messages are sent (leaderboard writes)."""

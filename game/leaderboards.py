@@ -336,6 +336,12 @@ def _replay_since(board: str, moment: datetime, high_water: int) -> None:
 # --- async reads for the widget hub (no thread hop on the server's event loop) -----------------
 
 _async_clients: dict[int, object] = {}
+# user id -> username as last read by this process's widget hub; forgotten every NAMES_SEEN_SECONDS
+# (a renamed user shows their new name within that time) or when it grows large.
+_names_seen: dict[str, str] = {}
+_names_seen_since = 0.0
+NAMES_SEEN_MAX = 50_000
+NAMES_SEEN_SECONDS = 60.0
 
 
 def _async_client():
@@ -366,6 +372,10 @@ async def leaderboard_top_cached(*, board: str, limit: int) -> list[Ranked] | No
     """Top entries straight from Redis, or None when the board is not ready there (callers use SQL)."""
     if not settings.REDIS_URL or not _redis_usable():
         return None
+    global _names_seen_since
+    if len(_names_seen) > NAMES_SEEN_MAX or time.monotonic() - _names_seen_since > NAMES_SEEN_SECONDS:
+        _names_seen.clear()
+        _names_seen_since = time.monotonic()
     client = _async_client()
     key = board_key(board, timezone.now())
     try:
@@ -375,7 +385,11 @@ async def leaderboard_top_cached(*, board: str, limit: int) -> list[Ranked] | No
         ready, rows = await pipe.execute()
         if not ready:
             return None
-        names = await client.hmget(NAMES_KEY, [member for member, _ in rows]) if rows else []
+        unknown = [member for member, _ in rows if member not in _names_seen]
+        if unknown:  # usernames rarely change: this process keeps those it has read
+            fetched = await client.hmget(NAMES_KEY, unknown)
+            _names_seen.update((member, name) for member, name in zip(unknown, fetched, strict=True) if name)
+        names = [_names_seen.get(member, "") for member, _ in rows]
     except redis.RedisError:
         _redis_failed()
         return None
