@@ -4,6 +4,8 @@ import json
 
 import pytest
 from django.test import Client, override_settings
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.services import token_pair_issue
@@ -154,3 +156,24 @@ def test_the_session_endpoints_only_accept_post():
     client = Client()
 
     assert client.get("/session/token/").status_code == 405
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    body=st.one_of(
+        st.binary(max_size=200),
+        st.recursive(
+            st.none() | st.booleans() | st.text(max_size=30) | st.integers(),
+            lambda inner: (
+                st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(["refresh", "x"]), inner, max_size=2)
+            ),
+            max_leaves=6,
+        ).map(lambda v: json.dumps(v).encode()),
+    )
+)
+def test_no_body_sent_to_the_session_endpoints_gets_a_server_error(body):
+    client, csrf = _csrf_client()
+
+    for path in ("/session/", "/session/token/", "/session/logout/"):
+        response = client.post(path, data=body, content_type="application/json", HTTP_X_CSRFTOKEN=csrf)
+        assert response.status_code in (200, 205, 400, 401), (path, body, response.status_code)
