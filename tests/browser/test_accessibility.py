@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.support import sign_up
+from tests.browser.support import RUN_TIMEOUT_MS, sign_up
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -55,3 +55,18 @@ def test_the_playground_can_be_driven_from_the_keyboard(page):
         page.keyboard.press("Tab")
         reached.add(page.evaluate("() => document.activeElement.id || document.activeElement.textContent.trim()"))
     assert {"model-a", "model-b", "Parameters", "Run"} <= reached, reached
+
+
+def test_a_run_starts_with_ctrl_enter_and_stops_with_escape(page):
+    # given a learner typing a prompt
+    sign_up(page, "lee")
+    page.get_by_label("Model", exact=True).select_option("local:gemma-3-270m")
+    page.get_by_label("Prompt", exact=True).fill("Tell a long story about a dragon who learns to paint.")
+
+    # when they press Ctrl+Enter, and Escape once text is arriving
+    page.get_by_label("Prompt", exact=True).press("Control+Enter")
+    expect(page.locator("[data-pane-output]")).not_to_be_empty(timeout=RUN_TIMEOUT_MS)
+    page.keyboard.press("Escape")
+
+    # then the run stopped part way
+    expect(page.locator("[data-pane]")).to_have_attribute("data-status", "cancelled", timeout=RUN_TIMEOUT_MS)

@@ -252,6 +252,9 @@ async function main() {
     }
   });
   stopButton.addEventListener("click", () => client.cancelAll());
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && client.running) client.cancelAll();
+  });
   for (const radio of form.elements.source) radio.addEventListener("change", syncSource);
   $("#template-picker").addEventListener("change", (event) => selectTemplate(event.target.value));
   const preselect = new URLSearchParams(window.location.search).get("template");
