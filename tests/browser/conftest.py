@@ -88,8 +88,8 @@ def fake_openai_server() -> Iterator[FakeOpenAI]:
     text = "Red, blue and yellow are the primary colours of paint: mixing two of them gives orange, green or purple."
     tokens = [f" {word}" if i else word for i, word in enumerate(text.split(" "))]
     server = fake_openai_server_factory().start()
-    # About 6 s of streaming from 0.3 s on: the local model's answer (its model loads first) falls inside.
-    server.script(tokens=tokens, delay=0.3)
+    # About 10 s of streaming from 0.5 s on: the local model's answer (its model loads first) falls inside.
+    server.script(tokens=tokens, delay=0.5)
     try:
         yield FakeOpenAI(server=server, tokens=tokens)
     finally:
