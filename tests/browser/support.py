@@ -18,6 +18,8 @@ PASSWORD = "Str0ng-pass-phrase!"
 TIMEOUT_MS = 30_000
 # The local model's first answer includes loading it into the server process.
 RUN_TIMEOUT_MS = 120_000
+# A prompt the local model answers at length (hundreds of tokens at temperature 0): time to act mid-run.
+LONG_PROMPT = "Write a very long essay about the history of painting, with many chapters."
 
 
 class StaticSite:

@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from playwright.sync_api import WebSocketRoute, expect
 
 from tests.browser.support import (
+    LONG_PROMPT,
     RUN_TIMEOUT_MS,
     in_thread,
     output_growth,
@@ -62,7 +63,7 @@ def test_a_new_learner_streams_the_local_model_stops_a_run_and_sees_xp_arrive_li
     screenshot(page, "playground-completed")
 
     # when they start a long run and press Stop once text is arriving
-    run_free_prompt(page, "Tell a long story about a dragon who learns to paint.", max_tokens=400, model=LOCAL_MODEL)
+    run_free_prompt(page, LONG_PROMPT, max_tokens=400, model=LOCAL_MODEL)
     expect(page.locator("[data-pane-output]")).not_to_be_empty(timeout=RUN_TIMEOUT_MS)
     page.get_by_role("button", name="Stop").click()
 
@@ -128,7 +129,7 @@ def test_a_dropped_socket_reconnects_and_resumes_without_losing_text(page):
     sign_up(page, "cy")
 
     # when a run is streaming and the connection drops
-    run_free_prompt(page, "Tell a long story about a dragon who learns to paint.", max_tokens=48, model=LOCAL_MODEL)
+    run_free_prompt(page, LONG_PROMPT, max_tokens=48, model=LOCAL_MODEL)
     pane = page.locator("[data-pane]")
     expect(page.locator("[data-pane-output]")).not_to_be_empty(timeout=RUN_TIMEOUT_MS)
     client_side, server_side = routes[0]
@@ -244,7 +245,7 @@ def test_a_rate_limited_run_says_when_to_try_again(page):
 def test_a_run_left_by_a_reload_is_followed_again_from_the_recent_runs(page):
     # given a learner whose long run is streaming
     sign_up(page, "ida")
-    run_free_prompt(page, "Tell a long story about a dragon who learns to paint.", max_tokens=64, model=LOCAL_MODEL)
+    run_free_prompt(page, LONG_PROMPT, max_tokens=200, model=LOCAL_MODEL)
     expect(page.locator("[data-pane-output]")).not_to_be_empty(timeout=RUN_TIMEOUT_MS)
     run_id = page.locator("[data-pane]").get_attribute("data-run-id")
 
