@@ -6,6 +6,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -15,6 +16,9 @@ from django.db import transaction
 from game.events import LeaderboardsChanged, Message, leaderboards_group, user_group
 
 logger = logging.getLogger(__name__)
+
+# How long a committing service waits for its events to reach the channel layer.
+SEND_WAIT_SECONDS = 2.0
 
 
 class Outbox:
@@ -102,11 +106,21 @@ class Publisher:
         self._pending = 0
         self._idle = threading.Condition()
 
-    def submit(self, messages: list[tuple[str, dict[str, Any]]]) -> None:
+    def submit(self, messages: list[tuple[str, dict[str, Any]]], wait: float = SEND_WAIT_SECONDS) -> None:
+        """Queue the messages and wait (up to `wait` s) until they are handed to the channel layer.
+
+        Waiting keeps this thread off the interpreter lock while the publisher talks to Redis, so
+        the events leave at once instead of queueing behind the caller's own work.
+        """
         loop, queue = self._running()
         with self._idle:
             self._pending += 1
-        loop.call_soon_threadsafe(queue.put_nowait, messages)
+        sent: Future = Future()
+        loop.call_soon_threadsafe(queue.put_nowait, (messages, sent))
+        try:
+            sent.result(timeout=wait)
+        except TimeoutError:
+            logger.warning("game events still queued after %.1f s; not waiting longer", wait)
 
     def wait_idle(self, timeout: float = 5.0) -> bool:
         """Wait until everything submitted has been sent (process exit, tests)."""
@@ -133,12 +147,13 @@ class Publisher:
     async def _drain(self) -> None:
         layer = get_channel_layer()
         while True:
-            messages = await self._queue.get()
+            messages, sent = await self._queue.get()
             for group, message in messages:
                 try:
                     await layer.group_send(group, message)
                 except Exception:
                     logger.exception("game event to %s could not be sent", group)
+            sent.set_result(None)
             with self._idle:
                 self._pending -= 1
                 self._idle.notify_all()
