@@ -77,6 +77,19 @@ def _ledger_daily(entries: QuerySet, value: str, since: datetime, days: int, *, 
     return _zero_filled(rows, since, days, (name,))
 
 
+# A run reserves its maximum cost and refunds the unused part: spending is the net of the two.
+_REFUND_REASONS = ("run.refund",)
+
+
+def _credit_totals(entries: QuerySet[CreditEntry]) -> dict[str, int]:
+    totals = entries.aggregate(
+        debits=Coalesce(Sum("delta", filter=Q(delta__lt=0)), 0),
+        refunds=Coalesce(Sum("delta", filter=Q(delta__gt=0, reason__in=_REFUND_REASONS)), 0),
+        earned=Coalesce(Sum("delta", filter=Q(delta__gt=0) & ~Q(reason__in=_REFUND_REASONS)), 0),
+    )
+    return {"credits_spent": -totals["debits"] - totals["refunds"], "credits_earned": totals["earned"]}
+
+
 def _window(since: datetime, days: int) -> dict[str, Any]:
     return {"days": days, "since": since.date().isoformat()}
 
@@ -92,8 +105,7 @@ def user_insights(*, user, days: int) -> dict[str, Any]:
         "totals": {
             **_run_totals(runs),
             "xp_earned": xp.aggregate(total=Coalesce(Sum("amount"), 0))["total"],
-            "credits_spent": -credits.filter(delta__lt=0).aggregate(total=Coalesce(Sum("delta"), 0))["total"],
-            "credits_earned": credits.filter(delta__gt=0).aggregate(total=Coalesce(Sum("delta"), 0))["total"],
+            **_credit_totals(credits),
         },
         "daily_runs": _run_daily(runs, since, days),
         "daily_xp": _ledger_daily(xp, "amount", since, days, name="xp"),

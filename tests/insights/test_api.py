@@ -5,7 +5,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from game.services import credits_spend, xp_award
+from game.services import credits_grant, credits_spend, xp_award
 from insights.selectors import window_start
 from llm.models import LLMRun, RunStatus
 from prompts.models import Visibility
@@ -45,6 +45,8 @@ def test_my_insights_totals_and_zero_filled_daily_series(user, make_user):
     _run(make_user("bob"), output_tokens=500)
     xp_award(user_id=user.pk, amount=30, reason="manual", idempotency_key="insights-xp")
     credits_spend(user_id=user.pk, amount=7, reason="run.reserve", idempotency_key="insights-spend")
+    credits_grant(user_id=user.pk, amount=4, reason="run.refund", idempotency_key="insights-refund")
+    credits_grant(user_id=user.pk, amount=25, reason="level.up", idempotency_key="insights-reward")
 
     # when
     response = _client_for(user).get("/api/v1/insights/me/?days=7")
@@ -63,7 +65,8 @@ def test_my_insights_totals_and_zero_filled_daily_series(user, make_user):
     assert totals["avg_ttft_ms"] == 200.0
     assert totals["avg_latency_ms"] == 1500.0
     assert totals["xp_earned"] == 30
-    assert totals["credits_spent"] == 7
+    assert totals["credits_spent"] == 3
+    assert totals["credits_earned"] == 125  # the welcome credits and the reward
     assert len(body["daily_runs"]) == 7
     assert [day["runs"] for day in body["daily_runs"]] == [0, 0, 0, 0, 1, 0, 2]
     assert body["daily_xp"][-1]["xp"] == 30
