@@ -118,3 +118,24 @@ def test_expiring_access_tokens_are_renewed_for_requests_and_live_sockets(page):
     page.get_by_role("link", name="Profile").click()
     expect(page.locator("[data-p-xp]")).to_have_text("7")
     expect(page.locator("[data-form-error]")).to_be_hidden()
+
+
+@pytest.mark.parametrize("server_env", [{"JWT_ACCESS_SECONDS": "4"}])
+def test_an_unreachable_session_service_is_retried_without_logging_the_user_out(page):
+    # given a learner whose access token is about to expire, and a network that drops token requests
+    sign_up(page, "ian")
+    ian = get_user_model().objects.get(username="ian")
+    page.route("**/session/token/", lambda route: route.abort("internetdisconnected"))
+
+    # when the token expires while the session service cannot be reached
+    page.wait_for_timeout(7_000)
+    assert page.url.endswith("/")
+
+    # then, once the network is back, the live socket is re-authenticated and events flow again
+    page.unroute("**/session/token/")
+    from game.services import xp_award
+
+    expect(page.locator("[data-connection-banner]")).to_be_hidden()
+    in_thread(xp_award, user_id=ian.pk, amount=3, reason="test.award", idempotency_key="after-outage")
+    expect(page.locator("[data-player-xp]")).to_have_text("3")
+    assert page.url.endswith("/")

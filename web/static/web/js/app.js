@@ -4,10 +4,24 @@ import { endSession, refreshAccess, redirectToLogin, setUser } from "./auth.js";
 import { $ } from "./dom.js";
 import { startPlayer } from "./player.js";
 
+function showUnreachable() {
+  const banner = $("[data-connection-banner]");
+  if (banner) {
+    banner.textContent = "Cannot reach PromptCraft right now. Reload the page in a moment.";
+    banner.hidden = false;
+  }
+}
+
 /** Resolves with the logged-in user (or null on public pages); redirects to log in where needed. */
 export async function boot() {
   const loginRequired = document.body.dataset.loginRequired === "true";
-  const token = await refreshAccess();
+  let token;
+  try {
+    token = await refreshAccess();
+  } catch {
+    showUnreachable();
+    return new Promise(() => {}); // nothing on this page can work without the server
+  }
   let user = null;
   if (token) {
     try {

@@ -28,12 +28,16 @@ async function fetchAccessFromCookie() {
     await new Promise((resolve) => setTimeout(resolve, 250));
     response = await postSession("/session/token/");
   }
-  if (!response.ok) return null;
+  if (response.status === 401 || response.status === 403) return null;
+  if (!response.ok) throw new Error(`The session service answered ${response.status}.`);
   const data = await response.json();
   return data.access || null;
 }
 
-/** A valid access token, refreshing it through the session cookie (one refresh at a time). */
+/**
+ * A fresh access token through the session cookie (one refresh at a time): resolves with null when
+ * the session has ended, rejects when the server cannot be reached (the caller retries later).
+ */
 export async function refreshAccess() {
   if (!refreshing) {
     refreshing = fetchAccessFromCookie()
@@ -41,7 +45,6 @@ export async function refreshAccess() {
         accessToken = token;
         return token;
       })
-      .catch(() => null)
       .finally(() => {
         refreshing = null;
       });

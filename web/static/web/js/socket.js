@@ -26,7 +26,13 @@ export class AuthSocket extends EventTarget {
   }
 
   async connect() {
-    const token = await getAccess();
+    let token;
+    try {
+      token = await getAccess();
+    } catch {
+      this.retryLater(); // the server is unreachable: try again, the session may well be fine
+      return;
+    }
     if (!token) {
       redirectToLogin();
       return;
@@ -65,12 +71,16 @@ export class AuthSocket extends EventTarget {
     this.dispatchEvent(new CustomEvent("down", { detail: { code: event.code } }));
     if (event.code === CLOSE_UNAUTHENTICATED) {
       // The access token expired (or was refused): get a new one before reconnecting.
-      const token = await refreshAccess();
-      if (!token) {
+      const token = await refreshAccess().catch(() => undefined);
+      if (token === null) {
         redirectToLogin();
         return;
       }
     }
+    this.retryLater();
+  }
+
+  retryLater() {
     this.attempt += 1;
     const delay = Math.min(10_000, 250 * 2 ** Math.min(this.attempt - 1, 6)) * (0.75 + Math.random() * 0.5);
     setTimeout(() => this.connect(), this.attempt === 1 ? 100 : delay);

@@ -5,12 +5,14 @@ import { $, clearErrors, showError } from "../dom.js";
 const form = $("[data-login-form]");
 
 // Already logged in (the session cookie is still valid): go straight on.
-refreshAccess().then((token) => {
-  if (token) window.location.replace(nextPath());
-  else document.body.dataset.ready = "true";
-  const guest = $("[data-guest]");
-  if (guest && !token) guest.hidden = false;
-});
+refreshAccess()
+  .catch(() => null)
+  .then((token) => {
+    if (token) window.location.replace(nextPath());
+    else document.body.dataset.ready = "true";
+    const guest = $("[data-guest]");
+    if (guest && !token) guest.hidden = false;
+  });
 
 form.addEventListener("submit", async (event) => {
   event.preventDefault();

@@ -4,12 +4,14 @@ import { $, clearErrors, showError } from "../dom.js";
 
 const form = $("[data-signup-form]");
 
-refreshAccess().then((token) => {
-  if (token) window.location.replace(nextPath());
-  else document.body.dataset.ready = "true";
-  const guest = $("[data-guest]");
-  if (guest && !token) guest.hidden = false;
-});
+refreshAccess()
+  .catch(() => null)
+  .then((token) => {
+    if (token) window.location.replace(nextPath());
+    else document.body.dataset.ready = "true";
+    const guest = $("[data-guest]");
+    if (guest && !token) guest.hidden = false;
+  });
 
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
