@@ -117,7 +117,7 @@ def user_insights(*, user, days: int) -> dict[str, Any]:
 def template_insights(*, template: PromptTemplate, days: int) -> dict[str, Any]:
     """How a template is used: runs over time, ratings, favourites and forks."""
     since = window_start(days)
-    runs = LLMRun.objects.filter(template_id=str(template.pk), created_at__gte=since)
+    runs = LLMRun.objects.filter(template=template, created_at__gte=since)
     distribution = dict.fromkeys(range(1, 6), 0)
     for row in template.ratings.values("score").annotate(n=Count("id")):
         distribution[row["score"]] = row["n"]

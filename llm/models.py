@@ -23,7 +23,9 @@ class LLMRun(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="llm_runs")
     model = models.CharField(max_length=100)  # "provider:model"
     # Template runs keep the template reference, the version rendered and the variables used.
-    template_id = models.CharField(max_length=64, blank=True, default="")
+    template = models.ForeignKey(
+        "prompts.PromptTemplate", null=True, blank=True, on_delete=models.SET_NULL, related_name="llm_runs"
+    )
     template_version = models.PositiveIntegerField(null=True, blank=True)
     variables = models.JSONField(default=dict, blank=True)
     prompt = models.TextField(max_length=PROMPT_MAX_CHARS)
@@ -47,7 +49,7 @@ class LLMRun(models.Model):
         indexes = [
             models.Index(fields=["user", "-created_at"], name="llm_run_user_history_idx"),
             models.Index(fields=["user", "status"], name="llm_run_user_status_idx"),
-            models.Index(fields=["template_id", "-created_at"], name="llm_run_template_idx"),
+            models.Index(fields=["template", "-created_at"], name="llm_run_template_idx"),
             models.Index(fields=["created_at"], name="llm_run_created_idx"),  # platform-wide windows
         ]
         constraints = [

@@ -7,10 +7,16 @@ variable). Model ids are `provider:model`, e.g. `openai:gpt-4o-mini`.
     request = spec.request(prompt=..., system=..., temperature=..., max_tokens=...)  # ParamsError
     spec.max_cost_credits(request)                  # what to reserve before calling the provider
     spec.cost_credits(input_tokens=..., output_tokens=...)   # what a run actually costs
+    provider_for("local:gemma-3-270m")              # the provider instance that streams it
+
+`override_models` serves extra models through in-process providers (tests script a provider's
+stream and failures exactly with it).
 """
 
 import json
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any, Literal, NamedTuple
 
@@ -22,8 +28,8 @@ from llm.providers.tokens import estimate_tokens
 
 ProviderName = Literal["local", "openai", "anthropic"]
 MAX_STOP_SEQUENCES = 4
-# Chat formats wrap the prompt in a few tokens of their own.
-PROMPT_OVERHEAD_TOKENS = 8
+# Chat framing (role markers, BOS) the providers add around the prompt, in tokens.
+PROMPT_OVERHEAD_TOKENS = 16
 
 
 class UnknownModel(LookupError):
@@ -130,9 +136,7 @@ class ModelSpec(BaseModel):
 
     def available(self) -> bool:
         """Whether this model can run now (its provider is configured / the local model is installed)."""
-        from llm.providers import get_provider
-
-        return get_provider(self.provider).available()
+        return provider_for(self.id).available()
 
     @staticmethod
     def prompt_tokens_estimate(prompt: str, system: str | None = None) -> int:
@@ -156,6 +160,21 @@ class ListedModel(NamedTuple):
     available: bool
 
 
+_overrides: dict[str, tuple[ModelSpec, Provider]] = {}
+
+
+@contextmanager
+def override_models(*entries: tuple[ModelSpec, Provider]) -> Iterator[None]:
+    """Serve these models, each streamed by its in-process provider, for the block (not listed)."""
+    saved = dict(_overrides)
+    _overrides.update({spec.id: (spec, provider) for spec, provider in entries})
+    try:
+        yield
+    finally:
+        _overrides.clear()
+        _overrides.update(saved)
+
+
 @lru_cache(maxsize=8)
 def _parse(raw: str) -> tuple[ModelSpec, ...]:
     try:
@@ -175,6 +194,8 @@ def models_all() -> tuple[ModelSpec, ...]:
 
 def model_get(model_id: str) -> ModelSpec:
     """The registered model `model_id` (`provider:model`); raises UnknownModel."""
+    if model_id in _overrides:
+        return _overrides[model_id][0]
     for spec in models_all():
         if spec.id == model_id:
             return spec
@@ -190,4 +211,6 @@ def provider_for(model_id: str) -> Provider:
     """The provider that streams `model_id`; raises UnknownModel."""
     from llm.providers import get_provider
 
+    if model_id in _overrides:
+        return _overrides[model_id][1]
     return get_provider(model_get(model_id).provider)

@@ -16,7 +16,7 @@ import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-from llm import catalog, conf, streams
+from llm import conf, streams
 from llm.dbcall import db_call
 from llm.events import (
     TERMINAL_TYPES,
@@ -29,6 +29,7 @@ from llm.events import (
 )
 from llm.models import LLMRun, RunStatus
 from llm.providers.base import GenerationRequest, ProviderError, Usage
+from llm.registry import provider_for
 from llm.services import RunOutcome, run_settle
 
 logger = logging.getLogger(__name__)
@@ -205,7 +206,7 @@ class RunExecution:
         try:
             if self.stop_reason is not None:
                 raise asyncio.CancelledError  # stopped before it began
-            upstream = catalog.provider_for(self.model_id).stream(self._request, on_queued=self._on_queued)
+            upstream = provider_for(self.model_id).stream(self._request, on_queued=self._on_queued)
             async with asyncio.timeout(conf.run_max_seconds()):
                 async for item in upstream:
                     if isinstance(item, Usage):

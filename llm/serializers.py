@@ -58,4 +58,4 @@ class RunSerializer(serializers.ModelSerializer):
         return {"code": run.error_code, "message": run.error_message} if run.error_code else None
 
     def get_template(self, run: LLMRun) -> str | None:
-        return run.template_id or None
+        return str(run.template_id) if run.template_id else None

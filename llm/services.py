@@ -4,7 +4,6 @@ A run reserves the most it can cost before any provider call and settles once, w
 refunding the difference between the reservation and what it used. Nothing is written per token.
 """
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,13 +12,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from game import services as game_services
-from llm import catalog, conf
+from llm import conf, registry, templates
 from llm.models import OUTPUT_MAX_CHARS, PROMPT_MAX_CHARS, SYSTEM_MAX_CHARS, LLMRun, RunStatus
 
 User = get_user_model()
-
-# Chat framing (role markers, BOS) the providers add around the prompt, in tokens.
-PROMPT_OVERHEAD_TOKENS = 16
 
 
 class RunRefused(Exception):
@@ -51,7 +47,8 @@ class RunPlan:
     system: str
     temperature: float
     max_tokens: int
-    template_id: str = ""
+    max_cost_credits: int  # what to reserve: the estimated prompt plus max_tokens, at the model's prices
+    template_id: str | None = None
     template_version: int | None = None
     variables: dict[str, Any] = field(default_factory=dict)
 
@@ -71,15 +68,11 @@ class RunOutcome:
     error_message: str = ""
 
 
-def estimate_prompt_tokens(*, prompt: str, system: str = "") -> int:
-    """A generous upper estimate of input tokens (BPE tokens average several bytes each)."""
-    return math.ceil(len((system + prompt).encode()) / 3) + PROMPT_OVERHEAD_TOKENS
-
-
-def cost_credits(*, model: catalog.ModelInfo, input_tokens: int, output_tokens: int) -> int:
-    """Credits for that usage at the model's per-1K prices, rounded up to a whole credit."""
-    raw = (input_tokens * model.credits_per_1k_input + output_tokens * model.credits_per_1k_output) / 1000
-    return math.ceil(round(raw, 6))
+def _model_get(model_id: str) -> registry.ModelSpec | None:
+    try:
+        return registry.model_get(model_id)
+    except registry.UnknownModel:
+        return None
 
 
 def run_prepare(
@@ -93,15 +86,18 @@ def run_prepare(
 ) -> RunPlan:
     """Validate a run request (model, params, sizes) and render a template run; raises RunRefused."""
     params = params or {}
-    info = catalog.model_info(model)
-    if info is None:
+    spec = _model_get(model)
+    if spec is None:
         raise RunRefused("invalid_request", f"Unknown model {model!r}.", field="model")
-    if not info.available:
+    if not spec.available():
         raise RunRefused("invalid_request", f"Model {model!r} is not available now.", field="model")
-    template_version: int | None = None
+    template: templates.RenderedTemplate | None = None
     if template_id is not None:
-        rendered = catalog.template_render(user=user, template_id=template_id, variables=variables or {})
-        prompt, template_version = rendered.prompt, rendered.version
+        try:
+            template = templates.template_render(user=user, template_id=template_id, variables=variables or {})
+        except templates.TemplateRefused as exc:
+            raise RunRefused("invalid_request", exc.message, field=exc.field, errors=exc.errors) from None
+        prompt = template.prompt
     prompt = prompt or ""
     if not prompt.strip():
         raise RunRefused("invalid_request", "The prompt is empty.", field="prompt")
@@ -113,31 +109,30 @@ def run_prepare(
         raise RunRefused(
             "invalid_request", f"The system prompt is longer than {SYSTEM_MAX_CHARS} characters.", field="system"
         )
-    max_tokens = params.get("max_tokens") or info.default_max_tokens
+    max_tokens = params.get("max_tokens") or spec.default_max_tokens
     if not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or max_tokens < 1:
         raise RunRefused("invalid_request", "max_tokens must be a positive integer.", field="max_tokens")
-    if max_tokens > info.max_output_tokens:
+    if max_tokens > spec.max_output_tokens:
         raise RunRefused(
-            "invalid_request", f"max_tokens is at most {info.max_output_tokens} for {model}.", field="max_tokens"
+            "invalid_request", f"max_tokens is at most {spec.max_output_tokens} for {model}.", field="max_tokens"
         )
     temperature = params.get("temperature")
-    temperature = info.default_temperature if temperature is None else float(temperature)
-    if not 0.0 <= temperature <= 2.0:
-        raise RunRefused("invalid_request", "temperature must be between 0 and 2.", field="temperature")
-    errors = catalog.params_errors(
-        model_id=info.id, prompt=prompt, system=system, temperature=temperature, max_tokens=max_tokens
-    )
-    if errors:
-        name, messages = next(iter(errors.items()))
-        raise RunRefused("invalid_request", f"{name}: {' '.join(messages)}", field=name)
+    temperature = spec.default_temperature if temperature is None else float(temperature)
+    # The model's own limits (temperature range, context window), named by field.
+    try:
+        request = spec.request(prompt=prompt, system=system, temperature=temperature, max_tokens=max_tokens)
+    except registry.ParamsError as exc:
+        name, messages = next(iter(exc.errors.items()))
+        raise RunRefused("invalid_request", f"{name}: {' '.join(messages)}", field=name) from None
     return RunPlan(
-        model_id=info.id,
+        model_id=spec.id,
         prompt=prompt,
         system=system,
         temperature=temperature,
         max_tokens=max_tokens,
-        template_id=str(template_id) if template_id is not None else "",
-        template_version=template_version,
+        max_cost_credits=spec.max_cost_credits(request),
+        template_id=template.template_id if template else None,
+        template_version=template.version if template else None,
         variables=dict(variables or {}),
     )
 
@@ -154,20 +149,16 @@ def run_start(*, user_id, plan: RunPlan) -> LLMRun:
     A run the balance cannot cover is saved as failed `insufficient_credits` (charging nothing),
     so the client gets a run id to refer to.
     """
-    # The user row lock serialises starts of one user across processes: the running count holds.
-    # Count in a second statement: it takes a fresh snapshot that sees the starts committed while
-    # we waited for the lock (a subquery inside the locking SELECT would not).
-    User.objects.select_for_update().only("pk").get(pk=user_id)
+    # The user row lock serialises starts of one user across processes: the balance read under it
+    # and the running count hold until commit. Count in a second statement: it takes a fresh
+    # snapshot that sees the starts committed while we waited for the lock (a subquery inside the
+    # locking SELECT would not).
+    balance = User.objects.select_for_update().values_list("credits", flat=True).get(pk=user_id)
     limit = conf.max_concurrent_runs()
     if _running_runs(user_id) >= limit:
         raise RunRefused("concurrency_limit", f"At most {limit} runs at a time; wait for one to finish.")
-    info = catalog.model_info(plan.model_id)
-    reserved = cost_credits(
-        model=info,
-        input_tokens=estimate_prompt_tokens(prompt=plan.prompt, system=plan.system),
-        output_tokens=plan.max_tokens,
-    )
-    run = LLMRun.objects.create(
+    reserved = plan.max_cost_credits
+    run = LLMRun(
         user_id=user_id,
         model=plan.model_id,
         template_id=plan.template_id,
@@ -178,22 +169,22 @@ def run_start(*, user_id, plan: RunPlan) -> LLMRun:
         params={"temperature": plan.temperature, "max_tokens": plan.max_tokens},
         reserved_credits=reserved,
     )
+    if reserved > balance:  # refused before any write: the failed run is the only row
+        run.status, run.reserved_credits, run.finished_at = RunStatus.FAILED, 0, timezone.now()
+        run.error_code = "insufficient_credits"
+        run.error_message = f"This run may cost up to {reserved} credits; your balance does not cover it."
+        run.save(force_insert=True)
+        return run
+    run.save(force_insert=True)
     if reserved > 0:
-        try:
-            game_services.credits_spend(
-                user_id=user_id,
-                amount=reserved,
-                reason="run.reserve",
-                idempotency_key=f"run:{run.pk}:reserve",
-                source=f"llm.run:{run.pk}",
-            )
-        except game_services.InsufficientCredits:
-            run.status = RunStatus.FAILED
-            run.reserved_credits = 0
-            run.error_code = "insufficient_credits"
-            run.error_message = f"This run may cost up to {reserved} credits; your balance does not cover it."
-            run.finished_at = timezone.now()
-            run.save(update_fields=["status", "reserved_credits", "error_code", "error_message", "finished_at"])
+        # Cannot overdraw: the balance was read under the lock this transaction still holds.
+        game_services.credits_spend(
+            user_id=user_id,
+            amount=reserved,
+            reason="run.reserve",
+            idempotency_key=f"run:{run.pk}:reserve",
+            source=f"llm.run:{run.pk}",
+        )
     return run
 
 
@@ -213,15 +204,15 @@ def run_create(
     return run_start(user_id=user.pk, plan=plan)
 
 
-def _settled_cost(run: LLMRun, info: catalog.ModelInfo | None, outcome: RunOutcome) -> tuple[int, int, int]:
+def _settled_cost(run: LLMRun, spec: registry.ModelSpec | None, outcome: RunOutcome) -> tuple[int, int, int]:
     """(input_tokens, output_tokens, cost) to charge; never above the reservation."""
     if outcome.status != RunStatus.COMPLETED and outcome.produced_tokens == 0:
         return outcome.input_tokens or 0, 0, 0  # nothing produced: full refund
     input_tokens = outcome.input_tokens
     if input_tokens is None:
-        input_tokens = estimate_prompt_tokens(prompt=run.prompt, system=run.system)
+        input_tokens = registry.ModelSpec.prompt_tokens_estimate(run.prompt, run.system)
     output_tokens = outcome.output_tokens if outcome.output_tokens is not None else outcome.produced_tokens
-    cost = cost_credits(model=info, input_tokens=input_tokens, output_tokens=output_tokens) if info else 0
+    cost = spec.cost_credits(input_tokens=input_tokens, output_tokens=output_tokens) if spec else 0
     return input_tokens, output_tokens, min(cost, run.reserved_credits)
 
 
@@ -231,8 +222,7 @@ def run_settle(*, run_id, outcome: RunOutcome) -> LLMRun:
     run = LLMRun.objects.select_for_update().get(pk=run_id)
     if run.status != RunStatus.RUNNING:
         return run
-    info = catalog.model_info(run.model)
-    input_tokens, output_tokens, cost = _settled_cost(run, info, outcome)
+    input_tokens, output_tokens, cost = _settled_cost(run, _model_get(run.model), outcome)
     run.status = outcome.status
     run.output = outcome.output[:OUTPUT_MAX_CHARS]
     run.input_tokens, run.output_tokens, run.cost_credits = input_tokens, output_tokens, cost
@@ -264,7 +254,7 @@ def run_settle(*, run_id, outcome: RunOutcome) -> LLMRun:
         )
     if run.status == RunStatus.COMPLETED:
         if run.template_id:
-            catalog.template_record_use(run=run)
+            templates.template_record_use(template_id=run.template_id, user_id=run.user_id)
         # XP, streaks and badges follow in their own transaction, off the run's critical path.
         transaction.on_commit(lambda: _run_completed_task(run.pk), robust=True)
     return run

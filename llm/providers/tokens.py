@@ -4,5 +4,5 @@ import math
 
 
 def estimate_tokens(*texts: str | None) -> int:
-    """A deliberately generous estimate: about 3 characters per token (English averages about 4)."""
-    return sum(math.ceil(len(text) / 3) for text in texts if text)
+    """A deliberately generous estimate: 3 UTF-8 bytes per token (English averages about 4 characters)."""
+    return sum(math.ceil(len(text.encode()) / 3) for text in texts if text)

@@ -26,7 +26,7 @@ def _run(user, *, days_ago: int = 0, status=RunStatus.COMPLETED, model="local:ge
         model=model,
         prompt="Say hi",
         status=status,
-        template_id=str(template.pk) if template else "",
+        template=template,
         reserved_credits=fields.get("cost_credits", 0),
         **fields,
     )

@@ -5,12 +5,14 @@ import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
+from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from llm.catalog import ModelInfo
-from llm.providers.base import GenerationRequest, ProviderError, Usage
+from llm import registry
+from llm.providers.base import GenerationRequest, Provider, ProviderError, Usage
+from llm.registry import DefaultParams, ModelSpec
 
 TEST_MODEL = "test:echo"
 
@@ -53,21 +55,36 @@ class ScriptedProvider:
                 self.closed_early += 1
 
 
-def model_info(model_id: str = TEST_MODEL, **overrides) -> ModelInfo:
+def echo_model_spec() -> ModelSpec:
     """A test model priced at 1000 credits per 1K tokens: one credit per token, easy to count."""
-    values = {
-        "id": model_id,
-        "provider": model_id.split(":")[0],
-        "name": model_id.split(":")[1],
-        "available": True,
-        "credits_per_1k_input": 1000,
-        "credits_per_1k_output": 1000,
-        "max_output_tokens": 64,
-        "default_max_tokens": 16,
-        "default_temperature": 0.7,
-    }
-    values.update(overrides)
-    return ModelInfo(**values)
+    # Built without validation: "test" is not one of the registry's provider names.
+    return ModelSpec.model_construct(
+        id=TEST_MODEL,
+        provider="test",
+        name="echo",
+        display_name="Echo (test)",
+        description="",
+        context_limit=4096,
+        max_output_tokens=64,
+        temperature_max=2.0,
+        default_params=DefaultParams(temperature=0.7, max_tokens=16),
+        credits_per_1k_input=1000,
+        credits_per_1k_output=1000,
+    )
+
+
+def serving_test_model(provider: Provider):
+    """Runs of TEST_MODEL stream from `provider` within the block."""
+    return registry.override_models((echo_model_spec(), provider))
+
+
+def response_json(response) -> dict:
+    """The JSON body of a run response (streamed: it is sent once the run has finished)."""
+
+    async def collect() -> bytes:
+        return b"".join([chunk async for chunk in response.streaming_content])
+
+    return json.loads(async_to_sync(collect)())
 
 
 def access_token(user) -> str:

@@ -6,9 +6,9 @@ import pytest
 from django.db import connection
 
 from game.models import CreditEntry
-from llm import catalog, services
+from llm import services
 from llm.models import LLMRun
-from tests.llm.runs_support import TEST_MODEL, ScriptedProvider, model_info, set_credits
+from tests.llm.runs_support import TEST_MODEL, ScriptedProvider, serving_test_model, set_credits
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
@@ -18,7 +18,7 @@ RESERVE = 34
 
 @pytest.fixture
 def test_model():
-    with catalog.override_models((model_info(), ScriptedProvider())):
+    with serving_test_model(ScriptedProvider()):
         yield
 
 

@@ -5,15 +5,13 @@ import asyncio
 import pytest
 from channels.db import database_sync_to_async
 
-from llm import catalog, streams
+from llm import streams
 from llm.events import RunToken, run_stream_key
 from llm.models import LLMRun
 from llm.providers.base import Usage
 from tests.llm.runs_support import (
     TEST_MODEL,
-    ScriptedProvider,
     joined_tokens,
-    model_info,
     playground,
     receive_until_end,
     run_ledger,
@@ -24,13 +22,6 @@ pytestmark = [pytest.mark.django_db(transaction=True)]
 
 # "Say hi" is 6 bytes: ceil(6/3) + 16 framing = 18 estimated input tokens; default max_tokens 16.
 RESERVED_FOR_SAY_HI = 18 + 16
-
-
-@pytest.fixture
-def provider():
-    provider = ScriptedProvider()
-    with catalog.override_models((model_info(), provider)):
-        yield provider
 
 
 def start(request_id="r1", prompt="Say hi", **extra):

@@ -132,9 +132,9 @@ def test_cost_is_rounded_up_to_whole_credits():
 
 def test_max_cost_covers_the_estimated_prompt_and_max_tokens():
     spec = model_get("openai:gpt-4o-mini")
-    request = spec.request(prompt="x" * 2992, max_tokens=1000)  # 998 estimated tokens + 8 overhead
+    request = spec.request(prompt="x" * 2992, max_tokens=1000)  # 998 estimated tokens + 16 framing
 
-    assert spec.max_cost_credits(request) == 6  # 1.006 + 4.0 rounded up
+    assert spec.max_cost_credits(request) == 6  # 1.014 + 4.0 rounded up
 
 
 def test_availability_follows_the_configured_keys(settings):

@@ -1,41 +1,21 @@
 """REST runs: POST llm/runs/ runs to completion; history lists only your own runs."""
 
-import json
-
 import pytest
-from asgiref.sync import async_to_sync
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from llm import catalog
 from llm.models import LLMRun
-from tests.llm.runs_support import TEST_MODEL, ScriptedProvider, model_info, run_ledger, set_credits
+from tests.llm.runs_support import TEST_MODEL, response_json, run_ledger, set_credits
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def provider():
-    provider = ScriptedProvider()
-    with catalog.override_models((model_info(), provider)):
-        yield provider
-
-
-def body(response) -> dict:
-    """The JSON body of a run response (streamed: it is sent once the run has finished)."""
-
-    async def collect() -> bytes:
-        return b"".join([chunk async for chunk in response.streaming_content])
-
-    return json.loads(async_to_sync(collect)())
 
 
 def test_post_runs_to_completion_and_returns_the_run(auth_client, provider):
     response = auth_client.post("/api/v1/llm/runs/", {"model": TEST_MODEL, "prompt": "Say hi"}, format="json")
 
     assert response.status_code == 201
-    run = body(response)
+    run = response_json(response)
     assert run["status"] == "completed"
     assert run["output"] == "Hello, world!"
     assert (run["input_tokens"], run["output_tokens"], run["cost_credits"]) == (7, 4, 11)
@@ -85,14 +65,15 @@ def test_post_is_throttled_by_ai_requests(auth_client, provider, settings):
     second = auth_client.post("/api/v1/llm/runs/", {"model": TEST_MODEL, "prompt": "Say hi"}, format="json")
 
     assert first.status_code == 201
-    body(first)
+    response_json(first)
     assert second.status_code == 429
     assert int(second["Retry-After"]) >= 1
 
 
 def test_history_lists_only_your_runs_and_others_are_404(auth_client, user, make_user, provider, api_client):
     mallory = make_user("mallory")
-    mine = body(auth_client.post("/api/v1/llm/runs/", {"model": TEST_MODEL, "prompt": "Say hi"}, format="json"))
+    created = auth_client.post("/api/v1/llm/runs/", {"model": TEST_MODEL, "prompt": "Say hi"}, format="json")
+    mine = response_json(created)
     theirs = LLMRun.objects.create(user=mallory, model=TEST_MODEL, prompt="secret", status="completed")
 
     listing = auth_client.get("/api/v1/llm/runs/")
@@ -182,4 +163,4 @@ def test_no_request_body_gets_a_500(auth_client, unthrottled_rich_user, provider
 
     assert response.status_code in {201, 400}
     if response.status_code == 201:
-        assert body(response)["status"] == "completed"
+        assert response_json(response)["status"] == "completed"

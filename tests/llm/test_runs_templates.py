@@ -1,31 +1,13 @@
 """Template runs: rendered through prompts, usage recorded, private templates of others unknown."""
 
-import json
-
 import pytest
-from asgiref.sync import async_to_sync
 
-from llm import catalog
 from llm.models import LLMRun
 from prompts import services as prompt_services
 from prompts.models import PromptTemplate
-from tests.llm.runs_support import TEST_MODEL, ScriptedProvider, model_info
+from tests.llm.runs_support import TEST_MODEL, response_json
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def provider():
-    provider = ScriptedProvider()
-    with catalog.override_models((model_info(), provider)):
-        yield provider
-
-
-def body(response) -> dict:
-    async def collect() -> bytes:
-        return b"".join([chunk async for chunk in response.streaming_content])
-
-    return json.loads(async_to_sync(collect)())
 
 
 def test_a_template_run_renders_the_template_and_counts_its_use(auth_client, user, provider):
@@ -39,7 +21,7 @@ def test_a_template_run_renders_the_template_and_counts_its_use(auth_client, use
         format="json",
     )
 
-    run = body(response)
+    run = response_json(response)
     assert response.status_code == 201
     assert run["status"] == "completed"
     assert run["prompt"] == "Say hello to Ada in French."
@@ -104,3 +86,17 @@ async def test_a_template_run_starts_from_the_playground_socket(user, provider):
     assert missing["request_id"] == "t2"
     assert missing["error"]["code"] == "invalid_request"
     assert missing["error"]["message"] == "topic: This variable is required."
+
+
+def test_deleting_a_template_keeps_its_runs_without_the_link(auth_client, user, provider):
+    # given a completed run of a template
+    template = prompt_services.template_create(owner=user, title="Greeter", content="Hi {{name}}")
+    request = {"model": TEST_MODEL, "template": str(template.pk), "variables": {"name": "Ada"}}
+    run_id = response_json(auth_client.post("/api/v1/llm/runs/", request, format="json"))["id"]
+
+    # when the template is deleted
+    prompt_services.template_delete(template=template, actor=user)
+
+    # then the run stays in the history, with its version and prompt but no template
+    run = auth_client.get(f"/api/v1/llm/runs/{run_id}/").json()
+    assert (run["template"], run["template_version"], run["prompt"]) == (None, 1, "Hi Ada")
