@@ -139,7 +139,8 @@ def fake_control(fake_port: int, path: str, payload: object) -> None:
         response.read()
 
 
-def bench_user_token() -> str:
+def bench_user_tokens(count: int) -> list[str]:
+    """Access tokens of `count` benchmark users, each with a balance that never runs out."""
     os.environ.update(BASE_ENV)
     import django
 
@@ -148,9 +149,13 @@ def bench_user_token() -> str:
 
     from accounts.models import User
 
-    user, _ = User.objects.get_or_create(username="bench", defaults={"email": "bench@example.com"})
-    User.objects.filter(pk=user.pk).update(credits=1_000_000_000)
-    return str(RefreshToken.for_user(user).access_token)
+    tokens = []
+    for n in range(count):
+        username = "bench" if n == 0 else f"bench{n}"
+        user, _ = User.objects.get_or_create(username=username, defaults={"email": f"{username}@example.com"})
+        User.objects.filter(pk=user.pk).update(credits=1_000_000_000)
+        tokens.append(str(RefreshToken.for_user(user).access_token))
+    return tokens
 
 
 # --- WebSocket client -----------------------------------------------------------------------
@@ -314,13 +319,14 @@ async def provider_cpu_seconds(fake_port: int, runs: int, tokens: int) -> float:
 
 
 async def phase_concurrency(
-    port: int, token: str, fake: subprocess.Popen, daphne_pid: int, streams: int, tokens: int, rate: float
+    port: int, user_tokens: list[str], fake: subprocess.Popen, daphne_pid: int, streams: int, tokens: int, rate: float
 ) -> dict:
+    """`streams` users, one socket and one run each, all started at once."""
     fake_control(fake.port, "script", {"tokens": [f" w{i}" for i in range(tokens)], "delay": 1 / rate})
     sockets = []
     try:
-        for _ in range(streams):
-            sockets.append(await Playground(port, token).__aenter__())
+        for n in range(streams):
+            sockets.append(await Playground(port, user_tokens[n % len(user_tokens)]).__aenter__())
         cpu_before = proc_cpu_seconds(daphne_pid), proc_cpu_seconds(fake.pid), self_cpu_seconds()
         results = await asyncio.gather(*(pg.run(MODEL, "Concurrent", {"max_tokens": tokens}) for pg in sockets))
         cpu_after = proc_cpu_seconds(daphne_pid), proc_cpu_seconds(fake.pid), self_cpu_seconds()
@@ -450,7 +456,9 @@ async def main(quick: bool, only: set[str]) -> dict:
     import openai
 
     prepare_database()
-    token = await asyncio.to_thread(bench_user_token)
+    streams = 20 if quick else 200
+    user_tokens = await asyncio.to_thread(bench_user_tokens, streams)
+    token = user_tokens[0]
     fake, fake_port = start_fake()
     daphne = None
     try:
@@ -471,11 +479,11 @@ async def main(quick: bool, only: set[str]) -> dict:
         fake.port = fake_port
         if "concurrency" in wanted:
             report["concurrency"] = await phase_concurrency(
-                port, token, fake, daphne.pid, streams=20 if quick else 200, tokens=100 if quick else 250, rate=50
+                port, user_tokens, fake, daphne.pid, streams=streams, tokens=100 if quick else 250, rate=50
             )
         if "provider" in wanted:
             report["provider_concurrency"] = await phase_provider_concurrency(
-                fake_port, streams=20 if quick else 200, tokens=100 if quick else 250, rate=50
+                fake_port, streams=streams, tokens=100 if quick else 250, rate=50
             )
         if "local" in wanted:
             report["local"] = await phase_local(port, token, max_tokens=32 if quick else 96, rounds=2 if quick else 5)

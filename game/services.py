@@ -139,6 +139,38 @@ def credits_grant(*, user_id, amount: int, reason: str, idempotency_key: str, so
     return result
 
 
+def credits_spend_locked(
+    *, user_id, amount: int, balance: int, reason: str, idempotency_key: str, source: str = ""
+) -> CreditResult:
+    """credits_spend on the hot path: one guarded update and one ledger insert, no savepoints.
+
+    Preconditions: the caller's open transaction read `balance` with `select_for_update` on the
+    user row (so it cannot change before commit), and `idempotency_key` is new (e.g. made from a
+    row the same transaction just inserted). Raises InsufficientCredits.
+    """
+    _validate_credit_args(amount, reason, idempotency_key)
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("credits_spend_locked needs the caller's transaction holding the user row lock")
+    # The guard still holds if the precondition was not met: never overdraw.
+    if (
+        amount > balance
+        or User.objects.filter(pk=user_id, credits__gte=amount).update(credits=F("credits") - amount) != 1
+    ):
+        raise InsufficientCredits(f"balance does not cover {amount} credits")
+    entry = CreditEntry.objects.create(
+        user_id=user_id,
+        delta=-amount,
+        balance_after=balance - amount,
+        reason=reason,
+        source=source,
+        idempotency_key=idempotency_key,
+    )
+    outbox = Outbox()
+    outbox.add(user_id, CreditsChanged(balance=entry.balance_after, delta=entry.delta, reason=reason))
+    outbox.send_on_commit()
+    return _credit_result(entry, created=True)
+
+
 # --- progress: one locked turn per service call -------------------------------------------------
 
 

@@ -177,10 +177,11 @@ def run_start(*, user_id, plan: RunPlan) -> LLMRun:
         return run
     run.save(force_insert=True)
     if reserved > 0:
-        # Cannot overdraw: the balance was read under the lock this transaction still holds.
-        game_services.credits_spend(
+        # The balance was read under the user row lock this transaction holds; the key is new.
+        game_services.credits_spend_locked(
             user_id=user_id,
             amount=reserved,
+            balance=balance,
             reason="run.reserve",
             idempotency_key=f"run:{run.pk}:reserve",
             source=f"llm.run:{run.pk}",

@@ -72,6 +72,16 @@ TEMPLATES = [
 # CONN_MAX_AGE=0: under ASGI, persistent connections leak across the sync thread pool.
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A per-process pool (psycopg_pool): a request or run start borrows an open connection
+    # instead of opening one (a new PostgreSQL backend costs milliseconds). min_size 0 and a
+    # short max_idle hand idle connections back, so many processes fit in max_connections.
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 0,
+        "max_size": env_int("DATABASE_POOL_MAX_SIZE", 10),
+        "max_idle": 60,
+        "timeout": 10,
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
