@@ -5,9 +5,10 @@ limit holds across server processes and under concurrent requests, unlike DRF's 
 history-list throttles.
 """
 
+import functools
 import time
 
-from django.core.cache import cache
+from django.core.cache import BaseCache, caches
 from rest_framework.throttling import BaseThrottle
 
 from llm import conf
@@ -20,12 +21,23 @@ def _parse_rate(rate: str) -> tuple[int, int]:
     return int(num), _PERIODS[period.strip()[0]]
 
 
+@functools.cache
+def _counters() -> BaseCache:
+    """One cache client for the process (the Redis and local-memory backends are thread-safe).
+
+    `django.core.cache.cache` is context-local: under ASGI every thread hop starts from a copied
+    context, so each run start would build a new client and open a new Redis connection.
+    """
+    return caches.create_connection("default")
+
+
 def ai_request_check(*, user_id) -> float | None:
     """Count one AI request for the user: None if allowed, else seconds until the window reopens."""
     limit, duration = _parse_rate(conf.ai_requests_rate())
     now = time.time()
     window = int(now // duration)
     key = f"throttle:ai_requests:{user_id}:{window}"
+    cache = _counters()
     cache.add(key, 0, timeout=duration + 1)
     try:
         count = cache.incr(key)
