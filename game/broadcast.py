@@ -107,16 +107,19 @@ class Publisher:
         self._idle = threading.Condition()
 
     def submit(self, messages: list[tuple[str, dict[str, Any]]], wait: float = SEND_WAIT_SECONDS) -> None:
-        """Queue the messages and wait (up to `wait` s) until they are handed to the channel layer.
+        """Queue the messages and, if nothing is queued ahead, wait (up to `wait` s) until they are sent.
 
         Waiting keeps this thread off the interpreter lock while the publisher talks to Redis, so
         the events leave at once instead of queueing behind the caller's own work.
         """
         loop, queue = self._running()
         with self._idle:
+            backlog = self._pending
             self._pending += 1
         sent: Future = Future()
         loop.call_soon_threadsafe(queue.put_nowait, (messages, sent))
+        if backlog:  # the publisher is still busy (or stuck on a Redis outage): do not queue up behind it
+            return
         try:
             sent.result(timeout=wait)
         except TimeoutError:
