@@ -229,12 +229,15 @@ class _Turn:
 
 
 def _stats_locked(user_id) -> PlayerStats:
-    """The player's stats with their user, both rows locked (one query; created on first use)."""
-    locked = PlayerStats.objects.select_for_update().select_related("user")
-    stats = locked.filter(pk=user_id).first()
+    """The player's stats with their user, both rows locked."""
+    # The user row first, as every credit change and every caller already holding it (run
+    # settlement) does: the lock order never crosses, so these transactions cannot deadlock.
+    user = User.objects.select_for_update().get(pk=user_id)
+    stats = PlayerStats.objects.select_for_update().filter(pk=user_id).first()
     if stats is None:
         PlayerStats.objects.get_or_create(user_id=user_id)
-        stats = locked.get(pk=user_id)
+        stats = PlayerStats.objects.select_for_update().get(pk=user_id)
+    stats.user = user
     return stats
 
 

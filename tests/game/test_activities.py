@@ -4,7 +4,7 @@ import pytest
 from django.db.models import Sum
 
 from game.models import Activity, BadgeUnlock, CreditEntry, PlayerStats, XPEvent
-from game.services import XPResult, activity_record, xp_award
+from game.services import XPResult, activity_record, credits_grant, xp_award
 
 pytestmark = pytest.mark.django_db
 
@@ -147,3 +147,28 @@ def test_concurrent_activities_with_one_key_are_recorded_once(make_user, threads
 
     assert Activity.objects.filter(user=user).count() == 1
     assert PlayerStats.objects.get(user=user).templates_created == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_activities_inside_transactions_already_holding_the_user_row_do_not_deadlock(make_user, threads):
+    from django.contrib.auth import get_user_model
+    from django.db import transaction
+
+    user = make_user("settler")
+
+    def work(i: int) -> None:
+        if i % 2:  # like run settlement: lock the user row, change credits, then report the run
+            with transaction.atomic():
+                get_user_model().objects.select_for_update().get(pk=user.pk)
+                credits_grant(user_id=user.pk, amount=1, reason="run.refund", idempotency_key=f"refund:{i}")
+                activity_record(user_id=user.pk, activity="run.completed", idempotency_key=f"run:{i}")
+        else:
+            activity_record(user_id=user.pk, activity="template.created", idempotency_key=f"tpl:{i}")
+
+    results = threads(work, 12)
+
+    user.refresh_from_db()
+    assert results == [None] * 12
+    stats = PlayerStats.objects.get(user=user)
+    assert (stats.runs_completed, stats.templates_created) == (6, 6)
+    assert user.experience_points == XPEvent.objects.filter(user=user).aggregate(s=Sum("amount"))["s"]
