@@ -170,7 +170,7 @@ class RunExecution:
             for sink in list(self.sinks):
                 await self._deliver(sink, frame, text)
             if streams.enabled():
-                streams.append(self.run_id, text)
+                streams.append(self.run_id, text, final=frame["type"] in TERMINAL_TYPES)
 
     async def _send_tokens(self) -> None:
         """Emit pending deltas: the first at once, then at most one frame per flush interval."""

@@ -9,6 +9,7 @@ from the live run (see llm.runner).
 import asyncio
 import json
 import logging
+import time
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -36,6 +37,8 @@ ATTACHED_TTL_SECONDS = 5
 ALIVE_EVERY_SECONDS = 3
 ALIVE_TTL_SECONDS = 10
 FOLLOW_BLOCK_MS = 1000
+# Well below any useful TTL: a live run's stream never expires under it.
+EXPIRE_REFRESH_SECONDS = 30
 
 
 def enabled() -> bool:
@@ -59,28 +62,43 @@ def _after(frame: dict[str, Any], after_seq: int) -> bool:
 class _Batcher:
     """Writes frames to Redis in pipelines: what piles up during one round trip goes in the next.
 
-    Emitting a frame never waits for Redis, and many runs share each round trip.
+    Emitting a frame never waits for Redis, and many runs share each round trip. A stream's TTL
+    is refreshed on its first frame, every EXPIRE_REFRESH_SECONDS, and on its last frame: not
+    once per batch, which would double the commands of a busy process.
     """
 
     def __init__(self) -> None:
-        self.buffer: list[tuple[str, str]] = []
+        self.buffer: list[tuple[str, str, bool]] = []
         self.task: asyncio.Task | None = None
+        self.expired_at: dict[str, float] = {}  # stream key -> when its TTL was last set
 
-    def add(self, run_id: str, text: str) -> None:
-        self.buffer.append((run_id, text))
+    def add(self, run_id: str, text: str, final: bool) -> None:
+        self.buffer.append((run_id, text, final))
         if self.task is None or self.task.done():
             self.task = asyncio.get_running_loop().create_task(self._drain())
+
+    def _keys_to_expire(self, batch: list[tuple[str, str, bool]]) -> set[str]:
+        now = time.monotonic()
+        keys = set()
+        for run_id, _, final in batch:
+            key = run_stream_key(run_id)
+            if final:
+                self.expired_at.pop(key, None)
+                keys.add(key)
+            elif now - self.expired_at.get(key, -EXPIRE_REFRESH_SECONDS) >= EXPIRE_REFRESH_SECONDS:
+                self.expired_at[key] = now
+                keys.add(key)
+        return keys
 
     async def _drain(self) -> None:
         maxlen, ttl = conf.stream_maxlen(), conf.stream_ttl_seconds()
         while self.buffer:
             batch, self.buffer = self.buffer, []
-            keys = {run_stream_key(run_id) for run_id, _ in batch}
             try:
                 async with client().pipeline(transaction=False) as pipe:
-                    for run_id, text in batch:
+                    for run_id, text, _ in batch:
                         pipe.xadd(run_stream_key(run_id), {"f": text}, maxlen=maxlen, approximate=True)
-                    for key in keys:
+                    for key in self._keys_to_expire(batch):
                         pipe.expire(key, ttl)
                     await pipe.execute()
             except Exception:
@@ -102,9 +120,12 @@ def _batcher() -> _Batcher:
     return batcher
 
 
-def append(run_id: str, text: str) -> None:
-    """Queue one frame (its JSON text) for the run's stream; written within a Redis round trip."""
-    _batcher().add(run_id, text)
+def append(run_id: str, text: str, *, final: bool = False) -> None:
+    """Queue one frame (its JSON text) for the run's stream; written within a Redis round trip.
+
+    `final` marks the run's terminal frame: the stream then lives for the TTL from now.
+    """
+    _batcher().add(run_id, text, final)
 
 
 async def flush() -> None:

@@ -1,6 +1,7 @@
 """/ws/playground/ end to end on the real ASGI application, with an in-process scripted provider."""
 
 import asyncio
+import json
 
 import pytest
 from channels.db import database_sync_to_async
@@ -65,6 +66,26 @@ async def test_run_streams_tokens_in_order_and_completes_with_usage_and_cost(use
     )
     assert provider.requests[0].prompt == "Say hi"
     assert provider.requests[0].max_tokens == 16
+
+
+async def test_a_finished_runs_stream_keeps_every_frame_for_the_stream_ttl(user, provider, settings):
+    # given a short stream TTL
+    settings.LLM_STREAM_TTL_SECONDS = 40
+    ws = await playground(user)
+    try:
+        # when a run streams to its end
+        await ws.send_json_to(start())
+        run_id = (await ws.receive_json_from(timeout=5))["run_id"]
+        frames = await receive_until_end(ws, run_id)
+    finally:
+        await ws.disconnect()
+
+    # then Redis holds exactly the frames sent, expiring within the TTL of the last one
+    await streams.flush()
+    redis = streams.client()
+    stored = await redis.xrange(run_stream_key(run_id))
+    assert [json.loads(fields[b"f"]) for _, fields in stored] == frames
+    assert 30 < await redis.ttl(run_stream_key(run_id)) <= 40
 
 
 async def test_fast_tokens_are_coalesced_and_the_first_goes_out_alone(user, provider, settings):

@@ -1,15 +1,17 @@
 """Provider helpers: SSE line reading, Retry-After parsing, the retry policy."""
 
 import email.utils
+import gzip
 import time
 
+import httpx2
 import pytest
 
 from llm.providers import UnknownProvider, get_provider
 from llm.providers.base import ProviderError
 from llm.providers.errors import error_for_status, retry_after_seconds
 from llm.providers.retry import RetryPolicy
-from llm.providers.sse import SSEDataReader
+from llm.providers.sse import SSEDataReader, body_chunks
 
 
 def test_sse_reader_reassembles_lines_split_across_reads():
@@ -73,3 +75,15 @@ def test_get_provider_returns_one_instance_per_name():
 def test_get_provider_refuses_unknown_names():
     with pytest.raises(UnknownProvider, match="Unknown LLM provider 'gemini'"):
         get_provider("gemini")
+
+
+@pytest.mark.parametrize(
+    ("headers", "content"),
+    [({}, b"data: {}\n\n"), ({"content-encoding": "gzip"}, gzip.compress(b"data: {}\n\n"))],
+)
+async def test_body_chunks_are_the_decoded_body_with_or_without_a_content_encoding(headers, content):
+    response = httpx2.Response(200, headers=headers, stream=httpx2.ByteStream(content))
+
+    chunks = [chunk async for chunk in body_chunks(response)]
+
+    assert b"".join(chunks) == b"data: {}\n\n"
