@@ -332,12 +332,15 @@ async def phase_concurrency(
         cpu_after = proc_cpu_seconds(daphne_pid), proc_cpu_seconds(fake.pid), self_cpu_seconds()
     finally:
         await asyncio.gather(*(pg.__aexit__() for pg in sockets), return_exceptions=True)
-    token_gaps, tail_gaps = [], []
+    token_gaps, steady_gaps, tail_gaps = [], [], []
     completed = delivered = frames = 0
+    all_started = max(r["started"] for r in results)
     for result in results:
         times = result["token_times"]
         frames += len(times)
         token_gaps += [(b - a) * 1000 for a, b in itertools.pairwise(times)]
+        # Once every run has started: streaming alone, without the burst of run starts.
+        steady_gaps += [(b - a) * 1000 for a, b in itertools.pairwise(times) if a >= all_started]
         tail_gaps.append((result["end"] - times[-1]) * 1000)
         if result["final"]["type"] == "run.completed":
             completed += 1
@@ -354,6 +357,12 @@ async def phase_concurrency(
         "wall_seconds": wall,
         "all_started_after_s": max(r["started"] for r in results) - first_sent,
         "token_frame_gap_ms": {"p50": pct(token_gaps, 50), "p99": pct(token_gaps, 99), "max": max(token_gaps)},
+        "token_frame_gap_after_all_started_ms": {
+            "p50": pct(steady_gaps, 50),
+            "p99": pct(steady_gaps, 99),
+            "max": max(steady_gaps),
+        },
+        "tokens_per_frame": delivered / frames,
         "last_token_to_terminal_ms": {"p50": pct(tail_gaps, 50), "p99": pct(tail_gaps, 99)},
         "daphne_cpu_share": (cpu_after[0] - cpu_before[0]) / wall,
         "fake_server_cpu_share": (cpu_after[1] - cpu_before[1]) / wall,
