@@ -7,9 +7,19 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 
+DATABASE_PROBE_TIMEOUT_SECONDS = 2.0
+
 
 def _database_ok() -> bool:
     try:
+        pool = getattr(connection, "pool", None)
+        if pool is not None:
+            # Borrow from the pool with a short wait: its own timeout would keep a probe of a dead
+            # database hanging for many seconds instead of answering 503.
+            pool.open()
+            with pool.connection(timeout=DATABASE_PROBE_TIMEOUT_SECONDS) as conn:
+                conn.execute("SELECT 1")
+            return True
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
         return True
