@@ -13,12 +13,11 @@ import anthropic
 import httpx2
 from django.conf import settings
 
-from llm import conf
 from llm.providers import errors
 from llm.providers.base import GenerationRequest, ProviderError, QueuedCallback, Usage
 from llm.providers.clients import loop_client, timeouts
 from llm.providers.retry import failed_stream, stream_with_retries
-from llm.providers.sse import ReadPacer, SSEDataReader, body_chunks
+from llm.providers.sse import SSEDataReader, body_chunks
 
 _decode = json.JSONDecoder().decode
 
@@ -70,8 +69,6 @@ class AnthropicProvider:
             ) as response:
                 # Read to the end of the body even after message_stop, so the connection is reused.
                 sse = SSEDataReader()
-                pacer = ReadPacer(conf.token_flush_interval())
-                streaming = False
                 async for raw in body_chunks(response.http_response):
                     for payload in sse.feed(raw):
                         event = _decode(payload.decode())
@@ -81,7 +78,6 @@ class AnthropicProvider:
                         if kind == "content_block_delta":
                             text = (event.get("delta") or {}).get("text")
                             if text:
-                                streaming = True
                                 yield text
                         elif kind == "message_start":
                             usage = (event.get("message") or {}).get("usage") or {}
@@ -97,8 +93,6 @@ class AnthropicProvider:
                         elif kind == "error":
                             error = event.get("error") or {}
                             raise errors.error_for_stream_event(error.get("type") or "", error.get("message") or "")
-                    if streaming and not finished:
-                        await pacer.wait()
         except anthropic.APIStatusError as exc:
             raise errors.error_for_status(
                 exc.status_code,

@@ -13,12 +13,11 @@ import httpx2
 import openai
 from django.conf import settings
 
-from llm import conf
 from llm.providers import errors
 from llm.providers.base import GenerationRequest, ProviderError, QueuedCallback, Usage
 from llm.providers.clients import loop_client, timeouts
 from llm.providers.retry import failed_stream, stream_with_retries
-from llm.providers.sse import ReadPacer, SSEDataReader, body_chunks
+from llm.providers.sse import SSEDataReader, body_chunks
 from llm.providers.tokens import estimate_tokens
 
 _decode = json.JSONDecoder().decode  # json.loads minus its per-call type checks and encoding sniffing
@@ -78,7 +77,6 @@ class OpenAIProvider:
                 # Read to the end of the body even after [DONE]: a fully read response returns its
                 # connection to the pool, so the next run skips the TCP/TLS handshake.
                 sse = SSEDataReader()
-                pacer = ReadPacer(conf.token_flush_interval())
                 async for raw in body_chunks(response.http_response):
                     for payload in sse.feed(raw):
                         if payload == b"[DONE]":
@@ -104,8 +102,6 @@ class OpenAIProvider:
                                 input_tokens=chunk["usage"].get("prompt_tokens") or 0,
                                 output_tokens=chunk["usage"].get("completion_tokens") or 0,
                             )
-                    if deltas and not finished:
-                        await pacer.wait()
         except openai.APIStatusError as exc:
             raise errors.error_for_status(
                 exc.status_code,

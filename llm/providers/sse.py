@@ -5,8 +5,6 @@ response through the SDKs' streaming-response interface and pick the few fields 
 is a plain object fed from the read loop (no async generator hop per event: that is per-token CPU).
 """
 
-import asyncio
-import time
 from collections.abc import AsyncIterator
 
 
@@ -40,26 +38,3 @@ def body_chunks(response) -> AsyncIterator[bytes]:
     if response.headers.get("content-encoding", "identity") == "identity":
         return response.aiter_raw()
     return response.aiter_bytes()
-
-
-class ReadPacer:
-    """Spaces the reads of a flowing stream at least `interval` apart (the token flush interval).
-
-    The HTTP stack costs about the same per network read whatever it carries, and a stream paced
-    by its server brings one token per read. Waiting out the interval before the next read lets
-    the tokens that arrive meanwhile come in one read; they would share a frame anyway. Callers
-    pace only after the first delta (time to first token is untouched) and stop at the end.
-    """
-
-    __slots__ = ("_last", "interval")
-
-    def __init__(self, interval: float) -> None:
-        self.interval = interval
-        self._last: float | None = None
-
-    async def wait(self) -> None:
-        now = time.monotonic()
-        if self._last is not None and (delay := self._last + self.interval - now) > 0:
-            await asyncio.sleep(delay)
-            now += delay
-        self._last = now
