@@ -123,20 +123,49 @@ class AuthenticatedJsonConsumer(JsonConsumer):
             await self._become(user, expires_at)
             return
         if content["type"] == "auth":
-            await self.send_error("already_authenticated", "This socket is already authenticated.")
+            await self._renew(content.get("token"))
             return
         await self.handle(content)
+
+    async def _renew(self, raw_token: object) -> None:
+        """A fresh access token for the same user moves the socket's end to that token's expiry.
+
+        Clients renew shortly before `exp`, so long-lived sockets never have a gap in which
+        live events would be missed; a bad token or another user's ends the socket.
+        """
+        try:
+            user, expires_at = await database_sync_to_async(user_from_access_token)(raw_token)
+        except WsAuthError as exc:
+            await self.send_error("invalid_token", str(exc))
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        if user.pk != self.user.pk:
+            await self.send_error("invalid_token", "The token belongs to another user.")
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        self._schedule_expiry(expires_at)
+        await self.send_json({"type": "auth.ok", "user": self._user_body(), "renewed": True})
 
     async def _become(self, user, expires_at: float | None) -> None:
         if self._auth_timer is not None:
             self._auth_timer.cancel()
             self._auth_timer = None
         self.user = user
+        self._schedule_expiry(expires_at)
+        # Join groups before saying auth.ok, so a client that sees auth.ok misses no event.
+        await self.on_authenticated()
+        await self.send_json({"type": "auth.ok", "user": self._user_body()})
+
+    def _schedule_expiry(self, expires_at: float | None) -> None:
+        if self._expiry_timer is not None:
+            self._expiry_timer.cancel()
+            self._expiry_timer = None
         if expires_at is not None:
             delay = max(0.0, expires_at - time.time())
             self._expiry_timer = asyncio.get_running_loop().call_later(delay, self._close_unauthenticated)
-        await self.send_json({"type": "auth.ok", "user": {"id": str(user.pk), "username": user.username}})
-        await self.on_authenticated()
+
+    def _user_body(self) -> dict[str, str]:
+        return {"id": str(self.user.pk), "username": self.user.username}
 
     async def on_authenticated(self) -> None:
         """Called once the socket knows its user (join groups here)."""

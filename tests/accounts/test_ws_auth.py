@@ -40,12 +40,7 @@ async def test_valid_access_token_authenticates_the_socket(user):
         reply = await authenticate(comm, str(AccessToken.for_user(user)))
 
         assert reply == {"type": "auth.ok", "user": {"id": str(user.pk), "username": "alice"}}
-        await comm.send_json_to({"type": "auth", "token": "again"})
-        assert await comm.receive_json_from() == {
-            "type": "error",
-            "code": "already_authenticated",
-            "message": "This socket is already authenticated.",
-        }
+        assert await comm.receive_nothing(timeout=0.2)
     finally:
         await comm.disconnect()
 
@@ -182,6 +177,52 @@ async def test_socket_is_closed_when_its_token_expires(user):
         assert (await authenticate(comm, str(token)))["type"] == "auth.ok"
 
         assert await comm.receive_output(timeout=6) == CLOSED_4401
+    finally:
+        await comm.disconnect()
+
+
+async def test_fresh_token_renews_the_socket_past_the_first_expiry(user):
+    first = AccessToken.for_user(user)
+    first.set_exp(lifetime=timedelta(seconds=2))
+    fresh = AccessToken.for_user(user)
+    fresh.set_exp(lifetime=timedelta(seconds=60))
+    comm = await connected()
+    try:
+        assert (await authenticate(comm, str(first)))["type"] == "auth.ok"
+
+        reply = await authenticate(comm, str(fresh))
+
+        assert reply == {"type": "auth.ok", "user": {"id": str(user.pk), "username": "alice"}, "renewed": True}
+        assert await comm.receive_nothing(timeout=3)  # the first token's expiry passed; still open
+        await comm.send_json_to({"type": "ping"})
+        assert await comm.receive_json_from() == {"type": "pong"}
+    finally:
+        await comm.disconnect()
+
+
+async def test_renewal_with_another_users_token_ends_the_socket(user, make_user):
+    other = await database_sync_to_async(make_user)("mallory")
+    comm = await connected()
+    try:
+        assert (await authenticate(comm, str(AccessToken.for_user(user))))["type"] == "auth.ok"
+
+        reply = await authenticate(comm, str(AccessToken.for_user(other)))
+
+        assert reply == {"type": "error", "code": "invalid_token", "message": "The token belongs to another user."}
+        assert await comm.receive_output(timeout=2) == CLOSED_4401
+    finally:
+        await comm.disconnect()
+
+
+async def test_renewal_with_a_bad_token_ends_the_socket(user):
+    comm = await connected()
+    try:
+        assert (await authenticate(comm, str(AccessToken.for_user(user))))["type"] == "auth.ok"
+
+        reply = await authenticate(comm, "again")
+
+        assert reply == {"type": "error", "code": "invalid_token", "message": "Token is invalid"}
+        assert await comm.receive_output(timeout=2) == CLOSED_4401
     finally:
         await comm.disconnect()
 

@@ -24,10 +24,6 @@ async def test_authenticated_socket_stays_open_and_usable_after_30s_idle(daphne,
         await ws.send(json.dumps({"type": "auth", "token": token}))
         reply = json.loads(await asyncio.wait_for(ws.recv(), 10))
 
-    assert reply == {
-        "type": "error",
-        "code": "already_authenticated",
-        "message": "This socket is already authenticated.",
-    }
+    assert reply == {"type": "auth.ok", "user": {"id": str(user.pk), "username": user.username}, "renewed": True}
     assert "1011" not in server.log()
     assert "Traceback" not in server.log()

@@ -104,7 +104,7 @@ def test_expiring_access_tokens_are_renewed_for_requests_and_live_sockets(page):
     sign_up(page, "hal")
     hal = get_user_model().objects.get(username="hal")
 
-    # when several lifetimes pass (the server closes the sockets as each token expires)
+    # when several lifetimes pass (each socket must be renewed before its token expires)
     page.wait_for_timeout(9_000)
 
     # then live events still arrive on the re-authenticated socket

@@ -69,7 +69,8 @@ export function onUserChange(listener) {
   listeners.add(listener);
 }
 
-function decodeExpiry(token) {
+/** A JWT's expiry in epoch milliseconds (0 when it cannot be read). */
+export function decodeExpiry(token) {
   try {
     const payload = JSON.parse(atob(token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/")));
     return payload.exp * 1000;

@@ -1,5 +1,5 @@
 // An authenticated JSON WebSocket that authenticates with its first message and reconnects.
-import { getAccess, refreshAccess, redirectToLogin } from "./auth.js";
+import { decodeExpiry, getAccess, refreshAccess, redirectToLogin } from "./auth.js";
 
 const CLOSE_UNAUTHENTICATED = 4401;
 
@@ -22,6 +22,8 @@ export class AuthSocket extends EventTarget {
     this.attempt = 0;
     this.everOpened = false;
     this.closedByUs = false;
+    this.token = null;
+    this.renewTimer = null;
     this.connect();
   }
 
@@ -39,6 +41,7 @@ export class AuthSocket extends EventTarget {
     }
     const ws = new WebSocket(wsUrl(this.path));
     this.ws = ws;
+    this.token = token;
     ws.addEventListener("open", () => ws.send(JSON.stringify({ type: "auth", token })));
     ws.addEventListener("message", (event) => this.onFrame(ws, event));
     ws.addEventListener("close", (event) => this.onClose(ws, event));
@@ -51,7 +54,12 @@ export class AuthSocket extends EventTarget {
     } catch {
       return;
     }
+    if (message.type === "auth.ok" && message.renewed) {
+      this.scheduleRenewal();
+      return;
+    }
     if (message.type === "auth.ok") {
+      this.scheduleRenewal();
       const reconnected = this.everOpened;
       this.ready = true;
       this.everOpened = true;
@@ -64,9 +72,35 @@ export class AuthSocket extends EventTarget {
     this.dispatchEvent(new CustomEvent("message", { detail: message }));
   }
 
+  /**
+   * The server closes the socket when its token expires; a fresh token sent a little before that
+   * keeps the same socket (and its live events) going with no gap.
+   */
+  scheduleRenewal() {
+    clearTimeout(this.renewTimer);
+    const lifetime = decodeExpiry(this.token) - Date.now();
+    if (lifetime <= 0) return;
+    const lead = Math.min(60_000, lifetime / 4);
+    this.renewTimer = setTimeout(() => this.renew(), lifetime - lead);
+  }
+
+  async renew() {
+    const ws = this.ws;
+    let token;
+    try {
+      token = await refreshAccess();
+    } catch {
+      return; // server unreachable: the close at expiry reconnects later
+    }
+    if (!token || ws !== this.ws || ws.readyState !== WebSocket.OPEN) return;
+    this.token = token;
+    ws.send(JSON.stringify({ type: "auth", token }));
+  }
+
   async onClose(ws, event) {
     if (ws !== this.ws) return;
     this.ready = false;
+    clearTimeout(this.renewTimer);
     if (this.closedByUs) return;
     this.dispatchEvent(new CustomEvent("down", { detail: { code: event.code } }));
     if (event.code === CLOSE_UNAUTHENTICATED) {
@@ -98,6 +132,7 @@ export class AuthSocket extends EventTarget {
 
   close() {
     this.closedByUs = true;
+    clearTimeout(this.renewTimer);
     if (this.ws) this.ws.close(1000);
   }
 }
