@@ -8,6 +8,9 @@ urlpatterns = [
     path("", views.page("playground"), name="playground"),
     path("login/", views.page("login"), name="login"),
     path("signup/", views.page("signup"), name="signup"),
+    path("forgot-password/", views.page("forgot_password"), name="forgot_password"),
+    # The path of the link in password-reset emails (FRONTEND_URL/reset-password/?uid=…&token=…).
+    path("reset-password/", views.page("reset_password"), name="reset_password"),
     path("library/", views.page("library"), name="library"),
     path("library/new/", views.page("template_new"), name="template_new"),
     path("library/<uuid:template_id>/", views.page("template_detail"), name="template_detail"),

@@ -14,6 +14,8 @@ PAGES: dict[str, tuple[str, str, bool]] = {
     "playground": ("web/playground.html", "playground", True),
     "login": ("web/login.html", "login", False),
     "signup": ("web/signup.html", "signup", False),
+    "forgot_password": ("web/forgot_password.html", "forgot_password", False),
+    "reset_password": ("web/reset_password.html", "reset_password", False),
     "library": ("web/library.html", "library", True),
     "template_new": ("web/template_edit.html", "template_edit", True),
     "template_detail": ("web/template_detail.html", "template_detail", True),

@@ -139,3 +139,42 @@ def test_an_unreachable_session_service_is_retried_without_logging_the_user_out(
     in_thread(xp_award, user_id=ian.pk, amount=3, reason="test.award", idempotency_key="after-outage")
     expect(page.locator("[data-player-xp]")).to_have_text("3")
     assert page.url.endswith("/")
+
+
+def test_forgotten_password_is_reset_through_the_emailed_link(page):
+    # given a learner who has logged out
+    sign_up(page, "marie")
+    page.get_by_role("button", name="Log out").click()
+    page.wait_for_url("**/login/**")
+
+    # when they ask for a reset link, the page answers the same whatever the email
+    page.get_by_role("link", name="Forgot your password?").click()
+    page.get_by_label("Email").fill("marie@example.com")
+    page.get_by_role("button", name="Email me a reset link").click()
+    expect(page.locator("[data-forgot-sent]")).to_be_visible()
+
+    # and they open the emailed link (the same uid/token the server mails) and choose a new password
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    marie = get_user_model().objects.get(username="marie")
+    uid, token = urlsafe_base64_encode(force_bytes(marie.pk)), default_token_generator.make_token(marie)
+    page.goto(f"/reset-password/?uid={uid}&token={token}")
+    page.get_by_label("New password", exact=True).fill("An0ther-long-phrase!")
+    page.get_by_label("Repeat the new password").fill("An0ther-long-phrase!")
+    page.get_by_role("button", name="Set the new password").click()
+    expect(page.locator("[data-reset-done]")).to_be_visible()
+    screenshot(page, "password-reset-done")
+
+    # then the link is spent, and the new password logs them in
+    page.goto(f"/reset-password/?uid={uid}&token={token}")
+    page.get_by_label("New password", exact=True).fill("Yet-an0ther-phrase!")
+    page.get_by_label("Repeat the new password").fill("Yet-an0ther-phrase!")
+    page.get_by_role("button", name="Set the new password").click()
+    expect(page.locator('[data-error-for="token"]')).to_contain_text("invalid or has expired")
+    page.goto("/login/")
+    page.get_by_label("Username or email").fill("marie")
+    page.get_by_label("Password").fill("An0ther-long-phrase!")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.locator("[data-player-name]")).to_have_text("marie")
