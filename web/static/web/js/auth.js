@@ -107,6 +107,18 @@ export function loginUrl() {
   return `/login/?next=${encodeURIComponent(next)}`;
 }
 
+/** On the login and sign-up pages: a visitor whose session is still valid goes straight on. */
+export function redirectIfLoggedIn() {
+  refreshAccess()
+    .catch(() => null)
+    .then((token) => {
+      if (token) window.location.replace(nextPath());
+      else document.body.dataset.ready = "true";
+      const guest = document.querySelector("[data-guest]");
+      if (guest && !token) guest.hidden = false;
+    });
+}
+
 export function redirectToLogin() {
   window.location.assign(loginUrl());
 }

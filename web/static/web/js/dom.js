@@ -100,3 +100,22 @@ export function formatCredits(value) {
   if (!Number.isFinite(number)) return "–";
   return `${number.toLocaleString("en-US", { maximumFractionDigits: 4 })} credit${number === 1 ? "" : "s"}`;
 }
+
+/**
+ * Submit `form` through `action()`: messages cleared first, the button disabled while it runs,
+ * and any error shown on the form (the button is enabled again so the user can retry).
+ */
+export function onSubmit(form, action) {
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearErrors(form);
+    const button = form.querySelector("button[type=submit]");
+    button.disabled = true;
+    try {
+      await action();
+    } catch (error) {
+      showError(form, error);
+      button.disabled = false;
+    }
+  });
+}
