@@ -15,7 +15,7 @@ from django.conf import settings
 
 from llm.providers import errors
 from llm.providers.base import GenerationRequest, ProviderError, QueuedCallback, Usage
-from llm.providers.clients import loop_client, timeouts
+from llm.providers.clients import http_transport, loop_client, timeouts, transport_name
 from llm.providers.retry import failed_stream, stream_with_retries
 from llm.providers.sse import SSEDataReader, body_chunks
 
@@ -32,16 +32,19 @@ class AnthropicProvider:
         api_key = settings.ANTHROPIC_API_KEY
         base_url = settings.ANTHROPIC_BASE_URL or None
         connect, read = timeouts()
+        transport = transport_name()
 
         def build() -> anthropic.AsyncAnthropic:
+            shared = http_transport()
             return anthropic.AsyncAnthropic(
                 api_key=api_key,
                 base_url=base_url,
                 max_retries=0,
                 timeout=anthropic.Timeout(read, connect=connect),
+                http_client=anthropic.DefaultAsyncHttpxClient(transport=shared) if shared else None,
             )
 
-        return loop_client(("anthropic", api_key, base_url, connect, read), build)
+        return loop_client(("anthropic", api_key, base_url, connect, read, transport), build)
 
     def stream(
         self, request: GenerationRequest, *, on_queued: QueuedCallback | None = None

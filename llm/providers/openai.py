@@ -15,7 +15,7 @@ from django.conf import settings
 
 from llm.providers import errors
 from llm.providers.base import GenerationRequest, ProviderError, QueuedCallback, Usage
-from llm.providers.clients import loop_client, timeouts
+from llm.providers.clients import http_transport, loop_client, timeouts, transport_name
 from llm.providers.retry import failed_stream, stream_with_retries
 from llm.providers.sse import SSEDataReader, body_chunks
 from llm.providers.tokens import estimate_tokens
@@ -36,16 +36,19 @@ class OpenAIProvider:
         api_key = settings.OPENAI_API_KEY or PLACEHOLDER_KEY
         base_url = settings.OPENAI_BASE_URL or None
         connect, read = timeouts()
+        transport = transport_name()
 
         def build() -> openai.AsyncOpenAI:
+            shared = http_transport()
             return openai.AsyncOpenAI(
                 api_key=api_key,
                 base_url=base_url,
                 max_retries=0,
                 timeout=openai.Timeout(read, connect=connect),
+                http_client=openai.DefaultAsyncHttpxClient(transport=shared) if shared else None,
             )
 
-        return loop_client(("openai", api_key, base_url, connect, read), build)
+        return loop_client(("openai", api_key, base_url, connect, read, transport), build)
 
     def stream(
         self, request: GenerationRequest, *, on_queued: QueuedCallback | None = None

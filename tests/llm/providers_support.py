@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from llm.providers.base import ProviderError, Usage
+from llm.providers.clients import close_loop_clients
 
 
 @dataclass
@@ -43,3 +44,10 @@ def fast_retries(settings):
     settings.LLM_CONNECT_TIMEOUT_SECONDS = 1.0
     settings.LLM_READ_TIMEOUT_SECONDS = 0.5
     return settings
+
+
+@pytest.fixture
+async def closed_http_clients():
+    """Close the test loop's SDK clients and aiohttp session at the end, as a server does on shutdown."""
+    yield
+    await close_loop_clients()

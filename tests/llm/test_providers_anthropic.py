@@ -7,9 +7,9 @@ import pytest
 from llm.providers.anthropic import AnthropicProvider
 from llm.providers.base import GenerationRequest, Usage
 from tests.fakes import Script
-from tests.llm.providers_support import collect, fast_retries  # noqa: F401  (fixture)
+from tests.llm.providers_support import closed_http_clients, collect, fast_retries  # noqa: F401  (fixtures)
 
-pytestmark = pytest.mark.usefixtures("fast_retries")
+pytestmark = pytest.mark.usefixtures("fast_retries", "closed_http_clients")
 
 REQUEST = GenerationRequest(model="claude-haiku-4-5", prompt="Say hello to me", system="Be brief", max_tokens=32)
 

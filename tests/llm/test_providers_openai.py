@@ -8,10 +8,10 @@ from llm.providers.base import GenerationRequest, Usage
 from llm.providers.openai import OpenAIProvider
 from llm.providers.tokens import estimate_tokens
 from tests.fakes import Script
-from tests.llm.providers_support import collect, fast_retries  # noqa: F401  (fixture)
+from tests.llm.providers_support import closed_http_clients, collect, fast_retries  # noqa: F401  (fixtures)
 from tests.support.processes import free_port
 
-pytestmark = pytest.mark.usefixtures("fast_retries")
+pytestmark = pytest.mark.usefixtures("fast_retries", "closed_http_clients")
 
 REQUEST = GenerationRequest(model="gpt-4o-mini", prompt="Say hello to me", system="Be brief", max_tokens=32)
 

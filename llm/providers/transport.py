@@ -1,0 +1,171 @@
+"""An httpx transport for the SDKs that reads the socket through aiohttp, in bulk.
+
+The SDKs keep doing auth, config, headers, the request and the HTTP status errors through their
+httpx client; only the transport under it changes. httpx's own stack (anyio stream, h11,
+httpcore, several generator layers) costs about 100 µs of CPU per network read, and a paced LLM
+stream is one network read per token. aiohttp parses HTTP with llhttp (C) and its body reader hands
+over everything buffered in one read, which cuts that per-token cost several times.
+
+One `aiohttp.ClientSession` (with its keep-alive pool) per event loop: `AiohttpTransport` is built
+per loop (see `clients.http_transport`) and opens its session on first use inside that loop.
+aiohttp's errors become the httpx exceptions the SDKs expect, so they still raise
+`APIConnectionError`/`APITimeoutError`, and a stream broken mid-body raises an httpx error as before.
+"""
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import aiohttp
+import httpx2
+from aiohttp.helpers import get_env_proxy_for_url
+from yarl import URL
+
+# Hundreds of concurrent streams, each holding one connection for its whole answer.
+MAX_CONNECTIONS = 1000
+# What the SDKs' own pools use: an idle connection older than this is not reused.
+KEEPALIVE_SECONDS = 5.0
+
+_Proxy = tuple[URL, aiohttp.BasicAuth | None] | None
+
+
+def _timeout(request: httpx2.Request) -> aiohttp.ClientTimeout:
+    """aiohttp's timeouts from httpx's per-request `timeout` extension (set by the SDK)."""
+    limits = request.extensions.get("timeout") or {}
+    connect, read, pool = limits.get("connect"), limits.get("read"), limits.get("pool")
+    return aiohttp.ClientTimeout(
+        total=None,
+        # aiohttp's `connect` covers waiting for a pooled connection plus opening one.
+        connect=None if connect is None or pool is None else connect + pool,
+        sock_connect=connect,
+        # Reset by every read, the wait for the response head included: httpx's read timeout.
+        sock_read=read,
+    )
+
+
+def _httpx_error(exc: BaseException, request: httpx2.Request, *, reading: bool) -> httpx2.TransportError:
+    """The httpx exception for an aiohttp failure (most specific first: the classes nest)."""
+    message = str(exc) or type(exc).__name__
+    kind: type[httpx2.TransportError]
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        kind = httpx2.ConnectTimeout
+    elif isinstance(exc, asyncio.TimeoutError):  # aiohttp's SocketTimeoutError/ServerTimeoutError
+        kind = httpx2.ReadTimeout
+    elif isinstance(exc, aiohttp.ClientProxyConnectionError):
+        kind = httpx2.ProxyError
+    elif isinstance(exc, aiohttp.ClientConnectorError):
+        kind = httpx2.ConnectError
+    elif isinstance(exc, (aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError, aiohttp.ClientResponseError)):
+        kind = httpx2.RemoteProtocolError  # closed mid-answer, a cut body, a malformed answer
+    elif isinstance(exc, aiohttp.InvalidURL):
+        kind = httpx2.UnsupportedProtocol
+    elif isinstance(exc, (aiohttp.ClientConnectionError, OSError)):
+        kind = httpx2.ReadError if reading else httpx2.WriteError
+    else:
+        kind = httpx2.TransportError
+    return kind(message, request=request)
+
+
+_FAILURES = (aiohttp.ClientError, asyncio.TimeoutError, OSError)
+
+
+async def _socket_closed() -> None:
+    """One loop turn: asyncio closes a transport's socket in a callback scheduled by `close()`.
+
+    Without it the socket stays open until the caller next awaits, and a caller that goes on to
+    block (or a server watching for the disconnect) would see the upstream still connected.
+    """
+    await asyncio.sleep(0)
+
+
+class AiohttpResponseStream(httpx2.AsyncByteStream):
+    """A response body as aiohttp buffers it: each read returns all the bytes that have arrived."""
+
+    def __init__(self, response: aiohttp.ClientResponse, request: httpx2.Request) -> None:
+        self._response = response
+        self._request = request
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        read = self._response.content.readany  # b"" only at the end of the body
+        try:
+            while chunk := await read():
+                yield chunk
+        except _FAILURES as exc:
+            raise _httpx_error(exc, self._request, reading=True) from exc
+
+    async def aclose(self) -> None:
+        response = self._response
+        if response.content.at_eof():
+            response.release()  # a complete answer: the connection goes back to the pool
+        else:
+            # Stop the upstream now (a cancelled run must stop the provider generating): an
+            # unfinished body cannot be reused anyway, so the TCP connection is closed at once.
+            response.close()
+            await _socket_closed()
+
+
+class AiohttpTransport(httpx2.AsyncBaseTransport):
+    """Sends httpx requests with one aiohttp session; build and use it on one event loop."""
+
+    def __init__(self, *, max_connections: int = MAX_CONNECTIONS, keepalive_seconds: float = KEEPALIVE_SECONDS):
+        self._max_connections = max_connections
+        self._keepalive_seconds = keepalive_seconds
+        self._session: aiohttp.ClientSession | None = None
+        self._proxies: dict[tuple[str, str | None], _Proxy] = {}
+
+    def _open_session(self) -> aiohttp.ClientSession:
+        connector = aiohttp.TCPConnector(
+            limit=self._max_connections, limit_per_host=0, keepalive_timeout=self._keepalive_seconds
+        )
+        return aiohttp.ClientSession(
+            connector=connector,
+            cookie_jar=aiohttp.DummyCookieJar(),  # httpx keeps the cookies
+            auto_decompress=False,  # httpx decodes a content encoding itself, from the headers we pass up
+            timeout=aiohttp.ClientTimeout(total=None),
+        )
+
+    def _proxy_for(self, url: URL) -> _Proxy:
+        """The HTTP(S)_PROXY/NO_PROXY choice for this origin, as httpx makes it (looked up once)."""
+        key = (url.scheme, url.host)
+        if key not in self._proxies:
+            try:
+                self._proxies[key] = get_env_proxy_for_url(url)
+            except LookupError:
+                self._proxies[key] = None
+        return self._proxies[key]
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        if self._session is None or self._session.closed:
+            self._session = self._open_session()
+        url = URL(str(request.url), encoded=True)
+        proxy = self._proxy_for(url)
+        body = await request.aread()
+        try:
+            response = await self._session.request(
+                request.method,
+                url,
+                # httpx's headers as they are (Host, User-Agent, Accept-Encoding included), so aiohttp adds none.
+                headers=[(name.decode("latin-1"), value.decode("latin-1")) for name, value in request.headers.raw],
+                data=body or None,
+                allow_redirects=False,  # httpx follows redirects itself
+                timeout=_timeout(request),
+                proxy=proxy[0] if proxy else None,
+                proxy_auth=proxy[1] if proxy else None,
+            )
+        except _FAILURES as exc:
+            await _socket_closed()  # aiohttp closed the connection: the server sees it before we report
+            raise _httpx_error(exc, request, reading=False) from exc
+        version = response.version
+        return httpx2.Response(
+            status_code=response.status,
+            headers=list(response.raw_headers),
+            stream=AiohttpResponseStream(response, request),
+            extensions={
+                "http_version": f"HTTP/{version.major}.{version.minor}".encode() if version else b"HTTP/1.1",
+                "reason_phrase": (response.reason or "").encode("latin-1", "replace"),
+            },
+        )
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
