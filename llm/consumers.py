@@ -6,12 +6,16 @@ stream. Closing the socket detaches its runs, which keep going for the resume gr
 
 import asyncio
 import contextlib
+import functools
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 
 from accounts.ws.auth import AuthenticatedJsonConsumer
+from game.broadcast import Outbox
 from llm import selectors, services, streams
 from llm.dbcall import db_call
 from llm.events import (
@@ -23,23 +27,56 @@ from llm.events import (
     parse_client_message,
     run_failed_frame,
 )
+from llm.models import LLMRun
 from llm.runner import STOP_CANCEL, RunExecution, registry, terminal_frame
 from llm.throttles import ai_request_check
 
 
-def _start_run(user, message: RunStart):
-    """The `ai_requests` throttle, then the run (validated, credits reserved), in one thread hop."""
+def _start_run(user, message: RunStart) -> tuple[LLMRun, Outbox]:
+    """The `ai_requests` throttle, then the run (validated, credits reserved), in one thread hop.
+
+    Returns the run and its committed, not yet sent, live events (the reservation's
+    `credits.changed`): the caller sends them once the client has its `run.started`.
+    """
     retry_after = ai_request_check(user_id=user.pk)
     if retry_after is not None:
         raise services.RunRefused("rate_limited", "Too many AI requests; try again later.", retry_after=retry_after)
-    return services.run_create(
+    events = Outbox()
+    run = services.run_create(
         user=user,
         model=message.model,
         prompt=message.prompt,
         template_id=message.template_id,
         variables=message.variables,
         params=message.params.model_dump(exclude_none=True) if message.params else None,
+        outbox=events,
     )
+    return run, events
+
+
+# Tasks sending events: referenced until done, as the event loop keeps only weak references.
+_sending: set[asyncio.Task] = set()
+
+
+@functools.cache
+def _events_executor() -> ThreadPoolExecutor:
+    """One thread sending run starts' events: in start order, and off the database threads."""
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="llm-events")
+
+
+def _send_later(events: Outbox) -> None:
+    """Send already committed events without holding up the run.
+
+    Sending waits for Redis (about a millisecond), so it is not on the way to the first token.
+    They are queued long before the run can settle, which needs a provider response and a
+    database write first, so the refund's event still follows the reservation's.
+    """
+    if events.messages:
+        # Through asgiref, so an in-memory channel layer (development) is reached on this loop.
+        send = sync_to_async(events.flush, thread_sensitive=False, executor=_events_executor())
+        task = asyncio.get_running_loop().create_task(send())
+        _sending.add(task)
+        task.add_done_callback(_sending.discard)
 
 
 # Idle seconds (one check each) without the owner's heartbeat before a run counts as orphaned.
@@ -87,7 +124,7 @@ class PlaygroundConsumer(AuthenticatedJsonConsumer):
 
     async def run_start(self, message: RunStart) -> None:
         try:
-            run = await db_call(_start_run)(self.user, message)
+            run, events = await db_call(_start_run)(self.user, message)
         except services.RunRefused as exc:
             await self.send_json(
                 run_failed_frame(
@@ -109,6 +146,7 @@ class PlaygroundConsumer(AuthenticatedJsonConsumer):
         execution = RunExecution(run, request_id=message.request_id)
         self.executions[run_id] = execution
         execution.start(self.send_frame)
+        _send_later(events)
 
     async def run_cancel(self, message: RunCancel) -> None:
         run_id = _parse_run_id(message.run_id)

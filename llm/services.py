@@ -5,6 +5,7 @@ refunding the difference between the reservation and what it used. Nothing is wr
 """
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -12,7 +13,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from game import services as game_services
-from llm import conf, registry, templates
+from game.broadcast import Outbox
+from llm import conf, registry, start_pg, templates
 from llm.models import OUTPUT_MAX_CHARS, PROMPT_MAX_CHARS, SYSTEM_MAX_CHARS, LLMRun, RunStatus
 
 User = get_user_model()
@@ -137,28 +139,20 @@ def run_prepare(
     )
 
 
+def _stale_before() -> datetime:
+    return timezone.now() - timezone.timedelta(seconds=conf.run_max_seconds())
+
+
 def _running_runs(user_id) -> int:
-    stale_before = timezone.now() - timezone.timedelta(seconds=conf.run_max_seconds())
-    return LLMRun.objects.filter(user_id=user_id, status=RunStatus.RUNNING, created_at__gte=stale_before).count()
+    return LLMRun.objects.filter(user_id=user_id, status=RunStatus.RUNNING, created_at__gte=_stale_before()).count()
 
 
-@transaction.atomic
-def run_start(*, user_id, plan: RunPlan) -> LLMRun:
-    """Create the run and reserve its maximum cost; raises RunRefused (concurrency) before writing.
+def _concurrency_refused(limit: int) -> RunRefused:
+    return RunRefused("concurrency_limit", f"At most {limit} runs at a time; wait for one to finish.")
 
-    A run the balance cannot cover is saved as failed `insufficient_credits` (charging nothing),
-    so the client gets a run id to refer to.
-    """
-    # The user row lock serialises starts of one user across processes: the balance read under it
-    # and the running count hold until commit. Count in a second statement: it takes a fresh
-    # snapshot that sees the starts committed while we waited for the lock (a subquery inside the
-    # locking SELECT would not).
-    balance = User.objects.select_for_update().values_list("credits", flat=True).get(pk=user_id)
-    limit = conf.max_concurrent_runs()
-    if _running_runs(user_id) >= limit:
-        raise RunRefused("concurrency_limit", f"At most {limit} runs at a time; wait for one to finish.")
-    reserved = plan.max_cost_credits
-    run = LLMRun(
+
+def _new_run(user_id, plan: RunPlan) -> LLMRun:
+    return LLMRun(
         user_id=user_id,
         model=plan.model_id,
         template_id=plan.template_id,
@@ -167,14 +161,64 @@ def run_start(*, user_id, plan: RunPlan) -> LLMRun:
         prompt=plan.prompt,
         system=plan.system,
         params={"temperature": plan.temperature, "max_tokens": plan.max_tokens},
-        reserved_credits=reserved,
+        reserved_credits=plan.max_cost_credits,
     )
-    if reserved > balance:  # refused before any write: the failed run is the only row
-        run.status, run.reserved_credits, run.finished_at = RunStatus.FAILED, 0, timezone.now()
-        run.error_code = "insufficient_credits"
-        run.error_message = f"This run may cost up to {reserved} credits; your balance does not cover it."
-        run.save(force_insert=True)
+
+
+def _save_refused_for_credits(run: LLMRun) -> LLMRun:
+    """Save the run as failed `insufficient_credits`: it reserves and charges nothing."""
+    reserved = run.reserved_credits
+    run.status, run.reserved_credits, run.finished_at = RunStatus.FAILED, 0, timezone.now()
+    run.error_code = "insufficient_credits"
+    run.error_message = f"This run may cost up to {reserved} credits; your balance does not cover it."
+    run.save(force_insert=True)
+    return run
+
+
+def run_start(*, user_id, plan: RunPlan, outbox: Outbox | None = None) -> LLMRun:
+    """Create the run and reserve its maximum cost; raises RunRefused (concurrency) before writing.
+
+    A run the balance cannot cover is saved as failed `insufficient_credits` (charging nothing),
+    so the client gets a run id to refer to. On PostgreSQL the start is one round trip
+    (llm.start_pg) and the reservation's `credits.changed` goes into `outbox` when given (the
+    caller sends it after commit), else it is sent on commit. Elsewhere (SQLite in development)
+    the ORM runs the same steps and sends the event on commit itself.
+    """
+    if start_pg.available():
+        return _run_start_pipelined(user_id=user_id, plan=plan, outbox=outbox)
+    return _run_start_orm(user_id=user_id, plan=plan)
+
+
+def _run_start_pipelined(*, user_id, plan: RunPlan, outbox: Outbox | None) -> LLMRun:
+    limit = conf.max_concurrent_runs()
+    run = _new_run(user_id, plan)
+    result = start_pg.run_insert_reserved(run=run, limit=limit, stale_before=_stale_before(), outbox=outbox)
+    if result.started:
         return run
+    if result.balance is None:
+        raise User.DoesNotExist(f"No user {user_id}.")
+    if result.running >= limit:  # nothing was written
+        raise _concurrency_refused(limit)
+    # Under the limit, so the balance did not cover the reservation. The failed run is saved on
+    # its own: it reserves nothing and does not count as running, so it needs no lock.
+    return _save_refused_for_credits(run)
+
+
+@transaction.atomic
+def _run_start_orm(*, user_id, plan: RunPlan) -> LLMRun:
+    """The start on any database, statement by statement (seven round trips)."""
+    # The user row lock serialises starts of one user across processes: the balance read under it
+    # and the running count hold until commit. Count in a second statement: it takes a fresh
+    # snapshot that sees the starts committed while we waited for the lock (a subquery inside the
+    # locking SELECT would not).
+    balance = User.objects.select_for_update().values_list("credits", flat=True).get(pk=user_id)
+    limit = conf.max_concurrent_runs()
+    if _running_runs(user_id) >= limit:
+        raise _concurrency_refused(limit)
+    run = _new_run(user_id, plan)
+    reserved = run.reserved_credits
+    if reserved > balance:  # refused before any write: the failed run is the only row
+        return _save_refused_for_credits(run)
     run.save(force_insert=True)
     if reserved > 0:
         # The balance was read under the user row lock this transaction holds; the key is new.
@@ -182,7 +226,7 @@ def run_start(*, user_id, plan: RunPlan) -> LLMRun:
             user_id=user_id,
             amount=reserved,
             balance=balance,
-            reason="run.reserve",
+            reason=start_pg.RESERVE_REASON,
             idempotency_key=f"run:{run.pk}:reserve",
             source=f"llm.run:{run.pk}",
         )
@@ -197,12 +241,13 @@ def run_create(
     template_id: str | None = None,
     variables: dict[str, Any] | None = None,
     params: dict[str, Any] | None = None,
+    outbox: Outbox | None = None,
 ) -> LLMRun:
     """Validate a run request and start it (REST and the playground alike); raises RunRefused."""
     plan = run_prepare(
         user=user, model=model, prompt=prompt, template_id=template_id, variables=variables, params=params
     )
-    return run_start(user_id=user.pk, plan=plan)
+    return run_start(user_id=user.pk, plan=plan, outbox=outbox)
 
 
 def _settled_cost(run: LLMRun, spec: registry.ModelSpec | None, outcome: RunOutcome) -> tuple[int, int, int]:
@@ -320,8 +365,7 @@ def run_orphaned(*, run_id, output: str) -> LLMRun:
 
 def runs_fail_stale() -> int:
     """Settle every run still `running` past LLM_RUN_MAX_SECONDS as timed out; returns how many."""
-    stale_before = timezone.now() - timezone.timedelta(seconds=conf.run_max_seconds())
-    stale = LLMRun.objects.filter(status=RunStatus.RUNNING, created_at__lt=stale_before).values_list("pk", flat=True)
+    stale = LLMRun.objects.filter(status=RunStatus.RUNNING, created_at__lt=_stale_before()).values_list("pk", flat=True)
     settled = 0
     for run_id in list(stale):
         run_fail_stale(run_id=run_id)
