@@ -120,11 +120,17 @@ def _expire_at(board: str, moment: datetime) -> int | None:
     return int(end.timestamp()) if end else None
 
 
-def leaderboard_write(*, user_id, username: str, scores: dict[str, tuple[int, int]], moment: datetime) -> None:
-    """Set a user's scores, `{board: (xp, last_xp_event_id)}`, on the boards of `moment`'s periods."""
+def leaderboard_write(
+    *, user_id, username: str, scores: dict[str, tuple[int, int]], moment: datetime, rank_on: str | None = None
+) -> dict[str, int]:
+    """Set a user's scores, `{board: (xp, last_xp_event_id)}`, on the boards of `moment`'s periods.
+
+    With `rank_on`, the same round trip reads the user's new rank on that board: returned as
+    `{board: rank}` when the board is ready in Redis (else `{}`).
+    """
     client = redis_client()
     if client is None:
-        return
+        return {}
     pipe = client.pipeline(transaction=False)
     member = str(user_id)
     for board, (xp, last_id) in scores.items():
@@ -133,7 +139,15 @@ def leaderboard_write(*, user_id, username: str, scores: dict[str, tuple[int, in
         if (expire_at := _expire_at(board, moment)) is not None:
             pipe.expireat(key, expire_at)
     pipe.hset(NAMES_KEY, member, username)
-    pipe.execute()
+    if rank_on is not None:
+        key = board_key(rank_on, moment)
+        pipe.exists(ready_key(key))
+        pipe.zrevrank(key, member)
+    replies = pipe.execute()
+    if rank_on is None:
+        return {}
+    ready, rank = replies[-2:]
+    return {rank_on: rank + 1} if ready and rank is not None else {}
 
 
 def _redis_ready(client: redis.Redis, key: str) -> bool:

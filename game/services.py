@@ -2,9 +2,10 @@
 
 Other apps call these; they never write game or counter fields themselves. Each service runs
 in one transaction and broadcasts live events only on commit. Progress writes for one user are
-serialised by locking the user row (then their PlayerStats row), so daily caps, streaks and
-badge checks see a consistent state; credit changes lock the same user row, so the lock order
-is the same everywhere.
+serialised by locking the user row, so daily caps, streaks and badge checks see a consistent
+state; credit changes lock the same user row, so the lock order is the same everywhere. The
+statements of an award are prebuilt SQL (`game.progress_sql`): the ORM's per-call cost is most
+of an award's CPU.
 """
 
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import DEFAULT_RANK
-from game import leaderboards
+from game import leaderboards, progress_sql
 from game.badges import BADGES_BY_SLUG, Badge, badges_watching
 from game.broadcast import Outbox
 from game.events import BadgeInfo, BadgeUnlocked, CreditsChanged, LevelUp, StreakUpdated, XPAwarded
@@ -180,10 +181,11 @@ class _Turn:
     def __init__(self, user_id, *, moment: datetime | None = None) -> None:
         self.stats = _stats_locked(user_id)
         self.user = self.stats.user
+        self._stats_before = progress_sql.stats_values(self.stats)
         self.moment = moment or timezone.now()
         self.today = local_date(self.moment, self.user.timezone)
         self.outbox = Outbox()
-        self.xp_events: list[XPEvent] = []
+        self.xp_event_ids: list[int] = []
         self.changed_stats: set[str] = set()
         self._unlocked: set[str] | None = None
 
@@ -203,8 +205,8 @@ class _Turn:
     def finish(self) -> None:
         """Evaluate badges on the stats that changed, save the stats, schedule the after-commit work."""
         _badges_evaluate(self)
-        self.stats.save()
-        if self.xp_events:
+        progress_sql.stats_save(self.stats, self._stats_before)
+        if self.xp_event_ids:
             self._schedule_leaderboards()
         self.outbox.send_on_commit()
 
@@ -220,23 +222,37 @@ class _Turn:
         # best_weekly_rank <= 10 means the weekly badge is already unlocked.
         check_weekly = "weekly" in scores and (stats.best_weekly_rank or WEEKLY_BADGE_RANK + 1) > WEEKLY_BADGE_RANK
 
-        self.outbox.then(
-            lambda: leaderboards.leaderboard_write(user_id=user_id, username=username, scores=scores, moment=now)
-        )
+        weekly_rank: dict[str, int] = {}
+
+        def write() -> None:
+            # One Redis round trip writes the scores and, when the badge is still to win, reads the
+            # weekly rank (Redis only: the SQL rank is for reads, the rebuild catches up).
+            rank_on = "weekly" if check_weekly else None
+            weekly_rank.update(
+                leaderboards.leaderboard_write(
+                    user_id=user_id, username=username, scores=scores, moment=now, rank_on=rank_on
+                )
+            )
+
+        def weekly_badge_check() -> None:
+            rank = weekly_rank.get("weekly")
+            if rank is not None and rank <= WEEKLY_BADGE_RANK:
+                weekly_rank_record(user_id=user_id, rank=rank)
+
+        self.outbox.then(write)
         if check_weekly:
-            self.outbox.then_later(lambda: _weekly_rank_check(user_id, now))
+            self.outbox.then_later(weekly_badge_check)
         self.outbox.leaderboards_changed(sorted(scores))
 
 
 def _stats_locked(user_id) -> PlayerStats:
-    """The player's stats with their user, both rows locked."""
-    # The user row first, as every credit change and every caller already holding it (run
-    # settlement) does: the lock order never crosses, so these transactions cannot deadlock.
-    user = User.objects.select_for_update().get(pk=user_id)
-    stats = PlayerStats.objects.select_for_update().filter(pk=user_id).first()
-    if stats is None:
+    """The player's stats with their user, both rows locked (the user's first), in one query."""
+    locked = progress_sql.player_locked(user_id)
+    if locked is None:  # no stats row yet (or no such user: DoesNotExist)
+        User.objects.filter(pk=user_id).get()
         PlayerStats.objects.get_or_create(user_id=user_id)
-        stats = PlayerStats.objects.select_for_update().get(pk=user_id)
+        locked = progress_sql.player_locked(user_id)
+    user, stats = locked
     stats.user = user
     return stats
 
@@ -256,21 +272,21 @@ def _period_xp_add(stats: PlayerStats, amount: int, moment: datetime) -> None:
 def _xp_add(turn: _Turn, *, amount: int, reason: str, idempotency_key: str, source: str = "") -> XPResult:
     """Award XP inside a turn: ledger row + F() update, daily cap, level-ups with their credits."""
     user = turn.user
-    prior = XPEvent.objects.filter(user_id=user.pk, idempotency_key=idempotency_key).first()
-    if prior is not None:
-        return XPResult(prior.pk, prior.amount, user.experience_points, user.level, created=False)
     rule = XP_RULES.get(reason)
     if rule is not None and rule.daily_cap is not None:
+        # A used key answers with its first award even once the cap is reached.
+        if (prior := _xp_prior(user, idempotency_key)) is not None:
+            return prior
         today_count = XPEvent.objects.filter(user_id=user.pk, reason=reason, local_date=turn.today).count()
         if today_count >= rule.daily_cap:
             return XPResult(None, 0, user.experience_points, user.level, created=False)
     total = user.experience_points + amount
     old_level, new_level = user.level, max(level_for_xp(total), user.level)
     rank = rank_for_level(new_level)
-    User.objects.filter(pk=user.pk).update(
-        experience_points=F("experience_points") + amount, level=new_level, user_rank=rank
-    )
-    event = XPEvent.objects.create(
+    now = timezone.now()
+    # The ledger row first: its unique key decides whether this award is new (the user row lock
+    # held by the turn means no other award of this user is in flight).
+    event_id = progress_sql.xp_event_insert(
         user_id=user.pk,
         amount=amount,
         total_after=total,
@@ -278,11 +294,17 @@ def _xp_add(turn: _Turn, *, amount: int, reason: str, idempotency_key: str, sour
         source=source,
         idempotency_key=idempotency_key,
         local_date=turn.today,
+        created_at=now,
     )
+    if event_id is None:
+        if (prior := _xp_prior(user, idempotency_key)) is None:
+            raise IntegrityError(f"XP event {idempotency_key!r} conflicts with no visible row")
+        return prior
+    progress_sql.user_xp_add(user_id=user.pk, amount=amount, level=new_level, rank=rank)
     user.experience_points, user.level, user.user_rank = total, new_level, rank
-    turn.stats.last_xp_event_id = event.pk
-    _period_xp_add(turn.stats, amount, event.created_at)
-    turn.xp_events.append(event)
+    turn.stats.last_xp_event_id = event_id
+    _period_xp_add(turn.stats, amount, now)
+    turn.xp_event_ids.append(event_id)
     turn.outbox.add(user.pk, XPAwarded(amount=amount, reason=reason, total_xp=total, level=new_level))
     for level in range(old_level + 1, new_level + 1):
         _credits_change(
@@ -295,7 +317,15 @@ def _xp_add(turn: _Turn, *, amount: int, reason: str, idempotency_key: str, sour
         )
     if new_level > old_level:
         turn.outbox.add(user.pk, LevelUp(level=new_level, rank=rank))
-    return XPResult(event.pk, amount, total, new_level, created=True)
+    return XPResult(event_id, amount, total, new_level, created=True)
+
+
+def _xp_prior(user, idempotency_key: str) -> XPResult | None:
+    """The result of the award that already used `idempotency_key`, if one did."""
+    prior = XPEvent.objects.filter(user_id=user.pk, idempotency_key=idempotency_key).first()
+    if prior is None:
+        return None
+    return XPResult(prior.pk, prior.amount, user.experience_points, user.level, created=False)
 
 
 def _badge_unlock(turn: _Turn, badge: Badge) -> bool:
@@ -489,14 +519,6 @@ def weekly_rank_record(*, user_id, rank: int) -> None:
             turn.stats.best_weekly_rank = rank
             turn.changed_stats.add("best_weekly_rank")
         turn.finish()
-
-
-def _weekly_rank_check(user_id, moment: datetime) -> None:
-    badge = BADGES_BY_SLUG[WEEKLY_BADGE]
-    # Redis only: this runs after every award, the SQL rank is for reads; the rebuild catches up.
-    placed = leaderboards.leaderboard_rank(board="weekly", user_id=user_id, moment=moment, sql_fallback=False)
-    if placed is not None and placed[0] <= badge.target:
-        weekly_rank_record(user_id=user_id, rank=placed[0])
 
 
 def weekly_top_badges_award(*, moment: datetime | None = None) -> int:
