@@ -13,6 +13,7 @@ aiohttp's errors become the httpx exceptions the SDKs expect, so they still rais
 """
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -24,6 +25,8 @@ from yarl import URL
 MAX_CONNECTIONS = 1000
 # What the SDKs' own pools use: an idle connection older than this is not reused.
 KEEPALIVE_SECONDS = 5.0
+# Longest pause between two read-timeout checks (see ReadDeadlines).
+MAX_CHECK_SECONDS = 1.0
 
 _Proxy = tuple[URL, aiohttp.BasicAuth | None] | None
 
@@ -80,20 +83,49 @@ async def _socket_closed() -> None:
 class AiohttpResponseStream(httpx2.AsyncByteStream):
     """A response body as aiohttp buffers it: each read returns all the bytes that have arrived."""
 
-    def __init__(self, response: aiohttp.ClientResponse, request: httpx2.Request) -> None:
+    def __init__(
+        self,
+        response: aiohttp.ClientResponse,
+        request: httpx2.Request,
+        *,
+        read_timeout: float | None = None,
+        deadlines: "ReadDeadlines | None" = None,
+    ) -> None:
         self._response = response
         self._request = request
+        self.read_timeout = read_timeout
+        self._deadlines = deadlines
+        self.waiting_since: float | None = None  # loop time the pending read began
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        read = self._response.content.readany  # b"" only at the end of the body
+        content = self._response.content
+        read = content.readany  # b"" only at the end of the body
+        now = asyncio.get_running_loop().time
+        if self._deadlines is not None and self.read_timeout is not None:
+            self._deadlines.watch(self)
         try:
-            while chunk := await read():
+            while True:
+                self.waiting_since = now()
+                chunk = await read()
+                self.waiting_since = None
+                if not chunk:
+                    return
                 yield chunk
         except _FAILURES as exc:
             raise _httpx_error(exc, self._request, reading=True) from exc
+        finally:
+            self.waiting_since = None
+            if self._deadlines is not None:
+                self._deadlines.forget(self)
+
+    def time_out(self) -> None:
+        """Fail the pending read: no byte came for `read_timeout` seconds."""
+        self._response.content.set_exception(aiohttp.SocketTimeoutError("Timeout on reading data from socket"))
 
     async def aclose(self) -> None:
         response = self._response
+        if self._deadlines is not None:
+            self._deadlines.forget(self)
         if response.content.at_eof():
             response.release()  # a complete answer: the connection goes back to the pool
         else:
@@ -103,6 +135,47 @@ class AiohttpResponseStream(httpx2.AsyncByteStream):
             await _socket_closed()
 
 
+class ReadDeadlines:
+    """Read timeouts of the bodies being read on one loop: one periodic check, not a timer per read.
+
+    aiohttp re-arms a timer on every network read (about 6 µs of CPU here), and a paced LLM
+    stream is one read per token; a body here only notes when its pending read began, and this
+    check fails a read that has waited `read_timeout` (up to a quarter of it late, at most 1 s).
+    """
+
+    def __init__(self) -> None:
+        self._bodies: set[AiohttpResponseStream] = set()
+        self._task: asyncio.Task | None = None
+
+    def watch(self, body: AiohttpResponseStream) -> None:
+        self._bodies.add(body)
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._check(), name="llm-http-read-deadlines")
+
+    def forget(self, body: AiohttpResponseStream) -> None:
+        self._bodies.discard(body)
+
+    async def _check(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self._bodies:
+            shortest = min(body.read_timeout or MAX_CHECK_SECONDS for body in self._bodies)
+            await asyncio.sleep(min(MAX_CHECK_SECONDS, shortest / 4))
+            now = loop.time()
+            for body in list(self._bodies):
+                since = body.waiting_since
+                if since is not None and body.read_timeout is not None and now - since >= body.read_timeout:
+                    self._bodies.discard(body)
+                    body.time_out()
+
+    async def aclose(self) -> None:
+        self._bodies.clear()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+
 class AiohttpTransport(httpx2.AsyncBaseTransport):
     """Sends httpx requests with one aiohttp session; build and use it on one event loop."""
 
@@ -110,6 +183,7 @@ class AiohttpTransport(httpx2.AsyncBaseTransport):
         self._max_connections = max_connections
         self._keepalive_seconds = keepalive_seconds
         self._session: aiohttp.ClientSession | None = None
+        self._deadlines = ReadDeadlines()
         self._proxies: dict[tuple[str, str | None], _Proxy] = {}
 
     def _open_session(self) -> aiohttp.ClientSession:
@@ -154,11 +228,16 @@ class AiohttpTransport(httpx2.AsyncBaseTransport):
         except _FAILURES as exc:
             await _socket_closed()  # aiohttp closed the connection: the server sees it before we report
             raise _httpx_error(exc, request, reading=False) from exc
+        read_timeout = (request.extensions.get("timeout") or {}).get("read")
+        connection = response.connection
+        if connection is not None and connection.protocol is not None:
+            # aiohttp timed the wait for the head; the body's reads are timed by ReadDeadlines.
+            connection.protocol.read_timeout = None
         version = response.version
         return httpx2.Response(
             status_code=response.status,
             headers=list(response.raw_headers),
-            stream=AiohttpResponseStream(response, request),
+            stream=AiohttpResponseStream(response, request, read_timeout=read_timeout, deadlines=self._deadlines),
             extensions={
                 "http_version": f"HTTP/{version.major}.{version.minor}".encode() if version else b"HTTP/1.1",
                 "reason_phrase": (response.reason or "").encode("latin-1", "replace"),
@@ -166,6 +245,7 @@ class AiohttpTransport(httpx2.AsyncBaseTransport):
         )
 
     async def aclose(self) -> None:
+        await self._deadlines.aclose()
         if self._session is not None:
             await self._session.close()
             self._session = None

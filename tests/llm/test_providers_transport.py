@@ -110,13 +110,18 @@ async def test_a_hanging_server_times_out_and_is_disconnected(sdk):
 
 async def test_a_stall_midway_times_out_with_the_partial_output(sdk):
     provider, request, fake = sdk
-    fake.script(tokens=["one", " two", " three"], stall_after=2)
+    fake.script(tokens=["one", " two", " three"], stall_after=2)  # fast_retries: 0.5 s read timeout
 
+    started = time.monotonic()
     result = await collect(provider.stream(request))
 
     assert result.deltas == ["one", " two"]
     assert result.error.code == "timeout"
+    assert 0.5 <= time.monotonic() - started < 1.5
     assert len(fake.requests) == 1
+    recorded = fake.last_request()
+    assert await asyncio.to_thread(recorded.wait_done, 5)
+    assert recorded.disconnected is True
 
 
 async def test_a_connection_cut_midway_is_a_broken_stream(sdk):
