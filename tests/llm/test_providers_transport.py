@@ -244,3 +244,22 @@ async def test_transport_errors_are_httpx_errors():
                 await client.get(f"http://127.0.0.1:{free_port()}/")
     finally:
         await transport.aclose()
+
+
+async def test_a_server_closing_before_answering_is_a_protocol_error_not_a_timeout():
+    """A stale keep-alive connection must stay a retryable connection failure."""
+
+    async def close_after_the_request(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.close()
+
+    server = await asyncio.start_server(close_after_the_request, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    transport = AiohttpTransport()
+    try:
+        async with httpx2.AsyncClient(transport=transport) as client:
+            with pytest.raises(httpx2.RemoteProtocolError):
+                await client.get(f"http://127.0.0.1:{port}/")
+    finally:
+        server.close()
+        await transport.aclose()
