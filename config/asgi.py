@@ -14,6 +14,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 import game.routing  # noqa: E402
 import llm.routing  # noqa: E402
 import prompts.routing  # noqa: E402
+from config.gc_tuning import gc_tune  # noqa: E402
 
 websocket_urlpatterns = [
     *game.routing.websocket_urlpatterns,
@@ -27,3 +28,5 @@ application = ProtocolTypeRouter(
         "websocket": AuthMiddlewareStack(URLRouter(websocket_urlpatterns)),
     }
 )
+
+gc_tune()  # last: everything above lives as long as the server process
