@@ -120,6 +120,31 @@ def _expire_at(board: str, moment: datetime) -> int | None:
     return int(end.timestamp()) if end else None
 
 
+# One round trip and one reply per award (a pipeline of the same commands costs several times the
+# CPU to pack and parse). KEYS: the n board keys, the names hash, then optionally the board to
+# rank on and its ready marker. ARGV: member, username, n, then per board its score and expiry
+# (0: none). Returns the member's 1-based rank on that board when the board is ready, else nil.
+_WRITE_SCRIPT = """
+local member, n = ARGV[1], tonumber(ARGV[3])
+for i = 1, n do
+  redis.call('ZADD', KEYS[i], 'GT', ARGV[2 + 2 * i], member)
+  local at = tonumber(ARGV[3 + 2 * i])
+  if at > 0 then redis.call('EXPIREAT', KEYS[i], at) end
+end
+redis.call('HSET', KEYS[n + 1], member, ARGV[2])
+if #KEYS > n + 1 and redis.call('EXISTS', KEYS[n + 3]) == 1 then
+  local rank = redis.call('ZREVRANK', KEYS[n + 2], member)
+  if rank then return rank + 1 end
+end
+return false
+"""
+
+
+@cache
+def _write_script(client: redis.Redis):
+    return client.register_script(_WRITE_SCRIPT)  # EVALSHA, loading the script again if Redis lost it
+
+
 def leaderboard_write(
     *, user_id, username: str, scores: dict[str, tuple[int, int]], moment: datetime, rank_on: str | None = None
 ) -> dict[str, int]:
@@ -131,23 +156,16 @@ def leaderboard_write(
     client = redis_client()
     if client is None:
         return {}
-    pipe = client.pipeline(transaction=False)
-    member = str(user_id)
+    keys = [board_key(board, moment) for board in scores]
+    args: list[str | int] = [str(user_id), username, len(scores)]
     for board, (xp, last_id) in scores.items():
-        key = board_key(board, moment)
-        pipe.zadd(key, {member: encode_score(xp, last_id)}, gt=True)
-        if (expire_at := _expire_at(board, moment)) is not None:
-            pipe.expireat(key, expire_at)
-    pipe.hset(NAMES_KEY, member, username)
+        args += [encode_score(xp, last_id), _expire_at(board, moment) or 0]
+    keys.append(NAMES_KEY)
     if rank_on is not None:
-        key = board_key(rank_on, moment)
-        pipe.exists(ready_key(key))
-        pipe.zrevrank(key, member)
-    replies = pipe.execute()
-    if rank_on is None:
-        return {}
-    ready, rank = replies[-2:]
-    return {rank_on: rank + 1} if ready and rank is not None else {}
+        rank_key = board_key(rank_on, moment)
+        keys += [rank_key, ready_key(rank_key)]
+    rank = _write_script(client)(keys=keys, args=args)
+    return {rank_on: int(rank)} if rank_on is not None and rank is not None else {}
 
 
 def _redis_ready(client: redis.Redis, key: str) -> bool:

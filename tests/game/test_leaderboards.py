@@ -117,6 +117,23 @@ def test_rebuild_awards_the_weekly_top_ten_badge(make_user):
     assert alice.experience_points == 110
 
 
+def test_an_award_that_reaches_the_weekly_top_ten_unlocks_its_badge_at_once(make_user):
+    from game.models import BadgeUnlock, PlayerStats
+
+    leaderboard_rebuild()  # the weekly board is ready: awards read their rank from Redis
+    leaders = [make_user(f"lead{i}") for i in range(10)]
+    for i, user in enumerate(leaders):
+        xp_award(user_id=user.pk, amount=100 + i, reason="bonus", idempotency_key="lead")
+    late = make_user("late")
+    xp_award(user_id=late.pk, amount=5, reason="bonus", idempotency_key="late")  # 11th: no badge
+
+    assert BadgeUnlock.objects.filter(user__in=leaders, badge="weekly-top-10").count() == 10
+    assert not BadgeUnlock.objects.filter(user=late, badge="weekly-top-10").exists()
+    xp_award(user_id=late.pk, amount=500, reason="bonus", idempotency_key="climb")  # now first
+    assert BadgeUnlock.objects.filter(user=late, badge="weekly-top-10").count() == 1
+    assert PlayerStats.objects.get(pk=late.pk).best_weekly_rank == 1
+
+
 def test_rebuild_marks_the_next_periods_ready_so_a_new_week_reads_from_redis():
     from game.leaderboards import ready_key
 
