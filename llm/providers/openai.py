@@ -2,8 +2,12 @@
 
 The official SDK does auth, config (`OPENAI_BASE_URL`/`OPENAI_API_KEY`), the request and the
 HTTP error mapping; its own retries are off (`max_retries=0`, our policy retries only before the
-first delta). The SSE body is read raw through `with_streaming_response` and only the needed
-fields are parsed: the SDK's typed chunk models cost far more CPU than the rest of a stream.
+first delta). The request goes through the client's generic `post` with a plain JSON body:
+`chat.completions.create` would first run its params transform (a walk of the whole
+`CompletionCreateParams` TypedDict tree) only to produce that same body; a one-token stream took
+3.5 ms of CPU with it, 1.9 ms without. Tests check that the request on the wire is the one
+`create` sends. The SSE body is read raw and only the needed fields are parsed: the SDK's typed
+chunk models cost far more CPU than the rest of a stream.
 """
 
 import json
@@ -24,6 +28,30 @@ _decode = json.JSONDecoder().decode  # json.loads minus its per-call type checks
 
 # OpenAI-compatible servers without auth (Ollama, vLLM) still need some key for the SDK.
 PLACEHOLDER_KEY = "not-needed"
+
+
+def request_options() -> dict:
+    """What `chat.completions.with_streaming_response.create` adds to a request.
+
+    Bearer auth (the Authorization header), and the header that makes the SDK hand back the
+    response unread (`cast_to=httpx.Response` then returns it as is). A new dict per call: the
+    SDK keeps references to these in its per-request options.
+    """
+    return {"headers": {"X-Stainless-Raw-Response": "stream"}, "security": {"bearer_auth": True}}
+
+
+def chat_body(request: GenerationRequest) -> dict:
+    """The JSON body `chat.completions.create` sends for this request, keys in the SDK's order."""
+    messages = []
+    if request.system:
+        messages.append({"role": "system", "content": request.system})
+    messages.append({"role": "user", "content": request.prompt})
+    body: dict = {"model": request.model, "stream": True, "messages": messages, "max_tokens": request.max_tokens}
+    if request.stop:
+        body["stop"] = list(request.stop)
+    body["stream_options"] = {"include_usage": True}
+    body["temperature"] = request.temperature
+    return body
 
 
 class OpenAIProvider:
@@ -59,28 +87,22 @@ class OpenAIProvider:
         return stream_with_retries(lambda: self._attempt(request))
 
     async def _attempt(self, request: GenerationRequest) -> AsyncIterator[str | Usage]:
-        messages = []
-        if request.system:
-            messages.append({"role": "system", "content": request.system})
-        messages.append({"role": "user", "content": request.prompt})
-        extra = {"stop": list(request.stop)} if request.stop else {}
         usage: Usage | None = None
         deltas = 0
         finished = False  # [DONE] or a finish_reason: anything else is a stream cut short
         try:
-            async with self._client().chat.completions.with_streaming_response.create(
-                model=request.model,
-                messages=messages,
-                temperature=request.temperature,
-                max_tokens=request.max_tokens,
+            response = await self._client().post(
+                "/chat/completions",
+                cast_to=httpx2.Response,
+                body=chat_body(request),
+                options=request_options(),
                 stream=True,
-                stream_options={"include_usage": True},
-                **extra,
-            ) as response:
+            )
+            try:
                 # Read to the end of the body even after [DONE]: a fully read response returns its
                 # connection to the pool, so the next run skips the TCP/TLS handshake.
                 sse = SSEDataReader()
-                async for raw in body_chunks(response.http_response):
+                async for raw in body_chunks(response):
                     for payload in sse.feed(raw):
                         if payload == b"[DONE]":
                             finished = True
@@ -105,6 +127,10 @@ class OpenAIProvider:
                                 input_tokens=chunk["usage"].get("prompt_tokens") or 0,
                                 output_tokens=chunk["usage"].get("completion_tokens") or 0,
                             )
+            finally:
+                # What `async with` on the SDK's streaming response did: a body left unread (a
+                # cancelled run, an error event) closes its connection, upstream stops generating.
+                await response.aclose()
         except openai.APIStatusError as exc:
             raise errors.error_for_status(
                 exc.status_code,

@@ -1,6 +1,7 @@
 """The OpenAI provider end to end: the real SDK over a socket to the fake OpenAI server."""
 
 import asyncio
+import json
 
 import pytest
 
@@ -45,6 +46,44 @@ async def test_sends_the_request_the_api_expects(fake_openai):
         "stream_options": {"include_usage": True},
         "stop": ["END"],
     }
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        GenerationRequest(
+            model="gpt-4o-mini", prompt="Hi", system="Be brief", temperature=0.2, max_tokens=16, stop=("END",)
+        ),
+        GenerationRequest(model="gpt-4o-mini", prompt="Hi", temperature=1.0, max_tokens=300),
+    ],
+    ids=["system-and-stop", "prompt-only"],
+)
+async def test_the_request_on_the_wire_is_the_one_the_sdk_create_method_sends(fake_openai, request_):
+    """The provider skips `chat.completions.create` (its params transform): same request, byte for byte."""
+    await collect(OpenAIProvider().stream(request_))
+    messages = ([{"role": "system", "content": request_.system}] if request_.system else []) + [
+        {"role": "user", "content": request_.prompt}
+    ]
+    stop = {"stop": list(request_.stop)} if request_.stop else {}
+    client = OpenAIProvider()._client()
+    async with client.chat.completions.with_streaming_response.create(
+        model=request_.model,
+        messages=messages,
+        temperature=request_.temperature,
+        max_tokens=request_.max_tokens,
+        stream=True,
+        stream_options={"include_usage": True},
+        **stop,
+    ) as response:
+        await response.http_response.aread()
+
+    ours, sdks = fake_openai.requests
+    assert (ours.method, ours.path) == (sdks.method, sdks.path) == ("POST", "/v1/chat/completions")
+    assert list(ours.headers.items()) == list(sdks.headers.items())  # names, values and order
+    assert ours.headers["authorization"] == "Bearer sk-test"
+    assert json.dumps(ours.body) == json.dumps(sdks.body)  # keys in the same order too
+    assert ours.body["stream_options"] == {"include_usage": True}
+    assert (ours.body["max_tokens"], ours.body["temperature"]) == (request_.max_tokens, request_.temperature)
 
 
 async def test_consecutive_streams_reuse_the_pooled_connection(fake_openai):
