@@ -26,6 +26,8 @@ from llm.events import (
     UsageOut,
     run_failed_frame,
     token_frame,
+    token_frame_prefix,
+    token_frame_text,
 )
 from llm.models import LLMRun, RunStatus
 from llm.providers.base import GenerationRequest, ProviderError, Usage
@@ -36,6 +38,9 @@ logger = logging.getLogger(__name__)
 
 # A sink gets each frame and its JSON text (serialised once for every socket and the stream).
 Sink = Callable[[dict[str, Any], str], Awaitable[None]]
+
+# json.dumps builds a new encoder on every call that passes separators: build it once.
+_dumps = json.JSONEncoder(separators=(",", ":")).encode
 
 STOP_CANCEL = "cancel"  # the client asked
 STOP_ABANDONED = "abandoned"  # its sockets closed and nobody resumed it in time
@@ -89,6 +94,8 @@ class RunExecution:
         self._producing = True
         self._started = False
         self._seq = 0
+        self._token_prefix = token_frame_prefix(self.run_id)
+        self._stream_frames = streams.enabled()  # read once: a Django setting costs a lazy lookup per frame
         self._watchdog: asyncio.Task | None = None
         self.task: asyncio.Task | None = None
 
@@ -159,17 +166,23 @@ class RunExecution:
     @staticmethod
     async def _deliver(sink: Sink, frame: dict[str, Any], text: str | None = None) -> None:
         try:
-            await sink(frame, text or json.dumps(frame, separators=(",", ":")))
+            await sink(frame, text or _dumps(frame))
         except Exception:  # a closing socket must not break the run
             logger.debug("dropping frame for a closed sink", exc_info=True)
 
-    async def _emit(self, frame: dict[str, Any]) -> None:
-        text = json.dumps(frame, separators=(",", ":"))
+    async def _emit(self, frame: dict[str, Any], text: str | None = None) -> None:
+        """Send a frame (and its JSON text, when the caller has it) to every sink, then to Redis."""
+        if text is None:
+            text = _dumps(frame)
         async with self._emit_lock:
             self.frames.append(frame)
+            # _deliver inlined: this runs once per token frame and socket.
             for sink in list(self.sinks):
-                await self._deliver(sink, frame, text)
-            if streams.enabled():
+                try:
+                    await sink(frame, text)
+                except Exception:  # a closing socket must not break the run
+                    logger.debug("dropping frame for a closed sink", exc_info=True)
+            if self._stream_frames:
                 streams.append(self.run_id, text, final=frame["type"] in TERMINAL_TYPES)
 
     async def _send_tokens(self) -> None:
@@ -181,7 +194,8 @@ class RunExecution:
             if self._pending:
                 delta, self._pending = "".join(self._pending), []
                 seq, self._seq = self._seq, self._seq + 1
-                await self._emit(token_frame(self.run_id, seq, delta))
+                text = token_frame_text(self._token_prefix, seq, delta)
+                await self._emit(token_frame(self.run_id, seq, delta), text)
             if not self._producing and not self._pending:
                 return
             await asyncio.sleep(interval)
