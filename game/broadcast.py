@@ -19,6 +19,12 @@ logger = logging.getLogger(__name__)
 
 # How long a committing service waits for its events to reach the channel layer.
 SEND_WAIT_SECONDS = 2.0
+# A process sends at most one `leaderboards.changed` notice per this many seconds: the first at
+# once, the boards of the next ones merged into one notice at the end of the interval. A notice
+# only tells the hubs to re-read a board (and they refresh at most every 250 ms anyway), so one
+# per award adds nothing but a channel-layer send here and a receive in every server process:
+# at hundreds of awards per second that was a third of an award's CPU.
+NOTICE_INTERVAL_SECONDS = 0.05
 
 
 class Outbox:
@@ -105,6 +111,8 @@ class Publisher:
         self._queue: asyncio.Queue | None = None
         self._pending = 0
         self._idle = threading.Condition()
+        self._notice_sent_at = float("-inf")
+        self._notice_boards: set[str] | None = None  # boards of the notice waiting for its turn
 
     def submit(self, messages: list[tuple[str, dict[str, Any]]], wait: float = SEND_WAIT_SECONDS) -> None:
         """Queue the messages and, if nothing is queued ahead, wait (up to `wait` s) until they are sent.
@@ -139,6 +147,7 @@ class Publisher:
                 ready.wait()
                 self._pid = os.getpid()
                 self._pending = 0
+                self._notice_sent_at, self._notice_boards = float("-inf"), None
             return self._loop, self._queue
 
     def _run(self, ready: threading.Event) -> None:
@@ -152,14 +161,47 @@ class Publisher:
         while True:
             messages, sent = await self._queue.get()
             for group, message in messages:
-                try:
-                    await layer.group_send(group, message)
-                except Exception:
-                    logger.exception("game event to %s could not be sent", group)
+                if group == leaderboards_group() and not self._notice_now(message["boards"]):
+                    continue
+                await self._send(layer, group, message)
             sent.set_result(None)
-            with self._idle:
-                self._pending -= 1
-                self._idle.notify_all()
+            self._done()
+
+    async def _send(self, layer, group: str, message: dict[str, Any]) -> None:
+        try:
+            await layer.group_send(group, message)
+        except Exception:
+            logger.exception("game event to %s could not be sent", group)
+
+    def _done(self) -> None:
+        with self._idle:
+            self._pending -= 1
+            self._idle.notify_all()
+
+    def _notice_now(self, boards: list[str]) -> bool:
+        """Whether a leaderboard notice goes out now; if not, its boards join the one to come."""
+        now = self._loop.time()
+        if self._notice_boards is not None:
+            self._notice_boards.update(boards)
+            return False
+        if now - self._notice_sent_at >= NOTICE_INTERVAL_SECONDS:
+            self._notice_sent_at = now
+            return True
+        self._notice_boards = set(boards)
+        with self._idle:
+            self._pending += 1  # process exit and tests wait for it like for a submitted batch
+        self._loop.call_at(self._notice_sent_at + NOTICE_INTERVAL_SECONDS, self._spawn_notice)
+        return False
+
+    def _spawn_notice(self) -> None:
+        self._loop.create_task(self._send_notice())
+
+    async def _send_notice(self) -> None:
+        boards, self._notice_boards = sorted(self._notice_boards or ()), None
+        self._notice_sent_at = self._loop.time()
+        message = LeaderboardsChanged(boards=boards).model_dump(mode="json")
+        await self._send(get_channel_layer(), leaderboards_group(), message)
+        self._done()
 
 
 publisher = Publisher()
