@@ -314,8 +314,13 @@ class _FlushTicker:
             self.task = asyncio.get_running_loop().create_task(self._tick())
 
     async def _tick(self) -> None:
+        loop = asyncio.get_running_loop()
+        next_at = loop.time()
         while self.due:
-            await asyncio.sleep(conf.token_flush_interval())
+            # Ticks keep to the interval however long the sends took (a sleep of a full interval
+            # after them stretched every run's frame gap by the time to send all runs' frames).
+            next_at = max(next_at + conf.token_flush_interval(), loop.time())
+            await asyncio.sleep(next_at - loop.time())
             due, self.due = self.due, {}
             for execution in due:
                 try:
