@@ -10,7 +10,7 @@ from concurrent.futures import Future
 from typing import Any
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import transaction
 
 from game.events import LeaderboardsChanged, Message, leaderboards_group, user_group
@@ -85,7 +85,7 @@ def group_send_many(messages: list[tuple[str, dict[str, Any]]]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    if type(layer).__module__.startswith("channels_redis"):
+    if not isinstance(layer, InMemoryChannelLayer):  # Redis layers: sent from the publisher's own loop
         publisher.submit(messages)
         return
 

@@ -109,7 +109,8 @@ REDIS_URL = env_str("REDIS_URL", "")
 
 # redis-py 8 defaults socket_timeout to 5 s, which kills channels-redis' blocking reads
 # (channels_redis #422): every Redis client we build sets socket_timeout=None.
-CHANNEL_LAYER_BACKEND = env_str("CHANNEL_LAYER_BACKEND", "channels_redis.core.RedisChannelLayer")
+# channels-redis with a cheaper group send (config/channel_layer.py).
+CHANNEL_LAYER_BACKEND = env_str("CHANNEL_LAYER_BACKEND", "config.channel_layer.RedisChannelLayer")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
