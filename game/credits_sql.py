@@ -18,11 +18,11 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import connection
 
 from game.broadcast import Outbox
 from game.events import CreditsChanged
 from game.models import CreditEntry
+from game.sql_names import column, quote
 
 User = get_user_model()
 
@@ -40,17 +40,9 @@ class Sql:
     params: tuple[Any, ...] = ()
 
 
-def _q(name: str) -> str:
-    return connection.ops.quote_name(name)
-
-
-def _column(model, field_name: str) -> str:
-    return _q(model._meta.get_field(field_name).column)
-
-
 @functools.cache
 def _user_names() -> tuple[str, str, str]:
-    return _q(User._meta.db_table), _q(User._meta.pk.column), _column(User, "credits")
+    return quote(User._meta.db_table), quote(User._meta.pk.column), column(User, "credits")
 
 
 def user_lock(*, user_id) -> Sql:
@@ -72,8 +64,8 @@ _ENTRY_GIVEN = ("user", "delta", "reason", "source", "idempotency_key", "created
 @functools.cache
 def _spend_text(guard: str) -> str:
     users, pk, credits = _user_names()
-    entries = _q(CreditEntry._meta.db_table)
-    columns = ", ".join(_column(CreditEntry, name) for name in (*_ENTRY_GIVEN, "balance_after"))
+    entries = quote(CreditEntry._meta.db_table)
+    columns = ", ".join(column(CreditEntry, name) for name in (*_ENTRY_GIVEN, "balance_after"))
     # Plain placeholders: INSERT ... SELECT coerces them to the columns' types (and checks lengths).
     values = ", ".join(["%s"] * len(_ENTRY_GIVEN))
     return (
@@ -84,7 +76,7 @@ def _spend_text(guard: str) -> str:
         f"{ENTRY} AS ("
         f"INSERT INTO {entries} ({columns})"
         f" SELECT {values}, balance_after FROM {SPENT}"
-        f" RETURNING {_q(CreditEntry._meta.pk.column)} AS id)"
+        f" RETURNING {quote(CreditEntry._meta.pk.column)} AS id)"
     )
 
 

@@ -18,16 +18,9 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 
 from game.models import PlayerStats, XPEvent
+from game.sql_names import column, quote
 
 User = get_user_model()
-
-
-def _q(name: str) -> str:
-    return connection.ops.quote_name(name)
-
-
-def _column(model, name: str) -> str:
-    return _q(model._meta.get_field(name).column)
 
 
 def _user_pk(user_id) -> Any:
@@ -43,12 +36,12 @@ STATS_FIELDS = tuple(f for f in PlayerStats._meta.concrete_fields if not f.prima
 
 @functools.cache
 def _player_locked_sql() -> str:
-    user_columns = [f"u.{_column(User, name)}" for name in TURN_USER_FIELDS]
-    stats_columns = [f"s.{_q(f.column)}" for f in (PlayerStats._meta.pk, *STATS_FIELDS)]
+    user_columns = [f"u.{column(User, name)}" for name in TURN_USER_FIELDS]
+    stats_columns = [f"s.{quote(f.column)}" for f in (PlayerStats._meta.pk, *STATS_FIELDS)]
     sql = (
-        f"SELECT {', '.join(user_columns + stats_columns)} FROM {_q(User._meta.db_table)} u "  # noqa: S608
-        f"JOIN {_q(PlayerStats._meta.db_table)} s ON s.{_q(PlayerStats._meta.pk.column)} = "
-        f"u.{_q(User._meta.pk.column)} WHERE u.{_q(User._meta.pk.column)} = %s"
+        f"SELECT {', '.join(user_columns + stats_columns)} FROM {quote(User._meta.db_table)} u "  # noqa: S608
+        f"JOIN {quote(PlayerStats._meta.db_table)} s ON s.{quote(PlayerStats._meta.pk.column)} = "
+        f"u.{quote(User._meta.pk.column)} WHERE u.{quote(User._meta.pk.column)} = %s"
     )
     if connection.features.has_select_for_update:  # SQLite has none: it has one writer at a time anyway
         # Both rows, the user's first (rows are locked in this order): the same order as every
@@ -85,12 +78,12 @@ def player_locked(user_id) -> tuple[Any, PlayerStats] | None:
 @functools.cache
 def _xp_insert_sql() -> str:
     names = ["user", "amount", "total_after", "reason", "source", "idempotency_key", "local_date", "created_at"]
-    columns = ", ".join(_column(XPEvent, name) for name in names)
+    columns = ", ".join(column(XPEvent, name) for name in names)
     placeholders = ", ".join(["%s"] * len(names))
     # No conflict target: the only unique index a new row can hit is (user, idempotency_key).
     return (
-        f"INSERT INTO {_q(XPEvent._meta.db_table)} ({columns}) VALUES ({placeholders}) "  # noqa: S608
-        f"ON CONFLICT DO NOTHING RETURNING {_column(XPEvent, 'id')}"
+        f"INSERT INTO {quote(XPEvent._meta.db_table)} ({columns}) VALUES ({placeholders}) "  # noqa: S608
+        f"ON CONFLICT DO NOTHING RETURNING {column(XPEvent, 'id')}"
     )
 
 
@@ -125,10 +118,10 @@ def xp_event_insert(
 
 @functools.cache
 def _user_xp_sql() -> str:
-    xp = _column(User, "experience_points")
+    xp = column(User, "experience_points")
     return (
-        f"UPDATE {_q(User._meta.db_table)} SET {xp} = {xp} + %s, {_column(User, 'level')} = %s, "  # noqa: S608
-        f"{_column(User, 'user_rank')} = %s WHERE {_q(User._meta.pk.column)} = %s"
+        f"UPDATE {quote(User._meta.db_table)} SET {xp} = {xp} + %s, {column(User, 'level')} = %s, "  # noqa: S608
+        f"{column(User, 'user_rank')} = %s WHERE {quote(User._meta.pk.column)} = %s"
     )
 
 
@@ -145,8 +138,8 @@ def stats_values(stats: PlayerStats) -> dict[str, Any]:
 
 @functools.cache
 def _stats_update_sql(attnames: tuple[str, ...]) -> str:
-    sets = ", ".join(f"{_column(PlayerStats, name)} = %s" for name in attnames)
-    table, pk = _q(PlayerStats._meta.db_table), _q(PlayerStats._meta.pk.column)
+    sets = ", ".join(f"{column(PlayerStats, name)} = %s" for name in attnames)
+    table, pk = quote(PlayerStats._meta.db_table), quote(PlayerStats._meta.pk.column)
     return f"UPDATE {table} SET {sets} WHERE {pk} = %s"  # noqa: S608
 
 

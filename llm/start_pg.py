@@ -26,6 +26,7 @@ from django.db import connection, transaction
 from game import credits_sql
 from game.broadcast import Outbox
 from game.credits_sql import Sql
+from game.sql_names import column, quote
 from llm.models import LLMRun, RunStatus
 
 logger = logging.getLogger(__name__)
@@ -48,10 +49,6 @@ class StartResult:
     balance_after: int | None  # after the reservation, when credits were taken
 
 
-def _q(name: str) -> str:
-    return connection.ops.quote_name(name)
-
-
 @functools.cache
 def _run_fields() -> tuple:
     return tuple(LLMRun._meta.concrete_fields)
@@ -61,13 +58,13 @@ def _run_fields() -> tuple:
 def _texts() -> tuple[str, str]:
     """(the `running` CTE, the `run_row` insert up to its WHERE): fixed per schema."""
     meta = LLMRun._meta
-    table = _q(meta.db_table)
-    user_col, status_col, created_col = (_q(meta.get_field(n).column) for n in ("user", "status", "created_at"))
+    table = quote(meta.db_table)
+    user_col, status_col, created_col = (column(LLMRun, n) for n in ("user", "status", "created_at"))
     running = (
         f"running AS (SELECT count(*) AS n FROM {table}"  # noqa: S608
         f" WHERE {user_col} = %s AND {status_col} = %s AND {created_col} >= %s)"
     )
-    columns = ", ".join(_q(f.column) for f in _run_fields())
+    columns = ", ".join(quote(f.column) for f in _run_fields())
     # Plain placeholders: INSERT ... SELECT coerces them to the column types (and checks lengths).
     values = ", ".join(["%s"] * len(_run_fields()))
     return running, f"run_row AS (INSERT INTO {table} ({columns}) SELECT {values}"
