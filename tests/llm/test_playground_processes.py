@@ -85,6 +85,7 @@ async def test_a_run_resumes_on_a_second_process_after_the_socket_closes(user, d
     assert completed["usage"] == {"input_tokens": 2, "output_tokens": 30}
     assert completed["cost_credits"] == 32
     request = fake_openai.last_request()
+    assert await asyncio.to_thread(request.wait_done, 5)  # the server marks it after its last write
     assert request.completed and not request.disconnected
 
 

@@ -64,7 +64,9 @@ async def test_a_run_streams_end_to_end_through_the_sdk(user, model, fake_openai
     assert completed["cost_credits"] == 9
     # "What is the answer?" is 19 bytes: ceil(19 / 3) + 16 = 23 estimated input, + 64 max_tokens.
     assert await database_sync_to_async(run_ledger)(run_id) == {"run.reserve": -87, "run.refund": 78}
-    assert fake.last_request().completed
+    recorded = fake.last_request()
+    assert await asyncio.to_thread(recorded.wait_done, 5)  # marked after the server's last write
+    assert recorded.completed
 
 
 @pytest.mark.parametrize("model", ["openai:gpt-4o-mini", "anthropic:claude-haiku-4-5"])

@@ -42,7 +42,9 @@ async def test_both_sdks_stream_through_the_aiohttp_transport(sdk):
     assert result.deltas == ["Hel", "lo", " there"]
     assert result.usage == Usage(input_tokens=6, output_tokens=3)
     assert isinstance(http_transport(), AiohttpTransport)
-    assert fake.last_request().completed
+    recorded = fake.last_request()
+    assert await asyncio.to_thread(recorded.wait_done, 5)  # the server marks it after its last write
+    assert recorded.completed
 
 
 async def test_the_sdk_headers_reach_the_server_unchanged(fake_openai, fake_anthropic):
