@@ -27,6 +27,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+from bench.ws_client import WebSocket, connect  # noqa: E402
+
 PYTHON = sys.executable
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/pc_game_bench")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/3")
@@ -148,33 +151,30 @@ def make_players(n: int) -> list:
 # --- WebSocket clients --------------------------------------------------------------------------
 
 
-async def open_sockets(urls: list[str], expect_snapshot: bool) -> list:
-    from websockets.asyncio.client import connect
-
-    sockets = []
+async def open_sockets(urls: list[str], expect_snapshot: bool) -> list[WebSocket]:
+    sockets: list[WebSocket] = []
     for start in range(0, len(urls), 100):
-        batch = await asyncio.gather(
-            *(connect(url, ping_interval=None, max_size=None, open_timeout=60) for url in urls[start : start + 100])
-        )
+        batch = await asyncio.gather(*(connect(url) for url in urls[start : start + 100]))
         if expect_snapshot:
-            await asyncio.gather(*(ws.recv() for ws in batch))
+            await asyncio.gather(*(ws.next_message() for ws in batch))
         sockets.extend(batch)
     return sockets
 
 
 class Arrivals:
-    """Records when each socket receives each frame."""
+    """When each socket receives each message, from now on (the sockets record it themselves: see
+    bench/ws_client.py for why a reader task per socket would distort the figures)."""
 
-    def __init__(self, sockets: list) -> None:
-        self.times: list[list[float]] = [[] for _ in sockets]
-        self.last: list[str | None] = [None] * len(sockets)
-        self.tasks = [asyncio.ensure_future(self._read(i, ws)) for i, ws in enumerate(sockets)]
+    def __init__(self, sockets: list[WebSocket]) -> None:
+        self.sockets = sockets
+        for ws in sockets:
+            ws.times.clear()
+        self.times: list[list[float]] = [ws.times for ws in sockets]
 
-    async def _read(self, i: int, ws) -> None:
-        with contextlib.suppress(Exception):
-            async for frame in ws:
-                self.times[i].append(time.perf_counter())
-                self.last[i] = frame
+    @property
+    def last(self) -> list[str | None]:
+        """Each widget's newest message (decoded here, not on arrival)."""
+        return [ws.last for ws in self.sockets]
 
     def latencies(self, starts: list[float], window: float) -> tuple[list[float], list[float], int]:
         """Per award: time until the first and until the last socket got a frame after it; plus misses."""
@@ -192,9 +192,7 @@ class Arrivals:
                 last.append(max(firsts) - t0)
         return first, last, missing
 
-    async def close(self, sockets: list) -> None:
-        for task in self.tasks:
-            task.cancel()
+    async def close(self, sockets: list[WebSocket]) -> None:
         await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
 
 
