@@ -10,11 +10,13 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.conf import settings  # noqa: E402
 
 import game.routing  # noqa: E402
 import llm.routing  # noqa: E402
 import prompts.routing  # noqa: E402
 from config.gc_tuning import gc_tune  # noqa: E402
+from llm.registry import providers_preload  # noqa: E402
 
 websocket_urlpatterns = [
     *game.routing.websocket_urlpatterns,
@@ -29,4 +31,6 @@ application = ProtocolTypeRouter(
     }
 )
 
+if settings.LLM_PRELOAD_PROVIDERS:
+    providers_preload()  # not on the first run's way: an SDK import stalls every socket for up to 1.6 s
 gc_tune()  # last: everything above lives as long as the server process

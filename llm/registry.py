@@ -214,3 +214,18 @@ def provider_for(model_id: str) -> Provider:
     if model_id in _overrides:
         return _overrides[model_id][1]
     return get_provider(model_get(model_id).provider)
+
+
+def providers_preload() -> list[str]:
+    """Import the provider (and its SDK) of every registered model now; returns their names.
+
+    A provider is otherwise imported by the first run that needs it, on the event loop: the
+    SDKs take 0.3-1.6 s to import, during which every socket of the process stalls. Server
+    processes call this at startup (LLM_PRELOAD_PROVIDERS).
+    """
+    from llm.providers import get_provider
+
+    names = sorted({spec.provider for spec in models_all()})
+    for name in names:
+        get_provider(name)
+    return names

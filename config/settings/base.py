@@ -252,6 +252,8 @@ LLM_LOCAL_MODEL_DIR = env_str("LLM_LOCAL_MODEL_DIR", str(Path.home() / ".cache" 
 LLM_LOCAL_CONCURRENCY = env_int("LLM_LOCAL_CONCURRENCY", 1)  # generations at once per process; the rest queue
 LLM_LOCAL_CONTEXT = env_int("LLM_LOCAL_CONTEXT", 2048)
 LLM_LOCAL_THREADS = env_int("LLM_LOCAL_THREADS", 0)  # 0: llama.cpp's default
+# Server processes import every registered model's provider SDK at startup (config/asgi.py).
+LLM_PRELOAD_PROVIDERS = env_bool("LLM_PRELOAD_PROVIDERS", True)
 LLM_DEFAULT_MODEL = env_str("LLM_DEFAULT_MODEL", "local:gemma-3-270m")
 # The model registry (llm.registry); LLM_MODELS_JSON replaces the whole list. Prices are credits
 # per 1,000 tokens; a run costs at least 1 credit, so even the local model exercises the economy.

@@ -5,6 +5,8 @@ import os
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/promptcraft")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/1")
 os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")
+# Test servers start often and most never stream from an SDK: import providers on first use.
+os.environ.setdefault("LLM_PRELOAD_PROVIDERS", "false")
 
 from .base import *  # noqa: F403
 

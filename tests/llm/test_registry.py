@@ -168,3 +168,18 @@ def test_provider_for_a_model_id():
 def test_model_ids_must_match_provider_and_name():
     with pytest.raises(ValueError, match="must be 'openai:other'"):
         ModelSpec.model_validate({**CUSTOM_MODEL, "name": "other"})
+
+
+PROVIDER_MODULES = ("llm.providers.anthropic", "llm.providers.local", "llm.providers.openai", "anthropic", "openai")
+
+
+@pytest.mark.parametrize(("preload", "expected"), [("true", list(PROVIDER_MODULES)), ("false", [])])
+def test_server_processes_import_every_registered_provider_at_startup(preload, expected):
+    # The SDK imports take up to seconds: on a first run they would stall every socket of the process.
+    probe = f"import sys, config.asgi; print(','.join(m for m in {PROVIDER_MODULES!r} if m in sys.modules))"
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "LLM_PRELOAD_PROVIDERS": preload}
+    env.pop("LLM_MODELS_JSON", None)
+    out = subprocess.run(
+        [sys.executable, "-c", probe], cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=True
+    ).stdout
+    assert [name for name in out.strip().split(",") if name] == expected
