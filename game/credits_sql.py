@@ -30,6 +30,9 @@ User = get_user_model()
 # taken and none otherwise; ENTRY has the ledger row's `id` when it was written.
 SPENT = "credits_spent"
 ENTRY = "credits_entry"
+# The same for `grant_ctes`: GRANTED has the new balance when the credits were given.
+GRANTED = "credits_granted"
+GRANT_ENTRY = "credits_grant_entry"
 
 
 @dataclass(frozen=True)
@@ -62,20 +65,21 @@ _ENTRY_GIVEN = ("user", "delta", "reason", "source", "idempotency_key", "created
 
 
 @functools.cache
-def _spend_text(guard: str) -> str:
+def _change_text(changed: str, entry: str, sign: str, guard: str) -> str:
+    """CTE `changed` moves the balance by `sign` %s where `guard` holds; CTE `entry` writes its ledger row."""
     users, pk, credits = _user_names()
     entries = quote(CreditEntry._meta.db_table)
     columns = ", ".join(column(CreditEntry, name) for name in (*_ENTRY_GIVEN, "balance_after"))
     # Plain placeholders: INSERT ... SELECT coerces them to the columns' types (and checks lengths).
     values = ", ".join(["%s"] * len(_ENTRY_GIVEN))
     return (
-        f"{SPENT} AS ("  # noqa: S608
-        f"UPDATE {users} SET {credits} = {credits} - %s"
-        f" WHERE {pk} = %s AND {credits} >= %s AND ({guard})"
+        f"{changed} AS ("  # noqa: S608
+        f"UPDATE {users} SET {credits} = {credits} {sign} %s"
+        f" WHERE {pk} = %s AND ({guard})"
         f" RETURNING {credits} AS balance_after), "
-        f"{ENTRY} AS ("
+        f"{entry} AS ("
         f"INSERT INTO {entries} ({columns})"
-        f" SELECT {values}, balance_after FROM {SPENT}"
+        f" SELECT {values}, balance_after FROM {changed}"
         f" RETURNING {quote(CreditEntry._meta.pk.column)} AS id)"
     )
 
@@ -102,8 +106,39 @@ def spend_ctes(
         raise ValueError("amount must be a positive integer")
     if not reason or not idempotency_key:
         raise ValueError("reason and idempotency_key are required")
-    params = (amount, user_id, amount, *guard.params, user_id, -amount, reason, source, idempotency_key, created_at)
-    return Sql(_spend_text(guard.text), params)
+    credits = _user_names()[2]
+    covered = Sql(f"{credits} >= %s AND ({guard.text})", (amount, *guard.params))  # never overdraw
+    params = (amount, user_id, *covered.params, user_id, -amount, reason, source, idempotency_key, created_at)
+    return Sql(_change_text(SPENT, ENTRY, "-", covered.text), params)
+
+
+def grant_ctes(
+    *,
+    user_id,
+    amount: int,
+    reason: str,
+    idempotency_key: str,
+    source: str,
+    created_at: datetime,
+    guard: Sql,
+) -> Sql:
+    """CTEs GRANTED and GRANT_ENTRY: give `amount` credits with their ledger row, only if `guard` holds.
+
+    The update takes the user row lock itself, so the balance it returns is the final one. The
+    idempotency key must be new whenever `guard` holds (e.g. the guard is "this statement moved
+    a row out of the state that owes the grant", and the key is made from that row).
+    """
+    if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+        raise ValueError("amount must be a positive integer")
+    if not reason or not idempotency_key:
+        raise ValueError("reason and idempotency_key are required")
+    params = (amount, user_id, *guard.params, user_id, amount, reason, source, idempotency_key, created_at)
+    return Sql(_change_text(GRANTED, GRANT_ENTRY, "+", guard.text), params)
+
+
+def granted_announce(*, user_id, amount: int, balance: int, reason: str, outbox: Outbox) -> None:
+    """`credits.changed` for a grant made through `grant_ctes`; the caller sends `outbox` after commit."""
+    outbox.add(user_id, CreditsChanged(balance=balance, delta=amount, reason=reason))
 
 
 def spent_announce(*, user_id, amount: int, balance: int, reason: str, outbox: Outbox | None = None) -> None:

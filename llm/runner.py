@@ -73,6 +73,7 @@ class RunExecution:
 
     def __init__(self, run: LLMRun, *, request_id: str | None = None):
         self.run_id = str(run.pk)
+        self._run_row = run  # as it started: lets the settle skip reading it back
         self.user_id = run.user_id
         self.request_id = request_id
         self.model_id = run.model
@@ -278,7 +279,7 @@ class RunExecution:
             error_message=error_message,
         )
         try:
-            self.settled = await db_call(run_settle)(run_id=self.run_id, outcome=outcome)
+            self.settled = await db_call(run_settle)(run_id=self.run_id, outcome=outcome, run=self._run_row)
         except Exception:
             logger.exception("could not settle run %s", self.run_id)
             self.settled = None

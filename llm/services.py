@@ -4,6 +4,7 @@ A run reserves the most it can cost before any provider call and settles once, w
 refunding the difference between the reservation and what it used. Nothing is written per token.
 """
 
+import copy
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -14,7 +15,8 @@ from django.utils import timezone
 
 from game import services as game_services
 from game.broadcast import Outbox
-from llm import conf, registry, start_pg, templates
+from llm import conf, registry, settle_pg, start_pg, templates
+from llm.completions import completed_runs
 from llm.models import OUTPUT_MAX_CHARS, PROMPT_MAX_CHARS, SYSTEM_MAX_CHARS, LLMRun, RunStatus
 
 User = get_user_model()
@@ -262,12 +264,19 @@ def _settled_cost(run: LLMRun, spec: registry.ModelSpec | None, outcome: RunOutc
     return input_tokens, output_tokens, min(cost, run.reserved_credits)
 
 
-@transaction.atomic
-def run_settle(*, run_id, outcome: RunOutcome) -> LLMRun:
-    """Record how the run ended and refund the unused reservation; a settled run is left as it is."""
-    run = LLMRun.objects.select_for_update().get(pk=run_id)
-    if run.status != RunStatus.RUNNING:
-        return run
+def run_settle(*, run_id, outcome: RunOutcome, run: LLMRun | None = None) -> LLMRun:
+    """Record how the run ended and refund the unused reservation; a settled run is left as it is.
+
+    `run`, the run as it started (the runner holds it), lets PostgreSQL settle a free-prompt run
+    in one statement (llm.settle_pg); otherwise the ORM locks and reads the row first.
+    """
+    if run is not None and not run.template_id and start_pg.available():
+        return _run_settle_pipelined(copy.copy(run), outcome)
+    return _run_settle_orm(run_id=run_id, outcome=outcome)
+
+
+def _apply_outcome(run: LLMRun, outcome: RunOutcome) -> int:
+    """Set the settled fields of a running `run`; returns the credits to refund."""
     input_tokens, output_tokens, cost = _settled_cost(run, _model_get(run.model), outcome)
     run.status = outcome.status
     run.output = outcome.output[:OUTPUT_MAX_CHARS]
@@ -275,26 +284,32 @@ def run_settle(*, run_id, outcome: RunOutcome) -> LLMRun:
     run.ttft_ms, run.latency_ms = outcome.ttft_ms, outcome.latency_ms
     run.error_code, run.error_message = outcome.error_code, outcome.error_message[:500]
     run.finished_at = timezone.now()
-    run.save(
-        update_fields=[
-            "status",
-            "output",
-            "input_tokens",
-            "output_tokens",
-            "cost_credits",
-            "ttft_ms",
-            "latency_ms",
-            "error_code",
-            "error_message",
-            "finished_at",
-        ]
-    )
-    refund = run.reserved_credits - cost
+    return run.reserved_credits - cost
+
+
+def _run_settle_pipelined(run: LLMRun, outcome: RunOutcome) -> LLMRun:
+    refund = _apply_outcome(run, outcome)
+    events = Outbox()
+    if not settle_pg.run_update_settled(run, refund=refund, outbox=events).settled:
+        return LLMRun.objects.get(pk=run.pk)  # settled elsewhere first (a cancel, the stale sweep)
+    events.send_on_commit()  # now, or on the commit of a caller's transaction
+    if run.status == RunStatus.COMPLETED:
+        transaction.on_commit(lambda: completed_runs.add(run.pk), robust=True)
+    return run
+
+
+@transaction.atomic
+def _run_settle_orm(*, run_id, outcome: RunOutcome) -> LLMRun:
+    run = LLMRun.objects.select_for_update().get(pk=run_id)
+    if run.status != RunStatus.RUNNING:
+        return run
+    refund = _apply_outcome(run, outcome)
+    run.save(update_fields=list(settle_pg.SETTLE_FIELDS))
     if refund > 0:
         game_services.credits_grant(
             user_id=run.user_id,
             amount=refund,
-            reason="run.refund",
+            reason=settle_pg.REFUND_REASON,
             idempotency_key=f"run:{run.pk}:refund",
             source=f"llm.run:{run.pk}",
         )
@@ -302,14 +317,8 @@ def run_settle(*, run_id, outcome: RunOutcome) -> LLMRun:
         if run.template_id:
             templates.template_record_use(template_id=run.template_id, user_id=run.user_id)
         # XP, streaks and badges follow in their own transaction, off the run's critical path.
-        transaction.on_commit(lambda: _run_completed_task(run.pk), robust=True)
+        transaction.on_commit(lambda: completed_runs.add(run.pk), robust=True)
     return run
-
-
-def _run_completed_task(run_id) -> None:
-    from llm.tasks import run_completed_record
-
-    run_completed_record.delay(str(run_id))
 
 
 def run_completed_record(*, run_id) -> None:

@@ -13,23 +13,20 @@ parameter (hence the S608 exemptions).
 """
 
 import functools
-import logging
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import psycopg
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection
 
 from game import credits_sql
 from game.broadcast import Outbox
 from game.credits_sql import Sql
 from game.sql_names import column, quote
 from llm.models import LLMRun, RunStatus
-
-logger = logging.getLogger(__name__)
+from llm.pg_trip import one_trip
 
 RESERVE_REASON = "run.reserve"
 _UNDER_LIMIT = "(SELECT n FROM running) < %s"
@@ -106,52 +103,6 @@ def _start_statement(run: LLMRun, *, limit: int, stale_before: datetime) -> Sql:
     return Sql(text, tuple(p for cte in ctes for p in cte.params) + balance.params)
 
 
-def _pipelined(statements: Sequence[Sql], *, own_transaction: bool) -> tuple[Any, ...]:
-    """Send the statements (in BEGIN/COMMIT if `own_transaction`) in one round trip; the last one's row."""
-    connection.ensure_connection()
-    pg = connection.connection  # the psycopg Connection Django holds (autocommit outside atomic)
-    # Server-side binding cursors, not Django's client-side binding ones: in pipeline mode those
-    # cost about 2 ms more for this statement here. Django turns psycopg's prepared statements
-    # off (prepare_threshold None); ours are prepared once per connection, which saves parsing
-    # and planning the statement (0.5-0.8 ms) on every start. The threshold is put back after.
-    threshold, pg.prepare_threshold = pg.prepare_threshold, 0
-    try:
-        with psycopg.Cursor(pg) as control, psycopg.Cursor(pg) as cursor:
-            _send(control, cursor, statements, own_transaction=own_transaction)
-            return cursor.fetchone()
-    finally:
-        pg.prepare_threshold = threshold
-
-
-def _send(control: psycopg.Cursor, cursor: psycopg.Cursor, statements: Sequence[Sql], *, own_transaction: bool) -> None:
-    """Queue BEGIN, the statements and COMMIT, then sync once; roll back (own transaction) on error."""
-    pg = control.connection
-    try:
-        # Errors surface when the pipeline syncs, at the end of the block: translate them.
-        with connection.wrap_database_errors, pg.pipeline():
-            if own_transaction:
-                control.execute("BEGIN", prepare=False)
-                if not getattr(settings, "LLM_START_SYNCHRONOUS_COMMIT", True):
-                    control.execute("SET LOCAL synchronous_commit = off", prepare=False)
-            for statement in statements[:-1]:
-                control.execute(statement.text, statement.params)
-            cursor.execute(statements[-1].text, statements[-1].params)
-            if own_transaction:
-                control.execute("COMMIT", prepare=False)
-    except BaseException:
-        if own_transaction:
-            _rollback_quietly(pg)
-        raise
-
-
-def _rollback_quietly(pg: psycopg.Connection) -> None:
-    """End a failed pipelined transaction, so the pool gets an idle connection back."""
-    try:
-        pg.rollback()  # after a failed statement the server skipped COMMIT: the block is aborted
-    except Exception:  # a broken connection: Django discards it (errors_occurred), the pool too
-        logger.warning("rollback after a failed run start did not succeed", exc_info=True)
-
-
 def run_insert_reserved(
     *, run: LLMRun, limit: int, stale_before: datetime, outbox: Outbox | None = None
 ) -> StartResult:
@@ -164,15 +115,9 @@ def run_insert_reserved(
         credits_sql.user_lock(user_id=run.user_id),
         _start_statement(run, limit=limit, stale_before=stale_before),
     ]
-    if connection.get_autocommit() and not connection.in_atomic_block:
-        result = _start_result(_pipelined(statements, own_transaction=True))
-        _after_write(run, result, outbox)
-        return result
-    # Inside the caller's transaction: a savepoint, as the ORM path's atomic block would make,
-    # so an error leaves the caller's block usable. (Tests; the request paths never do this.)
-    with transaction.atomic():
-        result = _start_result(_pipelined(statements, own_transaction=False))
-        _after_write(run, result, outbox)
+    synchronous_commit = getattr(settings, "LLM_START_SYNCHRONOUS_COMMIT", True)
+    result = _start_result(one_trip(statements, synchronous_commit=synchronous_commit))
+    _after_write(run, result, outbox)
     return result
 
 
