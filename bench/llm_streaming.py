@@ -335,12 +335,16 @@ async def phase_concurrency(
     token_gaps, steady_gaps, tail_gaps = [], [], []
     completed = delivered = frames = 0
     all_started = max(r["started"] for r in results)
+    first_ended = min(r["token_times"][-1] for r in results)
+    middle_gaps = []
     for result in results:
         times = result["token_times"]
         frames += len(times)
         token_gaps += [(b - a) * 1000 for a, b in itertools.pairwise(times)]
         # Once every run has started: streaming alone, without the burst of run starts.
         steady_gaps += [(b - a) * 1000 for a, b in itertools.pairwise(times) if a >= all_started]
+        # Every run started and none has ended: streaming alone, without the starts' or ends' work.
+        middle_gaps += [(b - a) * 1000 for a, b in itertools.pairwise(times) if all_started <= a and b <= first_ended]
         tail_gaps.append((result["end"] - times[-1]) * 1000)
         if result["final"]["type"] == "run.completed":
             completed += 1
@@ -361,6 +365,11 @@ async def phase_concurrency(
             "p50": pct(steady_gaps, 50),
             "p99": pct(steady_gaps, 99),
             "max": max(steady_gaps),
+        },
+        "token_frame_gap_while_all_stream_ms": {
+            "n": len(middle_gaps),
+            "p50": pct(middle_gaps, 50) if middle_gaps else None,
+            "p99": pct(middle_gaps, 99) if middle_gaps else None,
         },
         "tokens_per_frame": delivered / frames,
         "last_token_to_terminal_ms": {"p50": pct(tail_gaps, 50), "p99": pct(tail_gaps, 99)},
