@@ -18,6 +18,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 
 from game.models import PlayerStats, XPEvent
+from game.sql_exec import one_trip_with_begin, prepared_cursor
 from game.sql_names import column, quote
 
 User = get_user_model()
@@ -55,9 +56,10 @@ def _player_locked_sql() -> str:
 
 def player_locked(user_id) -> tuple[Any, PlayerStats] | None:
     """The user (with the fields a progress write reads) and their stats row, both locked, in
-    one query; None when either row is missing."""
-    with connection.cursor() as cursor:
-        cursor.execute(_player_locked_sql(), [_user_pk(user_id)])
+    one query (sent with the transaction's BEGIN); None when either row is missing."""
+    with prepared_cursor() as cursor:
+        with one_trip_with_begin(cursor):
+            cursor.execute(_player_locked_sql(), [_user_pk(user_id)])
         row = cursor.fetchone()
     if row is None:
         return None
@@ -75,45 +77,18 @@ def player_locked(user_id) -> tuple[Any, PlayerStats] | None:
     return user, stats
 
 
+_XP_EVENT_GIVEN = ("user", "amount", "total_after", "reason", "source", "idempotency_key", "local_date", "created_at")
+
+
 @functools.cache
 def _xp_insert_sql() -> str:
-    names = ["user", "amount", "total_after", "reason", "source", "idempotency_key", "local_date", "created_at"]
-    columns = ", ".join(column(XPEvent, name) for name in names)
-    placeholders = ", ".join(["%s"] * len(names))
+    columns = ", ".join(column(XPEvent, name) for name in _XP_EVENT_GIVEN)
+    placeholders = ", ".join(["%s"] * len(_XP_EVENT_GIVEN))
     # No conflict target: the only unique index a new row can hit is (user, idempotency_key).
     return (
         f"INSERT INTO {quote(XPEvent._meta.db_table)} ({columns}) VALUES ({placeholders}) "  # noqa: S608
         f"ON CONFLICT DO NOTHING RETURNING {column(XPEvent, 'id')}"
     )
-
-
-def xp_event_insert(
-    *,
-    user_id,
-    amount: int,
-    total_after: int,
-    reason: str,
-    source: str,
-    idempotency_key: str,
-    local_date: date,
-    created_at: datetime,
-) -> int | None:
-    """Insert an XP ledger row; its id, or None when the user already has a row with this key."""
-    field = XPEvent._meta.get_field
-    params = [
-        _user_pk(user_id),
-        amount,
-        total_after,
-        reason,
-        source,
-        idempotency_key,
-        field("local_date").get_db_prep_value(local_date, connection),
-        field("created_at").get_db_prep_value(created_at, connection),
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(_xp_insert_sql(), params)
-        row = cursor.fetchone()
-    return row[0] if row else None
 
 
 @functools.cache
@@ -125,10 +100,54 @@ def _user_xp_sql() -> str:
     )
 
 
-def user_xp_add(*, user_id, amount: int, level: int, rank: str) -> None:
-    """Add `amount` to the user's XP (relative: F()-style) and set the level and rank it reached."""
-    with connection.cursor() as cursor:
-        cursor.execute(_user_xp_sql(), [amount, level, rank, _user_pk(user_id)])
+@functools.cache
+def _xp_add_sql() -> str:
+    """PostgreSQL: the ledger row and the user's XP in one statement, the update only if the row was new."""
+    return (
+        f"WITH event AS ({_xp_insert_sql()}), "  # noqa: S608
+        f"credited AS ({_user_xp_sql()} AND EXISTS (SELECT FROM event)) "
+        "SELECT id FROM event"
+    )
+
+
+def xp_add(
+    *,
+    user_id,
+    amount: int,
+    total_after: int,
+    level: int,
+    rank: str,
+    reason: str,
+    source: str,
+    idempotency_key: str,
+    local_date: date,
+    created_at: datetime,
+) -> int | None:
+    """Write an XP ledger row and add `amount` to the user's XP (relative: F()-style), setting
+    the level and rank it reached. Returns the row's id, or None when the user already has a row
+    with this key (then nothing is written)."""
+    field = XPEvent._meta.get_field
+    event = [
+        _user_pk(user_id),
+        amount,
+        total_after,
+        reason,
+        source,
+        idempotency_key,
+        field("local_date").get_db_prep_value(local_date, connection),
+        field("created_at").get_db_prep_value(created_at, connection),
+    ]
+    credit = [amount, level, rank, _user_pk(user_id)]
+    with prepared_cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(_xp_add_sql(), event + credit)
+            row = cursor.fetchone()
+            return row[0] if row else None
+        cursor.execute(_xp_insert_sql(), event)
+        row = cursor.fetchone()
+        if row is not None:
+            cursor.execute(_user_xp_sql(), credit)
+    return row[0] if row else None
 
 
 def stats_values(stats: PlayerStats) -> dict[str, Any]:
@@ -150,5 +169,5 @@ def stats_save(stats: PlayerStats, before: dict[str, Any]) -> None:
         return
     params = [f.get_db_prep_save(getattr(stats, f.attname), connection) for f in changed]
     params.append(_user_pk(stats.pk))
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(_stats_update_sql(tuple(f.attname for f in changed)), params)

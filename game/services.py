@@ -286,10 +286,12 @@ def _xp_add(turn: _Turn, *, amount: int, reason: str, idempotency_key: str, sour
     now = timezone.now()
     # The ledger row first: its unique key decides whether this award is new (the user row lock
     # held by the turn means no other award of this user is in flight).
-    event_id = progress_sql.xp_event_insert(
+    event_id = progress_sql.xp_add(
         user_id=user.pk,
         amount=amount,
         total_after=total,
+        level=new_level,
+        rank=rank,
         reason=reason,
         source=source,
         idempotency_key=idempotency_key,
@@ -300,7 +302,6 @@ def _xp_add(turn: _Turn, *, amount: int, reason: str, idempotency_key: str, sour
         if (prior := _xp_prior(user, idempotency_key)) is None:
             raise IntegrityError(f"XP event {idempotency_key!r} conflicts with no visible row")
         return prior
-    progress_sql.user_xp_add(user_id=user.pk, amount=amount, level=new_level, rank=rank)
     user.experience_points, user.level, user.user_rank = total, new_level, rank
     turn.stats.last_xp_event_id = event_id
     _period_xp_add(turn.stats, amount, now)
