@@ -62,6 +62,17 @@ class Outbox:
         """Run `callback` after commit, once the messages are on their way (slower follow-ups)."""
         self.after_send.append(callback)
 
+    def hand_over(self) -> bool:
+        """Queue the committed messages on the process's publisher without waiting (safe on an
+        event loop). False, with nothing sent, when that cannot be done: after-commit steps to
+        run, or the in-memory layer (its sends must run on the server's loop: use `flush`)."""
+        layer = get_channel_layer()
+        if self.after_commit or self.after_send or isinstance(layer, InMemoryChannelLayer):
+            return False
+        if layer is not None and self.messages:
+            publisher.submit(self.messages, wait=None)
+        return True
+
     def flush(self) -> None:
         self._run(self.after_commit)
         if self.messages:
@@ -114,8 +125,9 @@ class Publisher:
         self._notice_sent_at = float("-inf")
         self._notice_boards: set[str] | None = None  # boards of the notice waiting for its turn
 
-    def submit(self, messages: list[tuple[str, dict[str, Any]]], wait: float = SEND_WAIT_SECONDS) -> None:
-        """Queue the messages and, if nothing is queued ahead, wait (up to `wait` s) until they are sent.
+    def submit(self, messages: list[tuple[str, dict[str, Any]]], wait: float | None = SEND_WAIT_SECONDS) -> None:
+        """Queue the messages and, if nothing is queued ahead, wait (up to `wait` s; None: not at all)
+        until they are sent.
 
         Waiting keeps this thread off the interpreter lock while the publisher talks to Redis, so
         the events leave at once instead of queueing behind the caller's own work.
@@ -126,7 +138,7 @@ class Publisher:
             self._pending += 1
         sent: Future = Future()
         loop.call_soon_threadsafe(queue.put_nowait, (messages, sent))
-        if backlog:  # the publisher is still busy (or stuck on a Redis outage): do not queue up behind it
+        if backlog or wait is None:  # busy (or stuck on a Redis outage): do not queue up behind it
             return
         try:
             sent.result(timeout=wait)

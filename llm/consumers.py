@@ -67,11 +67,13 @@ def _events_executor() -> ThreadPoolExecutor:
 def _send_later(events: Outbox) -> None:
     """Send already committed events without holding up the run.
 
-    Sending waits for Redis (about a millisecond), so it is not on the way to the first token.
-    They are queued long before the run can settle, which needs a provider response and a
-    database write first, so the refund's event still follows the reservation's.
+    On Redis layers they join the process's publisher queue at once (game.broadcast), which
+    sends them from its own thread; the in-memory layer (development) is reached through a
+    thread of its own. Either way they are queued long before the run can settle, which needs
+    a provider response and a database write first, so the refund's event still follows the
+    reservation's.
     """
-    if events.messages:
+    if events.messages and not events.hand_over():  # Redis layers: queued, no thread hop
         # Through asgiref, so an in-memory channel layer (development) is reached on this loop.
         send = sync_to_async(events.flush, thread_sensitive=False, executor=_events_executor())
         task = asyncio.get_running_loop().create_task(send())

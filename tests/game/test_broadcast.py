@@ -57,3 +57,29 @@ def test_a_notice_after_a_quiet_interval_leaves_at_once(make_user, monkeypatch):
         return await asyncio.wait_for(layer.receive(channel), 0.15)  # well before the interval ends
 
     assert async_to_sync(first_notice)()["boards"] == ["all-time", "monthly", "weekly"]
+
+
+async def test_hand_over_queues_committed_messages_from_an_event_loop_without_waiting(user):
+    from game.events import CreditsChanged, user_group
+
+    layer = get_channel_layer()
+    channel = await layer.new_channel()
+    await layer.group_add(user_group(user.pk), channel)
+    outbox = broadcast.Outbox()
+    outbox.add(user.pk, CreditsChanged(balance=7, delta=-3, reason="run.reserve"))
+
+    assert outbox.hand_over()  # returns at once: the publisher's thread sends it
+
+    received = await _received(channel)
+    assert [m["event"] for m in received] == [
+        {"type": "credits.changed", "balance": 7, "delta": -3, "reason": "run.reserve"}
+    ]
+
+
+def test_hand_over_declines_an_outbox_with_after_commit_steps(user):
+    outbox = broadcast.Outbox()
+    steps: list[str] = []
+    outbox.then(lambda: steps.append("ran"))
+
+    assert not outbox.hand_over()
+    assert steps == []  # nothing ran: the caller flushes it instead
