@@ -84,7 +84,10 @@ class RunExecution:
             temperature=run.params["temperature"],
             max_tokens=run.params["max_tokens"],
         )
-        self.frames: list[dict[str, Any]] = []  # everything emitted, for in-process resume
+        # Everything emitted, for in-process resume, as (type, seq, JSON text): a run keeps its
+        # frames for minutes, and dicts by the hundred thousand made every full garbage
+        # collection of the process pause all its sockets (strings are not tracked).
+        self.frames: list[tuple[str, int, str]] = []
         self.sinks: list[Sink] = []
         self.stop_reason: str | None = None
         self.settled: LLMRun | None = None
@@ -130,9 +133,9 @@ class RunExecution:
         async with self._emit_lock:
             if sink in self.sinks:
                 self.sinks.remove(sink)
-            for frame in list(self.frames):
-                if frame["type"] != "run.token" or frame["seq"] > after_seq:
-                    await self._deliver(sink, frame)
+            for kind, seq, text in list(self.frames):
+                if kind != "run.token" or seq > after_seq:
+                    await self._deliver(sink, json.loads(text), text)
             if not self.done.is_set():
                 self.sinks.append(sink)
 
@@ -177,7 +180,8 @@ class RunExecution:
         if text is None:
             text = _dumps(frame)
         async with self._emit_lock:
-            self.frames.append(frame)
+            kind = frame["type"]
+            self.frames.append((kind, frame["seq"] if kind == "run.token" else -1, text))
             # _deliver inlined: this runs once per token frame and socket.
             for sink in list(self.sinks):
                 try:
