@@ -84,6 +84,9 @@ def prepare_database() -> None:
             conn.execute(f'CREATE DATABASE "{name}"')
     env = {**os.environ, **BASE_ENV}
     subprocess.run([PYTHON, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=REPO, env=env, check=True)
+    with psycopg.connect(DATABASE_URL, autocommit=True) as conn:
+        # Every run starts from no runs: a start counts its user's running runs.
+        conn.execute("TRUNCATE llm_llmrun")
 
 
 def start_fake() -> tuple[subprocess.Popen, int]:
