@@ -182,3 +182,14 @@ def test_the_batch_task_records_every_run_even_if_one_fails(user):
         runs_completed_record.run(["00000000-0000-0000-0000-000000000000", str(run.pk)])
 
     assert Activity.objects.filter(user=user, activity="run.completed").count() == 1
+
+
+def test_warm_up_prepares_the_broker_connection_only_when_tasks_go_to_a_worker(monkeypatch):
+    queue = completions.CompletedRuns()
+
+    assert not queue.warm_up()  # eager tasks (tests, development): nothing to prepare
+
+    monkeypatch.setitem(completions.current_app.conf, "task_always_eager", False)
+    assert queue.warm_up()
+    with completions.current_app.producer_or_acquire() as producer:
+        assert producer.connection.connected
