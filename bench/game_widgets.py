@@ -337,7 +337,14 @@ def award_burst(players: list, rate: float, seconds: float, threads: int, prefix
     with ThreadPoolExecutor(threads) as pool:
         list(pool.map(work, range(threads)))
     elapsed = time.perf_counter() - begin
-    return {"awards": total, "seconds": round(elapsed, 2), "awards_per_s": round(total / elapsed, 1)}
+    # Lag: how long after its scheduled moment each award finished. Keeping up with the rate
+    # means a small, flat lag; falling behind makes it grow over the run.
+    return {
+        "awards": total,
+        "seconds": round(elapsed, 2),
+        "awards_per_s": round(total / elapsed, 1),
+        "lag_ms": [round(pct(lag, 50) * 1000, 1), round(pct(lag, 99) * 1000, 1), round(max(lag) * 1000, 1)],
+    }
 
 
 async def sustained(ports: list[int], args) -> dict:
@@ -377,6 +384,8 @@ async def sustained(ports: list[int], args) -> dict:
         "award_processes": args.procs,
     }
     result["awards_per_s"] = round(result["awards"] / result["seconds"], 1)
+    # Per award process: [p50, p99, max] of finish time after the award's scheduled moment.
+    result["lag_ms_p50_p99_max"] = [p["lag_ms"] for p in parts]
     await asyncio.sleep(1.5)
     final = [entry.as_entry() for entry in await sync_to_async(leaderboard_top)(board="all-time", limit=10)]
     counts = [len(t) for t in arrivals.times]
