@@ -84,6 +84,13 @@ def _change_text(changed: str, entry: str, sign: str, guard: str) -> str:
     )
 
 
+def _check_args(amount: int, reason: str, idempotency_key: str) -> None:
+    if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+        raise ValueError("amount must be a positive integer")
+    if not reason or not idempotency_key:
+        raise ValueError("reason and idempotency_key are required")
+
+
 def spend_ctes(
     *,
     user_id,
@@ -102,10 +109,7 @@ def spend_ctes(
     key is new (made from a row the same statement inserts). `guard` is a boolean condition of
     the caller's (e.g. a limit on its own rows, read from another CTE of the statement).
     """
-    if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
-        raise ValueError("amount must be a positive integer")
-    if not reason or not idempotency_key:
-        raise ValueError("reason and idempotency_key are required")
+    _check_args(amount, reason, idempotency_key)
     credits = _user_names()[2]
     covered = Sql(f"{credits} >= %s AND ({guard.text})", (amount, *guard.params))  # never overdraw
     params = (amount, user_id, *covered.params, user_id, -amount, reason, source, idempotency_key, created_at)
@@ -128,10 +132,7 @@ def grant_ctes(
     idempotency key must be new whenever `guard` holds (e.g. the guard is "this statement moved
     a row out of the state that owes the grant", and the key is made from that row).
     """
-    if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
-        raise ValueError("amount must be a positive integer")
-    if not reason or not idempotency_key:
-        raise ValueError("reason and idempotency_key are required")
+    _check_args(amount, reason, idempotency_key)
     params = (amount, user_id, *guard.params, user_id, amount, reason, source, idempotency_key, created_at)
     return Sql(_change_text(GRANTED, GRANT_ENTRY, "+", guard.text), params)
 
