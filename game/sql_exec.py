@@ -4,7 +4,8 @@ Django's PostgreSQL cursors bind parameters on the client and never prepare (pre
 None), so PostgreSQL parses and plans every statement again. The game's and the runs' hot
 statements are fixed texts built once from the models (game.progress_sql, game.credits_sql):
 prepared once per connection, each later call sends only its parameters. Elsewhere (SQLite in
-development) they run on Django's own cursor.
+development) they run on Django's own cursor. DATABASE_PREPARED_STATEMENTS=false turns the
+preparing off for poolers that cannot keep prepared statements.
 """
 
 import contextlib
@@ -12,7 +13,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import psycopg
+from django.conf import settings
 from django.db import connection
+
+
+def prepare_threshold() -> int | None:
+    """psycopg's threshold for the prebuilt statements: 0 (prepare at once) or None (never)."""
+    return 0 if getattr(settings, "DATABASE_PREPARED_STATEMENTS", True) else None
 
 
 @contextlib.contextmanager
@@ -25,7 +32,7 @@ def prepared_cursor() -> Iterator[Any]:
     connection.ensure_connection()
     pg = connection.connection
     # The threshold is put back after: Django's own statements stay unprepared.
-    threshold, pg.prepare_threshold = pg.prepare_threshold, 0
+    threshold, pg.prepare_threshold = pg.prepare_threshold, prepare_threshold()
     try:
         with connection.wrap_database_errors, psycopg.Cursor(pg) as cursor:
             yield cursor
