@@ -17,9 +17,18 @@ from django.conf import settings
 from django.db import connection
 
 
-def prepare_threshold() -> int | None:
-    """psycopg's threshold for the prebuilt statements: 0 (prepare at once) or None (never)."""
-    return 0 if getattr(settings, "DATABASE_PREPARED_STATEMENTS", True) else None
+@contextlib.contextmanager
+def preparing(pg: psycopg.Connection) -> Iterator[None]:
+    """Within the block, statements on `pg` are prepared at first use (DATABASE_PREPARED_STATEMENTS).
+
+    Django's threshold is put back after: its own statements stay unprepared.
+    """
+    threshold = 0 if getattr(settings, "DATABASE_PREPARED_STATEMENTS", True) else None
+    threshold, pg.prepare_threshold = pg.prepare_threshold, threshold
+    try:
+        yield
+    finally:
+        pg.prepare_threshold = threshold
 
 
 @contextlib.contextmanager
@@ -31,13 +40,8 @@ def prepared_cursor() -> Iterator[Any]:
         return
     connection.ensure_connection()
     pg = connection.connection
-    # The threshold is put back after: Django's own statements stay unprepared.
-    threshold, pg.prepare_threshold = pg.prepare_threshold, prepare_threshold()
-    try:
-        with connection.wrap_database_errors, psycopg.Cursor(pg) as cursor:
-            yield cursor
-    finally:
-        pg.prepare_threshold = threshold
+    with preparing(pg), connection.wrap_database_errors, psycopg.Cursor(pg) as cursor:
+        yield cursor
 
 
 @contextlib.contextmanager
