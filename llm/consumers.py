@@ -29,18 +29,14 @@ from llm.events import (
 )
 from llm.models import LLMRun
 from llm.runner import STOP_CANCEL, RunExecution, registry, terminal_frame
-from llm.throttles import ai_request_check
 
 
 def _start_run(user, message: RunStart) -> tuple[LLMRun, Outbox]:
-    """The `ai_requests` throttle, then the run (validated, credits reserved), in one thread hop.
+    """The run (validated, throttled, credits reserved), in one thread hop.
 
     Returns the run and its committed, not yet sent, live events (the reservation's
-    `credits.changed`): the caller sends them once the client has its `run.started`.
+    `credits.changed`): the caller sends them once the run's request is on its way.
     """
-    retry_after = ai_request_check(user_id=user.pk)
-    if retry_after is not None:
-        raise services.RunRefused("rate_limited", "Too many AI requests; try again later.", retry_after=retry_after)
     events = Outbox()
     run = services.run_create(
         user=user,
@@ -148,7 +144,9 @@ class PlaygroundConsumer(AuthenticatedJsonConsumer):
         execution = RunExecution(run, request_id=message.request_id)
         self.executions[run_id] = execution
         execution.start(self.send_frame)
-        _send_later(events)
+        # After the run's first step, which sends its provider request: waking the publisher
+        # thread any earlier competes with that for the interpreter lock.
+        asyncio.get_running_loop().call_soon(_send_later, events)
 
     async def run_cancel(self, message: RunCancel) -> None:
         run_id = _parse_run_id(message.run_id)

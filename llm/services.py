@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from game import services as game_services
 from game.broadcast import Outbox
-from llm import conf, registry, settle_pg, start_pg, templates
+from llm import conf, registry, settle_pg, start_pg, templates, throttles
 from llm.completions import completed_runs
 from llm.models import OUTPUT_MAX_CHARS, PROMPT_MAX_CHARS, SYSTEM_MAX_CHARS, LLMRun, RunStatus
 
@@ -153,6 +153,16 @@ def _concurrency_refused(limit: int) -> RunRefused:
     return RunRefused("concurrency_limit", f"At most {limit} runs at a time; wait for one to finish.")
 
 
+def _runs_in_window(user_id, window: throttles.Window) -> int:
+    return LLMRun.objects.filter(user_id=user_id, created_at__gte=window.start)[: window.limit].count()
+
+
+def _throttled(window: throttles.Window) -> RunRefused:
+    return RunRefused(
+        "rate_limited", "Too many AI requests; try again later.", retry_after=window.retry_after(timezone.now())
+    )
+
+
 def _new_run(user_id, plan: RunPlan) -> LLMRun:
     return LLMRun(
         user_id=user_id,
@@ -178,7 +188,10 @@ def _save_refused_for_credits(run: LLMRun) -> LLMRun:
 
 
 def run_start(*, user_id, plan: RunPlan, outbox: Outbox | None = None) -> LLMRun:
-    """Create the run and reserve its maximum cost; raises RunRefused (concurrency) before writing.
+    """Create the run and reserve its maximum cost; raises RunRefused (throttle, concurrency) before writing.
+
+    The `ai_requests` throttle (llm.throttles) and the concurrency limit are counted under the
+    user's row lock, so both hold exactly across processes.
 
     A run the balance cannot cover is saved as failed `insufficient_credits` (charging nothing),
     so the client gets a run id to refer to. On PostgreSQL the start is one round trip
@@ -193,12 +206,17 @@ def run_start(*, user_id, plan: RunPlan, outbox: Outbox | None = None) -> LLMRun
 
 def _run_start_pipelined(*, user_id, plan: RunPlan, outbox: Outbox | None) -> LLMRun:
     limit = conf.max_concurrent_runs()
+    window = throttles.ai_requests_window(timezone.now())
     run = _new_run(user_id, plan)
-    result = start_pg.run_insert_reserved(run=run, limit=limit, stale_before=_stale_before(), outbox=outbox)
+    result = start_pg.run_insert_reserved(
+        run=run, limit=limit, stale_before=_stale_before(), window=window, outbox=outbox
+    )
     if result.started:
         return run
     if result.balance is None:
         raise User.DoesNotExist(f"No user {user_id}.")
+    if result.recent >= window.limit:  # nothing was written
+        raise _throttled(window)
     if result.running >= limit:  # nothing was written
         raise _concurrency_refused(limit)
     # Under the limit, so the balance did not cover the reservation. The failed run is saved on
@@ -208,12 +226,15 @@ def _run_start_pipelined(*, user_id, plan: RunPlan, outbox: Outbox | None) -> LL
 
 @transaction.atomic
 def _run_start_orm(*, user_id, plan: RunPlan) -> LLMRun:
-    """The start on any database, statement by statement (seven round trips)."""
+    """The start on any database, statement by statement (eight round trips)."""
     # The user row lock serialises starts of one user across processes: the balance read under it
-    # and the running count hold until commit. Count in a second statement: it takes a fresh
-    # snapshot that sees the starts committed while we waited for the lock (a subquery inside the
-    # locking SELECT would not).
+    # and the counts hold until commit. Count in later statements: they take a fresh snapshot
+    # that sees the starts committed while we waited for the lock (a subquery inside the locking
+    # SELECT would not).
     balance = User.objects.select_for_update().values_list("credits", flat=True).get(pk=user_id)
+    window = throttles.ai_requests_window(timezone.now())
+    if _runs_in_window(user_id, window) >= window.limit:
+        raise _throttled(window)
     limit = conf.max_concurrent_runs()
     if _running_runs(user_id) >= limit:
         raise _concurrency_refused(limit)

@@ -2,11 +2,12 @@
 
 The same transaction as the ORM path of `llm.services.run_start`, sent at once: BEGIN; lock
 the user row (`game.credits_sql.user_lock`); one statement; COMMIT. The statement counts the
-user's running runs and, only if the count is under the limit and the balance covers the
-reservation, takes the credits with their ledger row (`game.credits_sql.spend_ctes`) and
-inserts the run. The server runs it after the lock is granted, so its snapshot is fresh: it
-sees every start committed while this one waited, which keeps the limit exact across processes.
-Each round trip costs 0.5-1 ms on a loaded 2-core machine; the ORM path made seven.
+user's running runs and their runs in the `ai_requests` window (`llm.throttles`) and, only if
+both counts are under their limits and the balance covers the reservation, takes the credits
+with their ledger row (`game.credits_sql.spend_ctes`) and inserts the run. The server runs it
+after the lock is granted, so its snapshot is fresh: it sees every start committed while this one
+waited, which keeps the limits exact across processes. Each round trip costs 0.5-1 ms on a loaded
+2-core machine; the ORM path makes eight.
 
 The SQL is built from the models' quoted identifiers and constant names; every value is a `%s`
 parameter (hence the S608 exemptions).
@@ -27,9 +28,10 @@ from game.credits_sql import Sql
 from game.sql_names import column, quote
 from llm.models import LLMRun, RunStatus
 from llm.pg_trip import one_trip
+from llm.throttles import Window
 
 RESERVE_REASON = "run.reserve"
-_UNDER_LIMIT = "(SELECT n FROM running) < %s"
+_UNDER_LIMITS = "(SELECT n FROM running) < %s AND (SELECT n FROM recent) < %s"
 
 
 @functools.cache
@@ -42,6 +44,7 @@ def available() -> bool:
 class StartResult:
     started: bool  # the run row was inserted (and its credits reserved)
     running: int  # the user's running runs before this one, counted under the lock
+    recent: int  # their runs in the ai_requests window (counted up to its limit), under the lock
     balance: int | None  # the balance this start found; None: no such user
     balance_after: int | None  # after the reservation, when credits were taken
 
@@ -52,8 +55,8 @@ def _run_fields() -> tuple:
 
 
 @functools.cache
-def _texts() -> tuple[str, str]:
-    """(the `running` CTE, the `run_row` insert up to its WHERE): fixed per schema."""
+def _texts() -> tuple[str, str, str]:
+    """(the `running` and `recent` CTEs, the `run_row` insert up to its WHERE): fixed per schema."""
     meta = LLMRun._meta
     table = quote(meta.db_table)
     user_col, status_col, created_col = (column(LLMRun, n) for n in ("user", "status", "created_at"))
@@ -61,10 +64,15 @@ def _texts() -> tuple[str, str]:
         f"running AS (SELECT count(*) AS n FROM {table}"  # noqa: S608
         f" WHERE {user_col} = %s AND {status_col} = %s AND {created_col} >= %s)"
     )
+    # Counting stops at the limit: a window's scan of the history index is at most that long.
+    recent = (
+        f"recent AS (SELECT count(*) AS n FROM (SELECT FROM {table}"  # noqa: S608
+        f" WHERE {user_col} = %s AND {created_col} >= %s LIMIT %s) AS in_window)"
+    )
     columns = ", ".join(quote(f.column) for f in _run_fields())
     # Plain placeholders: INSERT ... SELECT coerces them to the column types (and checks lengths).
     values = ", ".join(["%s"] * len(_run_fields()))
-    return running, f"run_row AS (INSERT INTO {table} ({columns}) SELECT {values}"
+    return running, recent, f"run_row AS (INSERT INTO {table} ({columns}) SELECT {values}"
 
 
 def _run_values(run: LLMRun) -> tuple[Any, ...]:
@@ -72,12 +80,15 @@ def _run_values(run: LLMRun) -> tuple[Any, ...]:
     return tuple(f.get_db_prep_save(f.pre_save(run, add=True), connection) for f in _run_fields())
 
 
-def _start_statement(run: LLMRun, *, limit: int, stale_before: datetime) -> Sql:
-    """The one statement after the lock: count, then reserve and insert only under the limit."""
-    running, insert = _texts()
+def _start_statement(run: LLMRun, *, limit: int, stale_before: datetime, window: Window) -> Sql:
+    """The one statement after the lock: count, then reserve and insert only under the limits."""
+    running, recent, insert = _texts()
     values = _run_values(run)  # first: it sets run.created_at, which the ledger row shares
-    under_limit = Sql(_UNDER_LIMIT, (limit,))
-    ctes = [Sql(running, (run.user_id, RunStatus.RUNNING.value, stale_before))]
+    under_limit = Sql(_UNDER_LIMITS, (limit, window.limit))
+    ctes = [
+        Sql(running, (run.user_id, RunStatus.RUNNING.value, stale_before)),
+        Sql(recent, (run.user_id, window.start, window.limit)),
+    ]
     if run.reserved_credits > 0:
         ctes.append(
             credits_sql.spend_ctes(
@@ -98,32 +109,35 @@ def _start_statement(run: LLMRun, *, limit: int, stale_before: datetime) -> Sql:
     balance = credits_sql.balance_of(user_id=run.user_id)
     # Scalar subqueries of a data-modifying statement see the snapshot from before its writes:
     # `balance` is the one this start found.
-    outcome = f"(SELECT n FROM running), {balance.text}, {balance_after}, EXISTS (SELECT FROM run_row)"  # noqa: S608
+    outcome = (
+        f"(SELECT n FROM running), (SELECT n FROM recent), {balance.text}, {balance_after},"  # noqa: S608
+        " EXISTS (SELECT FROM run_row)"
+    )
     text = f"WITH {', '.join(cte.text for cte in ctes)} SELECT {outcome}"
     return Sql(text, tuple(p for cte in ctes for p in cte.params) + balance.params)
 
 
 def run_insert_reserved(
-    *, run: LLMRun, limit: int, stale_before: datetime, outbox: Outbox | None = None
+    *, run: LLMRun, limit: int, stale_before: datetime, window: Window, outbox: Outbox | None = None
 ) -> StartResult:
-    """Lock the user, count their running runs, and insert `run` with its reservation if allowed.
+    """Lock the user, count their running and recent runs, and insert `run` with its reservation if allowed.
 
     Nothing is written unless the run starts. `credits.changed` goes into `outbox` when given
     (the caller sends it after commit), else it is sent on commit.
     """
     statements = [
         credits_sql.user_lock(user_id=run.user_id),
-        _start_statement(run, limit=limit, stale_before=stale_before),
+        _start_statement(run, limit=limit, stale_before=stale_before, window=window),
     ]
-    synchronous_commit = getattr(settings, "LLM_START_SYNCHRONOUS_COMMIT", True)
+    synchronous_commit = getattr(settings, "LLM_START_SYNCHRONOUS_COMMIT", False)
     result = _start_result(one_trip(statements, synchronous_commit=synchronous_commit))
     _after_write(run, result, outbox)
     return result
 
 
 def _start_result(row: tuple[Any, ...]) -> StartResult:
-    running, balance, balance_after, started = row
-    return StartResult(started=started, running=running, balance=balance, balance_after=balance_after)
+    running, recent, balance, balance_after, started = row
+    return StartResult(started=started, running=running, recent=recent, balance=balance, balance_after=balance_after)
 
 
 def _after_write(run: LLMRun, result: StartResult, outbox: Outbox | None) -> None:

@@ -1,17 +1,16 @@
-"""The `ai_requests` throttle, shared by REST and the playground socket.
+"""The `ai_requests` throttle: runs per user per fixed window, shared by REST and the playground socket.
 
-A fixed-window counter on the shared cache, atomic in Redis, so the limit holds across server
-processes and under concurrent requests, unlike DRF's default history-list throttles. On Redis
-it costs one round trip (it is on every run start's path); other cache backends use `add` then
-`incr`.
+Every AI request a user makes is a run row, so the throttle counts the user's runs created in the
+current window (`THROTTLE_AI_REQUESTS`, 50/hour by default) inside the run start itself
+(`llm.start_pg` on PostgreSQL, `llm.services` elsewhere). The start holds the user's row lock
+while it counts, so the limit is exact across server processes and concurrent requests, and the
+check costs no round trip of its own: a separate counter in Redis was one more service to wake on
+every run start's path. Requests refused before a run exists (invalid input, the concurrency
+limit) do not count.
 """
 
-import functools
-import time
-
-from django.core.cache import BaseCache, caches
-from django.core.cache.backends.redis import RedisCache
-from rest_framework.throttling import BaseThrottle
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from llm import conf
 
@@ -23,58 +22,24 @@ def _parse_rate(rate: str) -> tuple[int, int]:
     return int(num), _PERIODS[period.strip()[0]]
 
 
-@functools.cache
-def _counters() -> BaseCache:
-    """One cache client for the process (the Redis and local-memory backends are thread-safe).
+@dataclass(frozen=True)
+class Window:
+    """The current window of the `ai_requests` throttle: at most `limit` runs created since `start`."""
 
-    `django.core.cache.cache` is context-local: under ASGI every thread hop starts from a copied
-    context, so each run start would build a new client and open a new Redis connection.
-    """
-    return caches.create_connection("default")
+    limit: int
+    start: datetime
+    end: datetime
 
-
-def _count_redis(cache: RedisCache, key: str, ttl: int) -> int:
-    """Create the window's counter with its expiry if absent, then increment it: one MULTI/EXEC."""
-    key = cache.make_and_validate_key(key)
-    client = cache._cache.get_client(key, write=True)  # the backend's own pooled client
-    pipe = client.pipeline(transaction=True)
-    pipe.set(key, 0, ex=ttl, nx=True)
-    pipe.incr(key)
-    _, count = pipe.execute()
-    return count
+    def retry_after(self, now: datetime) -> float:
+        """Seconds until the window reopens (at least one)."""
+        return max(1.0, (self.end - now).total_seconds())
 
 
-def _count(cache: BaseCache, key: str, ttl: int) -> int:
-    cache.add(key, 0, timeout=ttl)
-    try:
-        return cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, timeout=ttl)
-        return 1
-
-
-def ai_request_check(*, user_id) -> float | None:
-    """Count one AI request for the user: None if allowed, else seconds until the window reopens."""
+def ai_requests_window(now: datetime) -> Window:
     limit, duration = _parse_rate(conf.ai_requests_rate())
-    now = time.time()
-    window = int(now // duration)
-    key = f"throttle:ai_requests:{user_id}:{window}"
-    cache = _counters()
-    if isinstance(cache, RedisCache):
-        count = _count_redis(cache, key, duration + 1)
-    else:
-        count = _count(cache, key, duration + 1)
-    if count <= limit:
-        return None
-    return max(1.0, (window + 1) * duration - now)
-
-
-class AIRequestsThrottle(BaseThrottle):
-    scope = "ai_requests"
-
-    def allow_request(self, request, view) -> bool:
-        self._wait = ai_request_check(user_id=request.user.pk)
-        return self._wait is None
-
-    def wait(self) -> float | None:
-        return self._wait
+    start = int(now.timestamp() // duration) * duration
+    return Window(
+        limit=limit,
+        start=datetime.fromtimestamp(start, UTC),
+        end=datetime.fromtimestamp(start + duration, UTC),
+    )

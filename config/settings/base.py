@@ -244,9 +244,11 @@ LLM_CONNECT_TIMEOUT_SECONDS = env_float("LLM_CONNECT_TIMEOUT_SECONDS", 5.0)
 LLM_READ_TIMEOUT_SECONDS = env_float("LLM_READ_TIMEOUT_SECONDS", 60.0)
 # HTTP under both SDKs: "aiohttp" (bulk socket reads, llm/providers/transport.py) or "httpx" (the SDKs' own).
 LLM_HTTP_TRANSPORT = env_str("LLM_HTTP_TRANSPORT", "aiohttp")
-# Run starts wait for PostgreSQL's WAL flush (durable). Off: a database crash may lose the last
-# fraction of a second of starts, each run row together with its credit reservation.
-LLM_START_SYNCHRONOUS_COMMIT = env_bool("LLM_START_SYNCHRONOUS_COMMIT", True)
+# Whether run starts wait for PostgreSQL's WAL flush (1-3 ms on an ordinary disk, on every run's
+# path to its first token). Off (the default): a crash of PostgreSQL itself may forget the last
+# fraction of a second of starts, each run row together with its reservation, so a user is never
+# charged for a run the database forgot. Settles (refunds) always wait for the flush.
+LLM_START_SYNCHRONOUS_COMMIT = env_bool("LLM_START_SYNCHRONOUS_COMMIT", False)
 # Retries happen only before the first token; Retry-After longer than the max wait is not waited for.
 LLM_MAX_RETRIES = env_int("LLM_MAX_RETRIES", 2)
 LLM_RETRY_BACKOFF_SECONDS = env_float("LLM_RETRY_BACKOFF_SECONDS", 0.5)

@@ -19,7 +19,6 @@ from llm.events import TERMINAL_TYPES
 from llm.models import LLMRun
 from llm.runner import run_frames
 from llm.serializers import RunCreateSerializer, RunSerializer
-from llm.throttles import AIRequestsThrottle
 
 SSE_KEEPALIVE_SECONDS = 15
 _PARAMS = {"temperature", "max_tokens", "system"}
@@ -69,10 +68,6 @@ class RunListCreateView(generics.ListAPIView):
         if "text/event-stream" in request.headers.get("Accept", ""):
             return JSONRenderer(), "application/json"
         return super().perform_content_negotiation(request, force)
-
-    def get_throttles(self):
-        throttles = super().get_throttles()
-        return [*throttles, AIRequestsThrottle()] if self.request.method == "POST" else throttles
 
     @extend_schema(
         request=RunCreateSerializer,
