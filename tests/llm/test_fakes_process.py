@@ -9,7 +9,7 @@ import pytest
 
 from llm.providers.base import GenerationRequest, Usage
 from llm.providers.openai import OpenAIProvider
-from tests.llm.providers_support import collect
+from tests.llm.providers_support import closed_http_clients, collect  # noqa: F401  (fixture)
 from tests.support.processes import REPO_ROOT, stop_process
 
 
@@ -35,6 +35,7 @@ def fake_openai_process():
 
 
 @pytest.mark.processes
+@pytest.mark.usefixtures("closed_http_clients")
 async def test_fake_process_plays_the_script_it_is_given_and_records_requests(fake_openai_process, settings):
     port = fake_openai_process
     settings.OPENAI_BASE_URL = f"http://127.0.0.1:{port}/v1"

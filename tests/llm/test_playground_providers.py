@@ -8,9 +8,10 @@ from channels.db import database_sync_to_async
 from llm.models import LLMRun
 from tests.fakes import Script
 from tests.fakes.fixtures import fake_anthropic, fake_openai  # noqa: F401
+from tests.llm.providers_support import closed_http_clients  # noqa: F401  (fixture)
 from tests.llm.runs_support import joined_tokens, playground, receive_until_end, run_ledger, set_credits
 
-pytestmark = [pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("closed_http_clients")]
 
 
 def one_credit_per_token(model_id: str, max_output_tokens: int = 256) -> dict:
