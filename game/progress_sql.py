@@ -142,11 +142,11 @@ def xp_add(
         if connection.vendor == "postgresql":
             cursor.execute(_xp_add_sql(), event + credit)
             row = cursor.fetchone()
-            return row[0] if row else None
-        cursor.execute(_xp_insert_sql(), event)
-        row = cursor.fetchone()
-        if row is not None:
-            cursor.execute(_user_xp_sql(), credit)
+        else:
+            cursor.execute(_xp_insert_sql(), event)
+            row = cursor.fetchone()
+            if row is not None:
+                cursor.execute(_user_xp_sql(), credit)
     return row[0] if row else None
 
 

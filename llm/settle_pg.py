@@ -47,6 +47,11 @@ class SettleResult:
 
 
 @functools.cache
+def _settle_fields() -> tuple:
+    return tuple(LLMRun._meta.get_field(name) for name in SETTLE_FIELDS)
+
+
+@functools.cache
 def _update_text() -> str:
     table, pk = quote(LLMRun._meta.db_table), quote(LLMRun._meta.pk.column)
     assignments = ", ".join(f"{column(LLMRun, name)} = %s" for name in SETTLE_FIELDS)
@@ -55,8 +60,7 @@ def _update_text() -> str:
 
 
 def _settle_statement(run: LLMRun, *, refund: int) -> Sql:
-    fields = [LLMRun._meta.get_field(name) for name in SETTLE_FIELDS]
-    values = tuple(f.get_db_prep_save(getattr(run, f.attname), connection) for f in fields)
+    values = tuple(f.get_db_prep_save(getattr(run, f.attname), connection) for f in _settle_fields())
     ctes = [Sql(_update_text(), (*values, run.pk, RunStatus.RUNNING.value))]
     balance = "NULL::integer"
     if refund > 0:

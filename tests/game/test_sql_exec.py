@@ -23,6 +23,13 @@ def _now():
         return cursor.fetchone()[0]
 
 
+def _prepared_since(since) -> set[str]:
+    """The texts of the statements this session's connection prepared since `since`."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE prepare_time >= %s", [since])
+        return {row[0] for row in cursor.fetchall()}
+
+
 @pytest.mark.parametrize(("enabled", "threshold"), [(True, 0), (False, None)])
 def test_the_cursor_prepares_only_when_enabled_and_puts_djangos_setting_back(settings, enabled, threshold):
     settings.DATABASE_PREPARED_STATEMENTS = enabled
@@ -42,12 +49,9 @@ def test_an_award_prepares_its_statements(user, settings):
 
     xp_award(user_id=user.pk, amount=5, reason="bonus", idempotency_key="prepared")
 
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE prepare_time >= %s", [since])
-        prepared = {row[0] for row in cursor.fetchall()}
     # The server keeps the text with $n placeholders: compare up to the first parameter.
     head = progress_sql._xp_add_sql().split("%s")[0]
-    assert any(text.startswith(head) for text in prepared)
+    assert any(text.startswith(head) for text in _prepared_since(since))
 
 
 def test_with_preparing_off_an_award_prepares_nothing(user, settings):
@@ -56,6 +60,4 @@ def test_with_preparing_off_an_award_prepares_nothing(user, settings):
 
     xp_award(user_id=user.pk, amount=5, reason="bonus", idempotency_key="unprepared")
 
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE prepare_time >= %s", [since])
-        assert cursor.fetchone()[0] == 0
+    assert _prepared_since(since) == set()
