@@ -1,9 +1,12 @@
 """The WebSocket auth layer (accounts.ws), exercised through /ws/events/ on the real ASGI app."""
 
+import asyncio
 import json
+import threading
 from datetime import timedelta
 
 import pytest
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.test import Client
@@ -300,4 +303,24 @@ async def test_session_socket_is_closed_after_the_session_socket_lifetime(user, 
 
         assert await comm.receive_output(timeout=4) == CLOSED_4401
     finally:
+        await comm.disconnect()
+
+
+async def test_frames_are_handled_while_the_shared_database_thread_is_busy(user):
+    """A slow ORM call elsewhere in the process (on Channels' one thread-sensitive thread) holds
+    up no socket's frames that need no database: nothing hops to that thread before a handler."""
+    comm = await connected()
+    assert (await authenticate(comm, str(AccessToken.for_user(user))))["type"] == "auth.ok"
+    release = threading.Event()
+    busy = asyncio.ensure_future(sync_to_async(release.wait, thread_sensitive=True)(10))
+    try:
+        await asyncio.sleep(0.05)  # the blocking call holds the thread now
+        await comm.send_json_to({"type": "ping"})
+        reply = await comm.receive_json_from(timeout=2)
+
+        assert reply == {"type": "pong"}
+        assert not busy.done()
+    finally:
+        release.set()
+        await busy
         await comm.disconnect()
