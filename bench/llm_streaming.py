@@ -97,7 +97,7 @@ def start_fake() -> tuple[subprocess.Popen, int]:
     return proc, int(line.split()[1])
 
 
-def start_daphne(fake_port: int) -> tuple[subprocess.Popen, int]:
+def start_daphne(fake_port: int, app: str = "config.asgi:application") -> tuple[subprocess.Popen, int]:
     port = free_port()
     env = {
         **os.environ,
@@ -106,11 +106,11 @@ def start_daphne(fake_port: int) -> tuple[subprocess.Popen, int]:
         "OPENAI_API_KEY": "sk-bench",
     }
     proc = subprocess.Popen(
-        [DAPHNE, "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+        [DAPHNE, "-b", "127.0.0.1", "-p", str(port), app],
         cwd=REPO,
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=open("/tmp/bench_daphne.log", "w"),  # noqa: SIM115
+        stderr=open(f"/tmp/bench_daphne_{app.partition(':')[0]}.log", "w"),  # noqa: SIM115
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -234,13 +234,44 @@ async def sdk_stream(client, prompt: str) -> tuple[float, int]:
     return first, chunks
 
 
-async def phase_ttft(port: int, token: str, fake_port: int, sdk, rounds: int) -> dict:
+async def echo_round_trip(ws) -> float:
+    """Seconds for one frame to the baseline echo consumer and back."""
+    sent = time.perf_counter()
+    await ws.send('{"ping":1}')
+    await ws.recv()
+    return time.perf_counter() - sent
+
+
+async def bare_consumer_ttft(ws, prompt: str) -> float:
+    """Seconds to the first content frame of the baseline's bare SDK consumer (read to the end)."""
+    sent = time.perf_counter()
+    await ws.send(json.dumps({"prompt": prompt}))
+    first = None
+    while True:
+        frame = json.loads(await ws.recv())
+        if first is None:
+            first = time.perf_counter() - sent
+        if frame.get("done"):
+            return first
+
+
+async def phase_ttft(port: int, token: str, fake_port: int, sdk, rounds: int, base_port: int) -> dict:
+    """Rounds of: a playground run, the SDK alone, the baseline app's echo and bare SDK consumer."""
+    import websockets
+
     fake_control(fake_port, "script", {"tokens": [f" w{i}" for i in range(20)], "delay": 0})
-    ws_ttft, sdk_ttft, ws_accept, ws_stream = [], [], [], []
-    async with Playground(port, token) as pg:
+    ws_ttft, sdk_ttft, ws_accept, ws_stream, echo_rtt, bare_ttft = [], [], [], [], [], []
+    base = f"ws://127.0.0.1:{base_port}/ws"
+    async with (
+        Playground(port, token) as pg,
+        websockets.connect(f"{base}/echo/", ping_interval=None) as echo,
+        websockets.connect(f"{base}/sdk/", ping_interval=None) as bare,
+    ):
         for _ in range(10):  # warm-up: connections, code paths
             await pg.run(MODEL, "warm up", {"max_tokens": 64})
             await sdk_stream(sdk, "warm up")
+            await echo_round_trip(echo)
+            await bare_consumer_ttft(bare, "warm up")
         for _ in range(rounds):
             result = await pg.run(MODEL, "Say something", {"max_tokens": 64})
             assert result["final"]["type"] == "run.completed", result["final"]
@@ -249,10 +280,18 @@ async def phase_ttft(port: int, token: str, fake_port: int, sdk, rounds: int) ->
             ws_stream.append((result["token_times"][0] - result["started"]) * 1000)
             first, _ = await sdk_stream(sdk, "Say something")
             sdk_ttft.append(first * 1000)
+            echo_rtt.append(await echo_round_trip(echo) * 1000)
+            bare_ttft.append(await bare_consumer_ttft(bare, "Say something") * 1000)
     return {
         "rounds": rounds,
         "ws_ttft_ms": {"p50": pct(ws_ttft, 50), "p99": pct(ws_ttft, 99)},
         "sdk_ttft_ms": {"p50": pct(sdk_ttft, 50), "p99": pct(sdk_ttft, 99)},
+        # The same machine's yardsticks: a daphne echo round trip, and the naive consumer's added time.
+        "echo_round_trip_ms": {"p50": pct(echo_rtt, 50), "p99": pct(echo_rtt, 99)},
+        "bare_consumer_added_ttft_ms": {
+            "p50": pct(bare_ttft, 50) - pct(sdk_ttft, 50),
+            "p99": pct(bare_ttft, 99) - pct(sdk_ttft, 99),
+        },
         # Where the socket's time goes: run.start → run.started (throttle, validation, credit
         # reservation in PostgreSQL), then run.started → first run.token (provider and streaming).
         "ws_start_to_started_ms": {"p50": pct(ws_accept, 50), "p99": pct(ws_accept, 99)},
@@ -481,7 +520,7 @@ async def main(quick: bool, only: set[str]) -> dict:
     user_tokens = await asyncio.to_thread(bench_user_tokens, streams)
     token = user_tokens[0]
     fake, fake_port = start_fake()
-    daphne = None
+    daphne = baseline = None
     try:
         daphne, port = start_daphne(fake_port)
         sdk = openai.AsyncOpenAI(api_key="sk-bench", base_url=f"http://127.0.0.1:{fake_port}/v1", max_retries=0)
@@ -493,7 +532,10 @@ async def main(quick: bool, only: set[str]) -> dict:
         }
         wanted = only or {"ttft", "cpu", "concurrency", "provider", "local"}
         if "ttft" in wanted:
-            report["ttft"] = await phase_ttft(port, token, fake_port, sdk, rounds=50 if quick else 300)
+            baseline, base_port = start_daphne(fake_port, app="bench.llm_baseline_asgi:application")
+            rounds = 50 if quick else 300
+            report["ttft"] = await phase_ttft(port, token, fake_port, sdk, rounds=rounds, base_port=base_port)
+            stop(baseline)
         if "cpu" in wanted:
             runs = 4 if quick else 20
             report["cpu"] = await phase_cpu(port, token, fake_port, sdk, daphne.pid, runs=runs, tokens=500)
@@ -511,8 +553,9 @@ async def main(quick: bool, only: set[str]) -> dict:
         await sdk.close()
         return report
     finally:
-        if daphne is not None:
-            stop(daphne)
+        for server in (daphne, baseline):
+            if server is not None:
+                stop(server)
         stop(fake)
 
 
