@@ -34,7 +34,7 @@ run: export CELERY_TASK_ALWAYS_EAGER ?= true
 run: install migrate
 	$(PY) manage.py load_demo_data
 	$(PY) manage.py collectstatic --noinput --verbosity 0
-	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) config.asgi:application
+	$(PY) -m config.serve -b $(HOST) -p $(PORT) config.asgi:application
 
 test: install-dev
 	$(VENV)/bin/ruff check .

@@ -110,7 +110,7 @@ def daphne(app: str, layer: str, count: int = 1):
             log = open(f"/tmp/bench_game_daphne_{port}.log", "w")  # noqa: SIM115
             procs.append(
                 subprocess.Popen(
-                    [PYTHON, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), app],
+                    [PYTHON, "-m", "config.serve", "-b", "127.0.0.1", "-p", str(port), app],
                     cwd=REPO,
                     env=env,
                     stdout=log,

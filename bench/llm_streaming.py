@@ -27,7 +27,6 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 PYTHON = sys.executable
-DAPHNE = str(Path(sys.executable).with_name("daphne"))
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/pc_bench")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/5")
 MODEL = "openai:gpt-4o-mini"
@@ -106,7 +105,7 @@ def start_daphne(fake_port: int, app: str = "config.asgi:application") -> tuple[
         "OPENAI_API_KEY": "sk-bench",
     }
     proc = subprocess.Popen(
-        [DAPHNE, "-b", "127.0.0.1", "-p", str(port), app],
+        [PYTHON, "-m", "config.serve", "-b", "127.0.0.1", "-p", str(port), app],
         cwd=REPO,
         env=env,
         stdout=subprocess.DEVNULL,

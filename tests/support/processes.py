@@ -98,7 +98,7 @@ def daphne_server(log_dir: Path, **env_overrides: str) -> Iterator[DaphneServer]
     log_path = log_dir / f"daphne-{port}.log"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+            [sys.executable, "-m", "config.serve", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
             cwd=REPO_ROOT,
             env=child_env(**env_overrides),
             stdout=log,
