@@ -314,8 +314,9 @@ class RunExecution:
 async def _after_io_poll() -> None:
     """Resume after the event loop's next poll for I/O and the callbacks it made ready.
 
-    A timer due now runs after the I/O callbacks of the next loop iteration (asyncio runs due
-    timers after the poll's events), so writes queued before this call have been flushed.
+    A timer due now runs after the next poll's I/O callbacks: asyncio makes due timers ready
+    after the poll's events, and uvloop (libuv) runs them at the start of the iteration after
+    the poll. Either way, writes queued before this call have been flushed by then.
     """
     loop = asyncio.get_running_loop()
     due = loop.create_future()
