@@ -1,6 +1,7 @@
 """`llm/runs/`: start a run (JSON when it finishes, or SSE while it streams) and read run history."""
 
 import json
+import math
 from collections.abc import AsyncIterator
 from contextlib import aclosing
 
@@ -28,7 +29,8 @@ _RETRY_LATER = {"rate_limited", "concurrency_limit"}
 
 def _refusal(exc: services.RunRefused) -> Response:
     if exc.code in _RETRY_LATER:
-        headers = {"Retry-After": str(int(exc.retry_after or 5))}
+        # Whole seconds, rounded up: a client waiting that long finds the window reopened.
+        headers = {"Retry-After": str(math.ceil(exc.retry_after or 5))}
         return Response({"detail": exc.message, "code": exc.code}, status=429, headers=headers)
     if exc.errors:
         return Response({exc.field: exc.errors}, status=400)

@@ -1,10 +1,13 @@
 """REST runs: POST llm/runs/ runs to completion; history lists only your own runs."""
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from llm import throttles
 from llm.models import LLMRun
 from tests.llm.runs_support import TEST_MODEL, response_json, run_ledger, set_credits
 
@@ -64,10 +67,14 @@ def test_post_is_throttled_by_ai_requests(auth_client, provider, settings):
     first = auth_client.post("/api/v1/llm/runs/", {"model": TEST_MODEL, "prompt": "Say hi"}, format="json")
     second = auth_client.post("/api/v1/llm/runs/", {"model": TEST_MODEL, "prompt": "Say hi"}, format="json")
 
+    received = datetime.now(UTC)
+
     assert first.status_code == 201
     response_json(first)
     assert second.status_code == 429
-    assert int(second["Retry-After"]) >= 1
+    # Waiting Retry-After seconds from the answer reaches the next window, not a moment before it.
+    window = throttles.ai_requests_window(received)
+    assert received + timedelta(seconds=int(second["Retry-After"])) >= window.end
 
 
 def test_history_lists_only_your_runs_and_others_are_404(auth_client, user, make_user, provider, api_client):
