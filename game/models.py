@@ -2,6 +2,9 @@
 
 The counters on accounts.User (credits, experience_points, level, user_rank) are caches of these
 ledgers; game.services writes both in one transaction and `manage.py game_check` verifies them.
+
+A foreign key that a composite index or unique constraint already leads with has no index of
+its own (`db_index=False`): every insert pays for each index it writes (tests/test_schema.py).
 """
 
 from django.conf import settings
@@ -12,7 +15,9 @@ from django.db.models import Q
 class CreditEntry(models.Model):
     """One change of a user's credits; `balance_after` is the balance right after it."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="credit_entries")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="credit_entries", db_index=False
+    )
     delta = models.IntegerField()
     balance_after = models.IntegerField()
     reason = models.CharField(max_length=64)
@@ -36,7 +41,9 @@ class CreditEntry(models.Model):
 class XPEvent(models.Model):
     """One XP award. XP only ever goes up, so every amount is positive."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="xp_events")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="xp_events", db_index=False
+    )
     amount = models.PositiveIntegerField()
     total_after = models.PositiveIntegerField()
     reason = models.CharField(max_length=64)
@@ -44,7 +51,7 @@ class XPEvent(models.Model):
     idempotency_key = models.CharField(max_length=191)
     # The day in the user's own timezone: daily caps count per (user, reason, local_date).
     local_date = models.DateField()
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)  # indexed by (created_at, user)
 
     class Meta:
         ordering = ["-id"]
@@ -65,7 +72,9 @@ class XPEvent(models.Model):
 class Activity(models.Model):
     """A fact reported by a higher layer; the unique key makes `activity_record` idempotent."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="game_activities")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="game_activities", db_index=False
+    )
     activity = models.CharField(max_length=64)
     idempotency_key = models.CharField(max_length=191)
     data = models.JSONField(default=dict, blank=True)
@@ -118,7 +127,9 @@ class PlayerStats(models.Model):
 class ProviderUse(models.Model):
     """Providers a player has completed runs with (for the multi-provider badge)."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="game_providers")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="game_providers", db_index=False
+    )
     provider = models.CharField(max_length=32)
     first_used_at = models.DateTimeField(auto_now_add=True)
 
@@ -132,7 +143,9 @@ class ProviderUse(models.Model):
 class BadgeUnlock(models.Model):
     """A badge (defined as data in game.badges) unlocked by a user, exactly once."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="badge_unlocks")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="badge_unlocks", db_index=False
+    )
     badge = models.CharField(max_length=64)
     unlocked_at = models.DateTimeField(auto_now_add=True)
 

@@ -1,4 +1,8 @@
-"""LLM runs: one row per generation, written at start and once more when it settles (never per token)."""
+"""LLM runs: one row per generation, written at start and once more when it settles (never per token).
+
+A foreign key that a composite index or unique constraint already leads with has no index of
+its own (`db_index=False`): every insert pays for each index it writes (tests/test_schema.py).
+"""
 
 import uuid
 
@@ -20,11 +24,18 @@ class RunStatus(models.TextChoices):
 
 class LLMRun(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="llm_runs")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="llm_runs", db_index=False
+    )
     model = models.CharField(max_length=100)  # "provider:model"
     # Template runs keep the template reference, the version rendered and the variables used.
     template = models.ForeignKey(
-        "prompts.PromptTemplate", null=True, blank=True, on_delete=models.SET_NULL, related_name="llm_runs"
+        "prompts.PromptTemplate",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="llm_runs",
+        db_index=False,
     )
     template_version = models.PositiveIntegerField(null=True, blank=True)
     variables = models.JSONField(default=dict, blank=True)

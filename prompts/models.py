@@ -2,6 +2,9 @@
 
 Counters on PromptTemplate are denormalised and written only by prompts.services (row + F() update
 in one transaction).
+
+A foreign key that a composite index or unique constraint already leads with has no index of
+its own (`db_index=False`): every insert pays for each index it writes (tests/test_schema.py).
 """
 
 import uuid
@@ -49,13 +52,17 @@ class Visibility(models.TextChoices):
 
 class PromptTemplate(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="prompt_templates")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="prompt_templates", db_index=False
+    )
     title = models.CharField(max_length=200)
     description = models.TextField(max_length=2000, blank=True)
     content = models.TextField(max_length=20_000)
     # {name: {label, help, type, choices, default, required}}; only variables the content uses.
     variable_specs = models.JSONField(default=dict, blank=True)
-    category = models.ForeignKey(Category, on_delete=models.PROTECT, null=True, blank=True, related_name="templates")
+    category = models.ForeignKey(
+        Category, on_delete=models.PROTECT, null=True, blank=True, related_name="templates", db_index=False
+    )
     tags = models.ManyToManyField(Tag, blank=True, related_name="templates")
     difficulty = models.CharField(max_length=16, choices=Difficulty.choices, default=Difficulty.BEGINNER)
     visibility = models.CharField(max_length=16, choices=Visibility.choices, default=Visibility.PRIVATE)
@@ -95,7 +102,7 @@ class PromptTemplate(models.Model):
 class TemplateVersion(models.Model):
     """A saved state of a template; never updated once written."""
 
-    template = models.ForeignKey(PromptTemplate, on_delete=models.CASCADE, related_name="versions")
+    template = models.ForeignKey(PromptTemplate, on_delete=models.CASCADE, related_name="versions", db_index=False)
     number = models.PositiveIntegerField()
     title = models.CharField(max_length=200)
     content = models.TextField(max_length=20_000)
@@ -123,7 +130,7 @@ class TemplateVersion(models.Model):
 
 
 class Rating(models.Model):
-    template = models.ForeignKey(PromptTemplate, on_delete=models.CASCADE, related_name="ratings")
+    template = models.ForeignKey(PromptTemplate, on_delete=models.CASCADE, related_name="ratings", db_index=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="template_ratings")
     score = models.PositiveSmallIntegerField()
     created_at = models.DateTimeField(auto_now_add=True)
@@ -140,8 +147,10 @@ class Rating(models.Model):
 
 
 class Favorite(models.Model):
-    template = models.ForeignKey(PromptTemplate, on_delete=models.CASCADE, related_name="favorites")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="template_favorites")
+    template = models.ForeignKey(PromptTemplate, on_delete=models.CASCADE, related_name="favorites", db_index=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="template_favorites", db_index=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
