@@ -273,7 +273,9 @@ LLM_MODELS = env_json(
             "and best at continuing text rather than following instructions.",
             "context_limit": LLM_LOCAL_CONTEXT,
             "max_output_tokens": 512,
-            "default_params": {"temperature": 0.7, "max_tokens": 128},
+            # Cooler than the hosted models: this small base model, sampled at 0.7, got two of
+            # twelve answers wrong that it gets right at 0 (two simple questions); at 0.3, none.
+            "default_params": {"temperature": 0.3, "max_tokens": 128},
             "credits_per_1k_input": 0.2,
             "credits_per_1k_output": 0.5,
         },

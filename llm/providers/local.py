@@ -30,8 +30,9 @@ logger = logging.getLogger(__name__)
 
 MODEL_FILE = "gemma-3-270m-q4_k_m.gguf"
 MODEL_NAMES = frozenset({"gemma-3-270m"})
-# A base model continues text: frame the prompt as a Q/A document and stop where it would go on.
-STOP_SEQUENCES = ("\nQuestion:", "<end_of_turn>", "<start_of_turn>")
+# A base model continues text: frame the prompt as a Q/A document and stop where it would go on
+# (sampling at higher temperatures sometimes starts a second answer of its own).
+STOP_SEQUENCES = ("\nQuestion:", "\nAnswer:", "<end_of_turn>", "<start_of_turn>")
 REPEAT_PENALTY = 1.1
 
 

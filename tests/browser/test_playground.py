@@ -7,6 +7,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from playwright.sync_api import WebSocketRoute, expect
 
+from llm import registry
 from tests.browser.support import (
     LONG_PROMPT,
     RUN_TIMEOUT_MS,
@@ -183,6 +184,43 @@ def test_two_models_stream_side_by_side(page, fake_openai_server):
     assert page.evaluate("() => window.__both") is True, page.evaluate("() => window.__timeline")
     expect(panes.nth(1).locator("[data-pane-output]")).to_have_text("".join(fake_openai_server.tokens))
     screenshot(page, "playground-side-by-side")
+
+
+def test_empty_parameters_leave_each_model_its_own_default(page, fake_openai_server):
+    # given a learner comparing the local model with an OpenAI-compatible one
+    sign_up(page, "fran")
+    local, hosted = registry.model_get(LOCAL_MODEL), registry.model_get(fake_openai_server.model_id)
+    assert local.default_temperature != hosted.default_temperature  # else this test shows nothing
+    page.get_by_label("Compare with").select_option(fake_openai_server.model_id)
+    page.locator("details.params").evaluate("details => { details.open = true; }")
+
+    # then the parameter fields are empty and show both models' defaults
+    temperature, max_tokens = page.get_by_label("Temperature"), page.get_by_label("Max tokens")
+    expect(temperature).to_have_value("")
+    expect(temperature).to_have_attribute(
+        "placeholder", f"{local.default_temperature} / {hosted.default_temperature} (default)"
+    )
+    expect(max_tokens).to_have_attribute(
+        "placeholder", f"{local.default_max_tokens} / {hosted.default_max_tokens} (default)"
+    )
+
+    # when they run a prompt setting only the maximum length
+    page.get_by_label("Prompt", exact=True).fill("What is the opposite of up?")
+    max_tokens.fill("8")
+    page.get_by_role("button", name="Run", exact=True).click()
+
+    # then each run used its own model's temperature
+    panes = page.locator("[data-pane]")
+    expect(panes).to_have_count(2)
+    for index in range(2):
+        expect(panes.nth(index)).to_have_attribute("data-status", "completed", timeout=RUN_TIMEOUT_MS)
+    runs = {
+        run.model: run.params for run in map(_run_row, (panes.nth(i).get_attribute("data-run-id") for i in range(2)))
+    }
+    assert runs == {
+        local.id: {"temperature": local.default_temperature, "max_tokens": 8},
+        hosted.id: {"temperature": hosted.default_temperature, "max_tokens": 8},
+    }
 
 
 def test_recent_runs_reopen_into_the_output_pane(page):

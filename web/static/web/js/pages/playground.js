@@ -46,6 +46,15 @@ function showModelInfo(select) {
   info.textContent = parts.filter(Boolean).join(" · ");
 }
 
+/** Empty parameter fields leave each chosen model its own default, shown as the placeholder. */
+function showDefaults() {
+  const chosen = [form.elements.model.value, form.elements.model_b.value].map((id) => models.get(id)).filter(Boolean);
+  for (const [field, key] of [[form.elements.temperature, "temperature"], [form.elements.max_tokens, "max_tokens"]]) {
+    const defaults = [...new Set(chosen.map((model) => model.default_params?.[key]).filter((v) => v !== undefined))];
+    field.placeholder = defaults.length ? `${defaults.join(" / ")} (default)` : "model default";
+  }
+}
+
 async function loadModels() {
   let list;
   try {
@@ -60,11 +69,15 @@ async function loadModels() {
     for (const model of list) {
       select.append(h("option", { value: model.id, disabled: !model.available, text: modelLabel(model) }));
     }
-    select.addEventListener("change", () => showModelInfo(select));
+    select.addEventListener("change", () => {
+      showModelInfo(select);
+      showDefaults();
+    });
   }
   const first = list.find((model) => model.available && model.provider === "local") || list.find((m) => m.available);
   if (first) $("#model-a").value = first.id;
   showModelInfo($("#model-a"));
+  showDefaults();
 }
 
 async function loadTemplates(preselect) {
@@ -115,10 +128,11 @@ function syncSource() {
 
 function params() {
   const result = {};
-  const temperature = Number(form.elements.temperature.value);
-  const maxTokens = Number.parseInt(form.elements.max_tokens.value, 10);
-  if (Number.isFinite(temperature)) result.temperature = temperature;
-  if (Number.isFinite(maxTokens) && maxTokens > 0) result.max_tokens = maxTokens;
+  // Only what the learner typed: an empty field is the model's default, not 0.
+  const temperature = form.elements.temperature.value.trim();
+  const maxTokens = form.elements.max_tokens.value.trim();
+  if (temperature !== "" && Number.isFinite(Number(temperature))) result.temperature = Number(temperature);
+  if (maxTokens !== "" && Number.parseInt(maxTokens, 10) > 0) result.max_tokens = Number.parseInt(maxTokens, 10);
   const system = form.elements.system.value.trim();
   if (system && form.elements.source.value === "free") result.system = system;
   return result;
@@ -227,7 +241,11 @@ async function reopen(summary) {
     syncSource();
     form.elements.prompt.value = item.prompt;
   }
-  if (models.has(item.model)) form.elements.model.value = item.model;
+  if (models.has(item.model)) {
+    form.elements.model.value = item.model;
+    showModelInfo(form.elements.model);
+    showDefaults();
+  }
   pane.output.focus();
 }
 
