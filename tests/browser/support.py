@@ -132,12 +132,17 @@ def output_growth(page: Page) -> list[int]:
     return page.evaluate("() => window.__growth")
 
 
+def set_params(page: Page, *, max_tokens: int, temperature: float = 0) -> None:
+    """Fill the playground's parameters (temperature 0 by default: the local model's answer is then fixed)."""
+    page.locator("details.params").evaluate("details => { details.open = true; }")
+    page.get_by_label("Max tokens").fill(str(max_tokens))
+    page.get_by_label("Temperature").fill(str(temperature))
+
+
 def run_free_prompt(page: Page, prompt: str, *, max_tokens: int, model: str | None = None) -> None:
     page.get_by_label("Free prompt").check()
     page.get_by_label("Prompt", exact=True).fill(prompt)
     if model:
         page.get_by_label("Model", exact=True).select_option(model)
-    page.locator("details.params").evaluate("details => { details.open = true; }")
-    page.get_by_label("Max tokens").fill(str(max_tokens))
-    page.get_by_label("Temperature").fill("0")
+    set_params(page, max_tokens=max_tokens)
     page.get_by_role("button", name="Run", exact=True).click()

@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.support import LONG_PROMPT, RUN_TIMEOUT_MS, sign_up
+from tests.browser.support import LONG_PROMPT, RUN_TIMEOUT_MS, set_params, sign_up
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -62,6 +62,7 @@ def test_a_run_starts_with_ctrl_enter_and_stops_with_escape(page):
     sign_up(page, "lee")
     page.get_by_label("Model", exact=True).select_option("local:gemma-3-270m")
     page.get_by_label("Prompt", exact=True).fill(LONG_PROMPT)
+    set_params(page, max_tokens=400)  # an answer long enough to stop part way
 
     # when they press Ctrl+Enter, and Escape once text is arriving
     page.get_by_label("Prompt", exact=True).press("Control+Enter")

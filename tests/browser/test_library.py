@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
-from tests.browser.support import RUN_TIMEOUT_MS, in_thread, screenshot, sign_up
+from tests.browser.support import RUN_TIMEOUT_MS, in_thread, screenshot, set_params, sign_up
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -56,9 +56,7 @@ def test_a_learner_writes_a_template_and_runs_it_through_its_variable_form(page)
     # when they run it from the playground's generated form, leaving the colour empty first
     page.get_by_role("link", name="Run in playground").click()
     expect(page.locator("[data-variable-form] select#var-tone option")).to_have_text(["fun", "serious"])
-    page.locator("details.params").evaluate("details => { details.open = true; }")
-    page.get_by_label("Max tokens").fill("12")
-    page.get_by_label("Temperature").fill("0")
+    set_params(page, max_tokens=12)
     page.get_by_role("button", name="Run", exact=True).click()
     expect(page.locator('[data-variable-form] [data-error-for="colour"]')).to_have_text("This variable is required.")
     page.get_by_label("Colour name").fill("green")
