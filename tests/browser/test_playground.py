@@ -214,10 +214,8 @@ def test_empty_parameters_leave_each_model_its_own_default(page, fake_openai_ser
     expect(panes).to_have_count(2)
     for index in range(2):
         expect(panes.nth(index)).to_have_attribute("data-status", "completed", timeout=RUN_TIMEOUT_MS)
-    runs = {
-        run.model: run.params for run in map(_run_row, (panes.nth(i).get_attribute("data-run-id") for i in range(2)))
-    }
-    assert runs == {
+    runs = [_run_row(panes.nth(index).get_attribute("data-run-id")) for index in range(2)]
+    assert {run.model: run.params for run in runs} == {
         local.id: {"temperature": local.default_temperature, "max_tokens": 8},
         hosted.id: {"temperature": hosted.default_temperature, "max_tokens": 8},
     }

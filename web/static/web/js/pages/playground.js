@@ -130,9 +130,9 @@ function params() {
   const result = {};
   // Only what the learner typed: an empty field is the model's default, not 0.
   const temperature = form.elements.temperature.value.trim();
-  const maxTokens = form.elements.max_tokens.value.trim();
+  const maxTokens = Number.parseInt(form.elements.max_tokens.value, 10);
   if (temperature !== "" && Number.isFinite(Number(temperature))) result.temperature = Number(temperature);
-  if (maxTokens !== "" && Number.parseInt(maxTokens, 10) > 0) result.max_tokens = Number.parseInt(maxTokens, 10);
+  if (maxTokens > 0) result.max_tokens = maxTokens;
   const system = form.elements.system.value.trim();
   if (system && form.elements.source.value === "free") result.system = system;
   return result;
