@@ -15,8 +15,6 @@ from django.conf import settings  # noqa: E402
 import game.routing  # noqa: E402
 import llm.routing  # noqa: E402
 import prompts.routing  # noqa: E402
-from config.gc_tuning import gc_tune  # noqa: E402
-from llm.completions import completed_runs  # noqa: E402
 from llm.registry import providers_preload  # noqa: E402
 
 websocket_urlpatterns = [
@@ -33,6 +31,4 @@ application = ProtocolTypeRouter(
 )
 
 if settings.LLM_PRELOAD_PROVIDERS:
-    providers_preload()  # not on the first run's way: an SDK import stalls every socket for up to 1.6 s
-    completed_runs.warm_up()  # nor the first completed run's hand-off to the worker (~30 ms of CPU)
-gc_tune()  # last: everything above lives as long as the server process
+    providers_preload()  # not on the first run's way: importing an SDK stalls every socket meanwhile

@@ -36,8 +36,3 @@ def stream_ttl_seconds() -> int:
 
 def ai_requests_rate() -> str:
     return settings.REST_FRAMEWORK.get("DEFAULT_THROTTLE_RATES", {}).get("ai_requests") or "50/hour"
-
-
-def db_threads() -> int:
-    """Threads for run starts and settles (PostgreSQL); see llm.dbcall."""
-    return max(1, int(getattr(settings, "LLM_DB_THREADS", 2)))

@@ -6,18 +6,13 @@ stream. Closing the socket detaches its runs, which keep going for the resume gr
 
 import asyncio
 import contextlib
-import functools
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 
 from accounts.ws.auth import AuthenticatedJsonConsumer
-from game.broadcast import Outbox
 from llm import selectors, services, streams
-from llm.dbcall import db_call
 from llm.events import (
     InvalidMessage,
     RunCancel,
@@ -26,56 +21,10 @@ from llm.events import (
     RunStarted,
     parse_client_message,
     run_failed_frame,
+    terminal_frame,
 )
-from llm.models import LLMRun
-from llm.runner import STOP_CANCEL, RunExecution, registry, terminal_frame
-
-
-def _start_run(user, message: RunStart) -> tuple[LLMRun, Outbox]:
-    """The run (validated, throttled, credits reserved), in one thread hop.
-
-    Returns the run and its committed, not yet sent, live events (the reservation's
-    `credits.changed`): the caller sends them once the run's request is on its way.
-    """
-    events = Outbox()
-    run = services.run_create(
-        user=user,
-        model=message.model,
-        prompt=message.prompt,
-        template_id=message.template_id,
-        variables=message.variables,
-        params=message.params.model_dump(exclude_none=True) if message.params else None,
-        outbox=events,
-    )
-    return run, events
-
-
-# Tasks sending events: referenced until done, as the event loop keeps only weak references.
-_sending: set[asyncio.Task] = set()
-
-
-@functools.cache
-def _events_executor() -> ThreadPoolExecutor:
-    """One thread sending run starts' events: in start order, and off the database threads."""
-    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="llm-events")
-
-
-def _send_later(events: Outbox) -> None:
-    """Send already committed events without holding up the run.
-
-    On Redis layers they join the process's publisher queue at once (game.broadcast), which
-    sends them from its own thread; the in-memory layer (development) is reached through a
-    thread of its own. Either way they are queued long before the run can settle, which needs
-    a provider response and a database write first, so the refund's event still follows the
-    reservation's.
-    """
-    if events.messages and not events.hand_over():  # Redis layers: queued, no thread hop
-        # Through asgiref, so an in-memory channel layer (development) is reached on this loop.
-        send = sync_to_async(events.flush, thread_sensitive=False, executor=_events_executor())
-        task = asyncio.get_running_loop().create_task(send())
-        _sending.add(task)
-        task.add_done_callback(_sending.discard)
-
+from llm.execution import STOP_CANCEL, RunExecution
+from llm.live_runs import live_runs
 
 # Idle seconds (one check each) without the owner's heartbeat before a run counts as orphaned.
 ORPHANED_AFTER_IDLE_SECONDS = 5
@@ -121,8 +70,16 @@ class PlaygroundConsumer(AuthenticatedJsonConsumer):
             follower.cancel()
 
     async def run_start(self, message: RunStart) -> None:
+        params = message.params.model_dump(exclude_none=True) if message.params else None
         try:
-            run, events = await db_call(_start_run)(self.user, message)
+            started = await database_sync_to_async(services.run_create)(
+                user=self.user,
+                model=message.model,
+                prompt=message.prompt,
+                template_id=message.template_id,
+                variables=message.variables,
+                params=params,
+            )
         except services.RunRefused as exc:
             await self.send_json(
                 run_failed_frame(
@@ -134,6 +91,7 @@ class PlaygroundConsumer(AuthenticatedJsonConsumer):
                 )
             )
             return
+        run = started.run
         if run.status != "running":  # refused for credits: a failed run, nothing charged
             frame = terminal_frame(run)
             frame["request_id"] = message.request_id
@@ -141,16 +99,13 @@ class PlaygroundConsumer(AuthenticatedJsonConsumer):
             return
         run_id = str(run.pk)
         await self.send_json(RunStarted(run_id=run_id, request_id=message.request_id, model=run.model).model_dump())
-        execution = RunExecution(run, request_id=message.request_id)
+        execution = RunExecution(run, started.request, request_id=message.request_id)
         self.executions[run_id] = execution
         execution.start(self.send_frame)
-        # After the run's first step, which sends its provider request: waking the publisher
-        # thread any earlier competes with that for the interpreter lock.
-        asyncio.get_running_loop().call_soon(_send_later, events)
 
     async def run_cancel(self, message: RunCancel) -> None:
         run_id = _parse_run_id(message.run_id)
-        execution = registry.get(run_id) if run_id else None
+        execution = live_runs.get(run_id) if run_id else None
         if execution is not None and execution.user_id == self.user.pk and not execution.done.is_set():
             execution.stop(STOP_CANCEL)
             if self.send_frame not in execution.sinks:  # started from another socket: tell this one too
@@ -171,7 +126,7 @@ class PlaygroundConsumer(AuthenticatedJsonConsumer):
         if run is None:
             await self.send_error("unknown_run", "No such run of yours.", run_id=message.run_id)
             return
-        execution = registry.get(run_id)
+        execution = live_runs.get(run_id)
         if execution is not None:
             if not execution.done.is_set():
                 self.executions[run_id] = execution
@@ -195,11 +150,11 @@ class PlaygroundConsumer(AuthenticatedJsonConsumer):
 
         async def finished(output: str) -> dict[str, Any] | None:
             nonlocal missed_beats
-            run = await db_call(services.run_ended)(run_id=run_id)
+            run = await database_sync_to_async(services.run_ended)(run_id=run_id)
             if run is None:
                 missed_beats = 0 if await streams.is_alive(run_id) else missed_beats + 1
                 if missed_beats >= ORPHANED_AFTER_IDLE_SECONDS:  # its process died mid-run
-                    run = await db_call(services.run_orphaned)(run_id=run_id, output=output)
+                    run = await database_sync_to_async(services.run_orphaned)(run_id=run_id, output=output)
             return terminal_frame(run) if run is not None else None
 
         with contextlib.suppress(asyncio.CancelledError):

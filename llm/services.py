@@ -2,24 +2,39 @@
 
 A run reserves the most it can cost before any provider call and settles once, when it ends,
 refunding the difference between the reservation and what it used. Nothing is written per token.
+The game owns the credit ledger: the reservation and the refund go through `game.services`.
 """
 
-import copy
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from celery import current_app
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
 from game import services as game_services
-from game.broadcast import Outbox
-from llm import conf, registry, settle_pg, start_pg, templates, throttles
-from llm.completions import completed_runs
+from llm import conf, registry, template_runs, throttles
 from llm.models import OUTPUT_MAX_CHARS, PROMPT_MAX_CHARS, SYSTEM_MAX_CHARS, LLMRun, RunStatus
+from llm.providers.base import GenerationRequest
 
 User = get_user_model()
+
+RESERVE_REASON = "run.reserve"
+REFUND_REASON = "run.refund"
+SETTLE_FIELDS = (
+    "status",
+    "output",
+    "input_tokens",
+    "output_tokens",
+    "cost_credits",
+    "ttft_ms",
+    "latency_ms",
+    "error_code",
+    "error_message",
+    "finished_at",
+)
 
 
 class RunRefused(Exception):
@@ -47,14 +62,19 @@ class RunPlan:
     """A validated run request: what to send to which provider, and what it may cost."""
 
     model_id: str
-    prompt: str
-    system: str
-    temperature: float
-    max_tokens: int
+    request: GenerationRequest
     max_cost_credits: int  # what to reserve: the estimated prompt plus max_tokens, at the model's prices
     template_id: str | None = None
     template_version: int | None = None
     variables: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StartedRun:
+    """A run row as its start left it, with the provider request validated for it."""
+
+    run: LLMRun
+    request: GenerationRequest
 
 
 @dataclass(frozen=True)
@@ -79,6 +99,10 @@ def _model_get(model_id: str) -> registry.ModelSpec | None:
         return None
 
 
+def _positive_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
 def run_prepare(
     *,
     user,
@@ -95,11 +119,11 @@ def run_prepare(
         raise RunRefused("invalid_request", f"Unknown model {model!r}.", field="model")
     if not spec.available():
         raise RunRefused("invalid_request", f"Model {model!r} is not available now.", field="model")
-    template: templates.RenderedTemplate | None = None
+    template: template_runs.RenderedTemplate | None = None
     if template_id is not None:
         try:
-            template = templates.template_render(user=user, template_id=template_id, variables=variables or {})
-        except templates.TemplateRefused as exc:
+            template = template_runs.template_render(user=user, template_id=template_id, variables=variables or {})
+        except template_runs.TemplateRefused as exc:
             raise RunRefused("invalid_request", exc.message, field=exc.field, errors=exc.errors) from None
         prompt = template.prompt
     prompt = prompt or ""
@@ -114,7 +138,7 @@ def run_prepare(
             "invalid_request", f"The system prompt is longer than {SYSTEM_MAX_CHARS} characters.", field="system"
         )
     max_tokens = params.get("max_tokens") or spec.default_max_tokens
-    if not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or max_tokens < 1:
+    if not _positive_int(max_tokens):
         raise RunRefused("invalid_request", "max_tokens must be a positive integer.", field="max_tokens")
     if max_tokens > spec.max_output_tokens:
         raise RunRefused(
@@ -130,10 +154,7 @@ def run_prepare(
         raise RunRefused("invalid_request", f"{name}: {' '.join(messages)}", field=name) from None
     return RunPlan(
         model_id=spec.id,
-        prompt=prompt,
-        system=system,
-        temperature=temperature,
-        max_tokens=max_tokens,
+        request=request,
         max_cost_credits=spec.max_cost_credits(request),
         template_id=template.template_id if template else None,
         template_version=template.version if template else None,
@@ -145,114 +166,59 @@ def _stale_before() -> datetime:
     return timezone.now() - timezone.timedelta(seconds=conf.run_max_seconds())
 
 
-def _running_runs(user_id) -> int:
-    return LLMRun.objects.filter(user_id=user_id, status=RunStatus.RUNNING, created_at__gte=_stale_before()).count()
-
-
-def _concurrency_refused(limit: int) -> RunRefused:
-    return RunRefused("concurrency_limit", f"At most {limit} runs at a time; wait for one to finish.")
-
-
-def _runs_in_window(user_id, window: throttles.Window) -> int:
-    return LLMRun.objects.filter(user_id=user_id, created_at__gte=window.start)[: window.limit].count()
-
-
-def _throttled(window: throttles.Window) -> RunRefused:
-    return RunRefused(
-        "rate_limited", "Too many AI requests; try again later.", retry_after=window.retry_after(timezone.now())
-    )
-
-
 def _new_run(user_id, plan: RunPlan) -> LLMRun:
+    request = plan.request
     return LLMRun(
         user_id=user_id,
         model=plan.model_id,
         template_id=plan.template_id,
         template_version=plan.template_version,
         variables=plan.variables,
-        prompt=plan.prompt,
-        system=plan.system,
-        params={"temperature": plan.temperature, "max_tokens": plan.max_tokens},
+        prompt=request.prompt,
+        system=request.system or "",
+        params={"temperature": request.temperature, "max_tokens": request.max_tokens},
         reserved_credits=plan.max_cost_credits,
     )
 
 
-def _save_refused_for_credits(run: LLMRun) -> LLMRun:
-    """Save the run as failed `insufficient_credits`: it reserves and charges nothing."""
-    reserved = run.reserved_credits
-    run.status, run.reserved_credits, run.finished_at = RunStatus.FAILED, 0, timezone.now()
-    run.error_code = "insufficient_credits"
-    run.error_message = f"This run may cost up to {reserved} credits; your balance does not cover it."
-    run.save(force_insert=True)
-    return run
-
-
-def run_start(*, user_id, plan: RunPlan, outbox: Outbox | None = None) -> LLMRun:
+@transaction.atomic
+def run_start(*, user_id, plan: RunPlan) -> LLMRun:
     """Create the run and reserve its maximum cost; raises RunRefused (throttle, concurrency) before writing.
 
-    The `ai_requests` throttle (llm.throttles) and the concurrency limit are counted under the
-    user's row lock, so both hold exactly across processes.
-
     A run the balance cannot cover is saved as failed `insufficient_credits` (charging nothing),
-    so the client gets a run id to refer to. On PostgreSQL the start is one round trip
-    (llm.start_pg) and the reservation's `credits.changed` goes into `outbox` when given (the
-    caller sends it after commit), else it is sent on commit. Elsewhere (SQLite in development)
-    the ORM runs the same steps and sends the event on commit itself.
+    so the client gets a run id to refer to.
     """
-    if start_pg.available():
-        return _run_start_pipelined(user_id=user_id, plan=plan, outbox=outbox)
-    return _run_start_orm(user_id=user_id, plan=plan)
-
-
-def _run_start_pipelined(*, user_id, plan: RunPlan, outbox: Outbox | None) -> LLMRun:
+    # The user row lock serialises the starts of one user across processes, so the `ai_requests`
+    # window (llm.throttles) and the concurrency limit are exact. The counts are later statements
+    # than the lock: on PostgreSQL they see every start committed while this one waited for it.
+    User.objects.select_for_update().only("pk").get(pk=user_id)
+    now = timezone.now()
+    window = throttles.ai_requests_window(now)
+    if LLMRun.objects.filter(user_id=user_id, created_at__gte=window.start)[: window.limit].count() >= window.limit:
+        raise RunRefused("rate_limited", "Too many AI requests; try again later.", retry_after=window.retry_after(now))
     limit = conf.max_concurrent_runs()
-    window = throttles.ai_requests_window(timezone.now())
+    running = LLMRun.objects.filter(user_id=user_id, status=RunStatus.RUNNING, created_at__gte=_stale_before())
+    if running.count() >= limit:
+        raise RunRefused("concurrency_limit", f"At most {limit} runs at a time; wait for one to finish.")
     run = _new_run(user_id, plan)
-    result = start_pg.run_insert_reserved(
-        run=run, limit=limit, stale_before=_stale_before(), window=window, outbox=outbox
-    )
-    if result.started:
-        return run
-    if result.balance is None:
-        raise User.DoesNotExist(f"No user {user_id}.")
-    if result.recent >= window.limit:  # nothing was written
-        raise _throttled(window)
-    if result.running >= limit:  # nothing was written
-        raise _concurrency_refused(limit)
-    # Under the limit, so the balance did not cover the reservation. The failed run is saved on
-    # its own: it reserves nothing and does not count as running, so it needs no lock.
-    return _save_refused_for_credits(run)
-
-
-@transaction.atomic
-def _run_start_orm(*, user_id, plan: RunPlan) -> LLMRun:
-    """The start on any database, statement by statement (eight round trips)."""
-    # The user row lock serialises starts of one user across processes: the balance read under it
-    # and the counts hold until commit. Count in later statements: they take a fresh snapshot
-    # that sees the starts committed while we waited for the lock (a subquery inside the locking
-    # SELECT would not).
-    balance = User.objects.select_for_update().values_list("credits", flat=True).get(pk=user_id)
-    window = throttles.ai_requests_window(timezone.now())
-    if _runs_in_window(user_id, window) >= window.limit:
-        raise _throttled(window)
-    limit = conf.max_concurrent_runs()
-    if _running_runs(user_id) >= limit:
-        raise _concurrency_refused(limit)
-    run = _new_run(user_id, plan)
-    reserved = run.reserved_credits
-    if reserved > balance:  # refused before any write: the failed run is the only row
-        return _save_refused_for_credits(run)
-    run.save(force_insert=True)
-    if reserved > 0:
-        # The balance was read under the user row lock this transaction holds; the key is new.
-        game_services.credits_spend_locked(
-            user_id=user_id,
-            amount=reserved,
-            balance=balance,
-            reason=start_pg.RESERVE_REASON,
-            idempotency_key=f"run:{run.pk}:reserve",
-            source=f"llm.run:{run.pk}",
-        )
+    try:
+        with transaction.atomic():
+            run.save(force_insert=True)
+            if run.reserved_credits > 0:
+                game_services.credits_spend(
+                    user_id=user_id,
+                    amount=run.reserved_credits,
+                    reason=RESERVE_REASON,
+                    idempotency_key=f"run:{run.pk}:reserve",
+                    source=f"llm.run:{run.pk}",
+                )
+    except game_services.InsufficientCredits:
+        run._state.adding = True  # the savepoint took the insert back
+        reserved = run.reserved_credits
+        run.status, run.reserved_credits, run.finished_at = RunStatus.FAILED, 0, timezone.now()
+        run.error_code = "insufficient_credits"
+        run.error_message = f"This run may cost up to {reserved} credits; your balance does not cover it."
+        run.save(force_insert=True)
     return run
 
 
@@ -264,13 +230,12 @@ def run_create(
     template_id: str | None = None,
     variables: dict[str, Any] | None = None,
     params: dict[str, Any] | None = None,
-    outbox: Outbox | None = None,
-) -> LLMRun:
+) -> StartedRun:
     """Validate a run request and start it (REST and the playground alike); raises RunRefused."""
     plan = run_prepare(
         user=user, model=model, prompt=prompt, template_id=template_id, variables=variables, params=params
     )
-    return run_start(user_id=user.pk, plan=plan, outbox=outbox)
+    return StartedRun(run=run_start(user_id=user.pk, plan=plan), request=plan.request)
 
 
 def _settled_cost(run: LLMRun, spec: registry.ModelSpec | None, outcome: RunOutcome) -> tuple[int, int, int]:
@@ -285,19 +250,13 @@ def _settled_cost(run: LLMRun, spec: registry.ModelSpec | None, outcome: RunOutc
     return input_tokens, output_tokens, min(cost, run.reserved_credits)
 
 
-def run_settle(*, run_id, outcome: RunOutcome, run: LLMRun | None = None) -> LLMRun:
-    """Record how the run ended and refund the unused reservation; a settled run is left as it is.
-
-    `run`, the run as it started (the runner holds it), lets PostgreSQL settle a free-prompt run
-    in one statement (llm.settle_pg); otherwise the ORM locks and reads the row first.
-    """
-    if run is not None and not run.template_id and start_pg.available():
-        return _run_settle_pipelined(copy.copy(run), outcome)
-    return _run_settle_orm(run_id=run_id, outcome=outcome)
-
-
-def _apply_outcome(run: LLMRun, outcome: RunOutcome) -> int:
-    """Set the settled fields of a running `run`; returns the credits to refund."""
+@transaction.atomic
+def run_settle(*, run_id, outcome: RunOutcome) -> LLMRun:
+    """Record how the run ended and refund the unused reservation; a settled run is left as it is."""
+    # The run row first, then (through the refund) the user row: the order every settle takes.
+    run = LLMRun.objects.select_for_update().get(pk=run_id)
+    if run.status != RunStatus.RUNNING:
+        return run
     input_tokens, output_tokens, cost = _settled_cost(run, _model_get(run.model), outcome)
     run.status = outcome.status
     run.output = outcome.output[:OUTPUT_MAX_CHARS]
@@ -305,40 +264,23 @@ def _apply_outcome(run: LLMRun, outcome: RunOutcome) -> int:
     run.ttft_ms, run.latency_ms = outcome.ttft_ms, outcome.latency_ms
     run.error_code, run.error_message = outcome.error_code, outcome.error_message[:500]
     run.finished_at = timezone.now()
-    return run.reserved_credits - cost
-
-
-def _run_settle_pipelined(run: LLMRun, outcome: RunOutcome) -> LLMRun:
-    refund = _apply_outcome(run, outcome)
-    events = Outbox()
-    if not settle_pg.run_update_settled(run, refund=refund, outbox=events).settled:
-        return LLMRun.objects.get(pk=run.pk)  # settled elsewhere first (a cancel, the stale sweep)
-    events.send_on_commit()  # now, or on the commit of a caller's transaction
-    if run.status == RunStatus.COMPLETED:
-        transaction.on_commit(lambda: completed_runs.add(run.pk), robust=True)
-    return run
-
-
-@transaction.atomic
-def _run_settle_orm(*, run_id, outcome: RunOutcome) -> LLMRun:
-    run = LLMRun.objects.select_for_update().get(pk=run_id)
-    if run.status != RunStatus.RUNNING:
-        return run
-    refund = _apply_outcome(run, outcome)
-    run.save(update_fields=list(settle_pg.SETTLE_FIELDS))
+    run.save(update_fields=SETTLE_FIELDS)
+    refund = run.reserved_credits - cost
     if refund > 0:
         game_services.credits_grant(
             user_id=run.user_id,
             amount=refund,
-            reason=settle_pg.REFUND_REASON,
+            reason=REFUND_REASON,
             idempotency_key=f"run:{run.pk}:refund",
             source=f"llm.run:{run.pk}",
         )
     if run.status == RunStatus.COMPLETED:
         if run.template_id:
-            templates.template_record_use(template_id=run.template_id, user_id=run.user_id)
-        # XP, streaks and badges follow in their own transaction, off the run's critical path.
-        transaction.on_commit(lambda: completed_runs.add(run.pk), robust=True)
+            template_runs.template_record_use(template_id=run.template_id, user_id=run.user_id)
+        # XP, streaks and badges follow in the worker, off the run's path. The task is named
+        # rather than imported: llm.tasks imports this module.
+        completed = current_app.signature("llm.run_completed_record", args=(str(run.pk),))
+        transaction.on_commit(completed.delay, robust=True)
     return run
 
 

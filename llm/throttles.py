@@ -2,11 +2,9 @@
 
 Every AI request a user makes is a run row, so the throttle counts the user's runs created in the
 current window (`THROTTLE_AI_REQUESTS`, 50/hour by default) inside the run start itself
-(`llm.start_pg` on PostgreSQL, `llm.services` elsewhere). The start holds the user's row lock
-while it counts, so the limit is exact across server processes and concurrent requests, and the
-check costs no round trip of its own: a separate counter in Redis was one more service to wake on
-every run start's path. Requests refused before a run exists (invalid input, the concurrency
-limit) do not count.
+(`llm.services.run_start`). The start holds the user's row lock while it counts, so the limit is
+exact across server processes and concurrent requests. Requests refused before a run exists
+(invalid input, the concurrency limit) do not count.
 """
 
 from dataclasses import dataclass

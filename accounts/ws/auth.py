@@ -58,11 +58,10 @@ class JsonConsumer(AsyncWebsocketConsumer):
     async def dispatch(self, message: dict[str, Any]) -> None:
         """The message's handler, without Channels' `close_old_connections` hop before it.
 
-        Channels runs that hop on its one thread-sensitive thread before every handler: 0.2-0.4 ms
-        on the path of each frame and layer event, queued behind every other socket's. These
-        consumers never use the ORM on the event loop; each database call goes through
-        `database_sync_to_async` or `llm.dbcall.db_call`, which close stale connections in the
-        thread that uses them, around the call.
+        Channels makes that hop on its one database thread before every handler, so a slow query
+        anywhere in the process would hold up every socket's frames. These consumers never use the
+        ORM on the event loop: each database call goes through `database_sync_to_async`, which
+        closes stale connections around the call in the thread that makes it.
         """
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:

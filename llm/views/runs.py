@@ -5,6 +5,7 @@ import math
 from collections.abc import AsyncIterator
 from contextlib import aclosing
 
+from channels.db import database_sync_to_async
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -15,10 +16,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from llm import selectors, services
-from llm.dbcall import db_call
 from llm.events import TERMINAL_TYPES
+from llm.execution import run_frames
 from llm.models import LLMRun
-from llm.runner import run_frames
 from llm.serializers import RunCreateSerializer, RunSerializer
 
 SSE_KEEPALIVE_SECONDS = 15
@@ -41,20 +41,20 @@ def _refusal(exc: services.RunRefused) -> Response:
     return Response({"detail": exc.message, "code": exc.code}, status=400)
 
 
-async def _sse(run: LLMRun) -> AsyncIterator[bytes]:
-    async for frame in run_frames(run, keepalive=SSE_KEEPALIVE_SECONDS):
+async def _sse(started: services.StartedRun) -> AsyncIterator[bytes]:
+    async for frame in run_frames(started.run, started.request, keepalive=SSE_KEEPALIVE_SECONDS):
         if frame is None:
             yield b": keepalive\n\n"  # a comment line: keeps idle proxies from closing the stream
             continue
         yield f"event: {frame['type']}\ndata: {json.dumps(frame, separators=(',', ':'))}\n\n".encode()
 
 
-async def _finished_run_json(run: LLMRun) -> AsyncIterator[bytes]:
-    async with aclosing(run_frames(run)) as frames:
+async def _finished_run_json(started: services.StartedRun) -> AsyncIterator[bytes]:
+    async with aclosing(run_frames(started.run, started.request)) as frames:
         async for frame in frames:
             if frame is not None and frame["type"] in TERMINAL_TYPES:
                 break
-    settled = await db_call(LLMRun.objects.get)(pk=run.pk)
+    settled = await database_sync_to_async(LLMRun.objects.get)(pk=started.run.pk)
     yield json.dumps(RunSerializer(settled).data).encode()
 
 
@@ -90,7 +90,7 @@ class RunListCreateView(generics.ListAPIView):
         data.is_valid(raise_exception=True)
         values = data.validated_data
         try:
-            run = services.run_create(
+            started = services.run_create(
                 user=request.user,
                 model=values["model"],
                 prompt=values.get("prompt"),
@@ -100,6 +100,7 @@ class RunListCreateView(generics.ListAPIView):
             )
         except services.RunRefused as exc:
             return _refusal(exc)
+        run = started.run
         if run.status != "running":  # insufficient credits: recorded, nothing charged
             return Response(
                 {"detail": run.error_message, "code": run.error_code, "run_id": str(run.pk)},
@@ -107,11 +108,11 @@ class RunListCreateView(generics.ListAPIView):
             )
         # The run streams on the event loop as the body is sent, not in this worker thread.
         if "text/event-stream" in request.headers.get("Accept", ""):
-            response = StreamingHttpResponse(_sse(run), content_type="text/event-stream", status=201)
+            response = StreamingHttpResponse(_sse(started), content_type="text/event-stream", status=201)
             response["Cache-Control"] = "no-cache"
             response["X-Accel-Buffering"] = "no"
             return response
-        return StreamingHttpResponse(_finished_run_json(run), content_type="application/json", status=201)
+        return StreamingHttpResponse(_finished_run_json(started), content_type="application/json", status=201)
 
 
 class RunDetailView(generics.RetrieveAPIView):

@@ -448,14 +448,14 @@ async def test_a_queued_run_tells_the_client_its_position(user, provider):
 
 
 async def test_resuming_a_finished_run_no_longer_live_sends_its_end_from_the_database(user, provider):
-    from llm.runner import registry
+    from llm.live_runs import live_runs
 
     ws = await playground(user)
     try:
         await ws.send_json_to(start())
         run_id = (await ws.receive_json_from(timeout=5))["run_id"]
         completed = (await receive_until_end(ws, run_id))[-1]
-        registry.runs.pop(run_id)  # as if it had finished on a process long gone,
+        live_runs.runs.pop(run_id)  # as if it had finished on a process long gone,
         await streams.client().delete(run_stream_key(run_id))  # and its stream had expired
         await ws.send_json_to({"type": "run.resume", "run_id": run_id, "after_seq": 0})
         resumed = await ws.receive_json_from(timeout=5)
@@ -478,7 +478,7 @@ async def test_sockets_from_foreign_origins_are_refused(user):
 
 
 async def test_resuming_a_run_finished_elsewhere_replays_its_stream(user, provider):
-    from llm.runner import registry
+    from llm.live_runs import live_runs
 
     provider.tokens = [f"{i}." for i in range(8)]
     provider.delay = 0.03
@@ -487,7 +487,7 @@ async def test_resuming_a_run_finished_elsewhere_replays_its_stream(user, provid
         await ws.send_json_to(start())
         run_id = (await ws.receive_json_from(timeout=5))["run_id"]
         frames = await receive_until_end(ws, run_id)
-        registry.runs.pop(run_id)  # as if it had run on another process: only Redis has its frames
+        live_runs.runs.pop(run_id)  # as if it had run on another process: only Redis has its frames
         await ws.send_json_to({"type": "run.resume", "run_id": run_id, "after_seq": 1})
         replayed = await receive_until_end(ws, run_id)
     finally:

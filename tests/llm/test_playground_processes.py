@@ -309,7 +309,7 @@ async def test_a_completed_run_earns_its_activity_through_a_celery_worker(user, 
             await asyncio.sleep(0.1)
 
     assert frames[-1]["type"] == "run.completed"
-    assert "llm.runs_completed_record" in (log_dir / "celery-worker.log").read_text()
+    assert "llm.run_completed_record" in (log_dir / "celery-worker.log").read_text()
     assert recorded == [
         {"idempotency_key": f"run:{run_id}", "data": {"provider": "openai", "model": "gpt-4o-mini", "output_tokens": 2}}
     ]

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from llm import services, start_pg, throttles
+from llm import services, throttles
 from llm.models import LLMRun
 from tests.game.conftest import run_in_threads
 from tests.llm.runs_support import TEST_MODEL, ScriptedProvider, serving_test_model, set_credits
@@ -32,14 +32,6 @@ def rate(settings):
     return set_rate
 
 
-@pytest.fixture(params=["postgresql", "orm"])
-def start_path(request, monkeypatch):
-    """Both starts: the pipelined PostgreSQL one and the ORM one (SQLite in development)."""
-    if request.param == "orm":
-        monkeypatch.setattr(start_pg, "available", lambda: False)
-    return request.param
-
-
 def start(user, **params) -> str:
     """A run start's outcome: the run's status, or the refusal's code."""
     try:
@@ -64,7 +56,7 @@ def test_the_window_is_fixed_and_says_when_it_reopens(rate):
     assert window.retry_after(datetime(2026, 11, 26, 12, 34, 59, 900_000, tzinfo=UTC)) == 1.0
 
 
-def test_parallel_starts_past_the_limit_are_refused_exactly(user, rate, settings, start_path):
+def test_parallel_starts_past_the_limit_are_refused_exactly(user, rate, settings):
     rate("25/hour")
     settings.LLM_MAX_CONCURRENT_RUNS = 100
     set_credits(user, 100 * RESERVE)
@@ -77,7 +69,7 @@ def test_parallel_starts_past_the_limit_are_refused_exactly(user, rate, settings
     assert user.credits == 75 * RESERVE  # refused requests reserved nothing
 
 
-def test_a_refusal_says_when_the_window_reopens(user, rate, start_path):
+def test_a_refusal_says_when_the_window_reopens(user, rate):
     rate("1/hour")
     set_credits(user, 10 * RESERVE)
     assert start(user) == "running"
@@ -91,7 +83,7 @@ def test_a_refusal_says_when_the_window_reopens(user, rate, start_path):
     assert 1 <= refused.value.retry_after <= (window.end - window.start).total_seconds()
 
 
-def test_runs_of_an_earlier_window_and_of_other_users_do_not_count(user, make_user, rate, settings, start_path):
+def test_runs_of_an_earlier_window_and_of_other_users_do_not_count(user, make_user, rate, settings):
     rate("2/hour")
     settings.LLM_MAX_CONCURRENT_RUNS = 100
     set_credits(user, 10 * RESERVE)
@@ -107,7 +99,7 @@ def test_runs_of_an_earlier_window_and_of_other_users_do_not_count(user, make_us
     assert start(user) == "running"
 
 
-def test_refused_for_credits_counts_but_the_concurrency_limit_does_not(user, rate, settings, start_path):
+def test_refused_for_credits_counts_but_the_concurrency_limit_does_not(user, rate, settings):
     rate("3/hour")
     settings.LLM_MAX_CONCURRENT_RUNS = 1
     set_credits(user, RESERVE)

@@ -1,18 +1,11 @@
 """When `run.token` frames go out: the first delta at once, then each delta within one flush interval."""
 
-import asyncio
 import itertools
-import socket
 import time
-from dataclasses import dataclass, field
 
 import pytest
-from channels.db import database_sync_to_async
 
-from llm import services
-from llm.providers.base import Usage
-from llm.runner import RunExecution
-from tests.llm.runs_support import TEST_MODEL, joined_tokens, playground, serving_test_model
+from tests.llm.runs_support import TEST_MODEL, joined_tokens, playground
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
@@ -77,64 +70,3 @@ async def test_two_runs_on_one_socket_keep_their_own_sequences(user, provider, s
         seqs, text = joined_tokens(frames, run_id)
         assert text == "".join(f"t{i} " for i in range(30))
         assert seqs == list(range(len(seqs)))
-
-
-class LoopPollWire:
-    """A sink that writes the way daphne's transport (Twisted) does: when the loop next polls for I/O."""
-
-    def __init__(self) -> None:
-        self.on_wire: list[dict] = []
-        self._buffered: list[dict] = []
-        self._socket, self._peer = socket.socketpair()
-
-    async def __call__(self, frame: dict, text: str) -> None:
-        self._buffered.append(frame)
-        asyncio.get_running_loop().add_writer(self._socket, self._write)
-
-    def _write(self) -> None:
-        asyncio.get_running_loop().remove_writer(self._socket)
-        self.on_wire.extend(self._buffered)
-        self._buffered.clear()
-
-    def close(self) -> None:
-        self._socket.close()
-        self._peer.close()
-
-
-@dataclass
-class BurstProvider:
-    """Deltas that arrived in one network read: all ready at once. Notes what was on the wire
-    each time the run read on."""
-
-    wire: LoopPollWire
-    tokens: list[str]
-    frames_on_wire: list[int] = field(default_factory=list)
-
-    def available(self) -> bool:
-        return True
-
-    async def stream(self, request, *, on_queued=None):
-        for token in self.tokens:
-            yield token
-            self.frames_on_wire.append(sum(f["type"] == "run.token" for f in self.wire.on_wire))
-        yield Usage(input_tokens=3, output_tokens=len(self.tokens))
-
-
-async def test_the_first_frame_is_written_before_the_rest_of_a_burst_is_read(user):
-    wire = LoopPollWire()
-    provider = BurstProvider(wire, tokens=[f" w{i}" for i in range(20)])
-    try:
-        with serving_test_model(provider):
-            run = await database_sync_to_async(services.run_create)(
-                user=user, model=TEST_MODEL, prompt="Say hi", params={"max_tokens": 20}
-            )
-            execution = RunExecution(run)
-            execution.start(wire)
-            settled = await asyncio.wait_for(execution.wait(), 5)
-    finally:
-        wire.close()
-
-    assert settled.output == "".join(provider.tokens)
-    # reading on after the first delta found its frame already written to the socket
-    assert provider.frames_on_wire[0] == 1
-    assert wire.on_wire[0] == {"type": "run.token", "run_id": str(run.pk), "seq": 0, "delta": " w0"}

@@ -1,4 +1,4 @@
-"""The run start in one PostgreSQL round trip (llm.start_pg): limits, ledger and events, for real."""
+"""The run start (llm.services.run_start): limits, ledger and events, for real, on PostgreSQL."""
 
 import asyncio
 import dataclasses
@@ -10,9 +10,8 @@ from channels.db import database_sync_to_async
 from django.contrib.auth import get_user_model
 from django.db import DataError, IntegrityError, connection, transaction
 
-from game.broadcast import Outbox
 from game.models import CreditEntry
-from llm import registry, services, start_pg
+from llm import registry, services
 from llm.models import LLMRun
 from tests.game.conftest import run_in_threads
 from tests.game.test_consumers import events_socket
@@ -44,8 +43,8 @@ def plan_for(user, **params) -> services.RunPlan:
     return services.run_prepare(user=user, model=TEST_MODEL, prompt="Say hi", params=params or None)
 
 
-def start(user, outbox: Outbox | None = None) -> LLMRun:
-    return services.run_start(user_id=user.pk, plan=plan_for(user), outbox=outbox)
+def start(user) -> LLMRun:
+    return services.run_start(user_id=user.pk, plan=plan_for(user))
 
 
 def credits_of(user) -> int:
@@ -55,10 +54,6 @@ def credits_of(user) -> int:
 def written(user) -> tuple[int, int, int]:
     """(runs, ledger rows, credits) of the user."""
     return LLMRun.objects.filter(user=user).count(), CreditEntry.objects.filter(user=user).count(), credits_of(user)
-
-
-def test_the_postgresql_path_is_the_one_under_test():
-    assert start_pg.available()
 
 
 def test_a_start_reserves_with_one_exact_ledger_row_and_returns_a_saved_run(user):
@@ -78,7 +73,6 @@ def test_a_start_reserves_with_one_exact_ledger_row_and_returns_a_saved_run(user
     assert saved.params == {"temperature": 0.7, "max_tokens": 16}
     assert saved.created_at == run.created_at
     assert not run._state.adding
-    run.refresh_from_db()  # the instance behaves as one the ORM saved
 
 
 def test_consecutive_starts_chain_balance_after_exactly(user, settings):
@@ -251,16 +245,6 @@ async def test_a_rolled_back_caller_transaction_leaves_no_run_no_charge_and_no_e
     assert await database_sync_to_async(written)(user) == (0, 1, 100)  # the welcome credits' row only
 
 
-def test_with_an_outbox_the_event_is_left_for_the_caller(user):
-    outbox = Outbox()
-
-    start(user, outbox=outbox)
-
-    assert [message["event"] for _, message in outbox.messages] == [
-        {"type": "credits.changed", "balance": 100 - RESERVE, "delta": -RESERVE, "reason": "run.reserve"}
-    ]
-
-
 def test_a_failed_statement_rolls_back_and_leaves_the_connection_clean(user):
     plan = plan_for(user)
     broken = dataclasses.replace(plan, template_id="00000000-0000-0000-0000-000000000000")
@@ -271,7 +255,6 @@ def test_a_failed_statement_rolls_back_and_leaves_the_connection_clean(user):
 
     assert connection.get_autocommit() and not connection.needs_rollback
     assert connection.connection.info.transaction_status.name == "IDLE"
-    assert connection.connection.prepare_threshold is None  # Django's setting is put back
     assert written(user) == (0, 1, 100)  # the welcome credits' row only
     assert start(user).status == "running"  # the same connection serves the next start
 
@@ -287,16 +270,6 @@ def test_a_failed_statement_inside_a_caller_transaction_leaves_that_transaction_
 
     assert LLMRun.objects.get(pk=run.pk).status == "running"
     assert credits_of(user) == 100 - RESERVE
-
-
-@pytest.mark.parametrize("synchronous_commit", [True, False])
-def test_both_commit_modes_write_the_same_rows(user, settings, synchronous_commit):
-    settings.LLM_START_SYNCHRONOUS_COMMIT = synchronous_commit
-
-    run = start(user)
-
-    assert LLMRun.objects.get(pk=run.pk).status == "running"
-    assert CreditEntry.objects.get(idempotency_key=f"run:{run.pk}:reserve").balance_after == 100 - RESERVE
 
 
 async def test_the_playground_sends_the_reservation_event_after_run_started(user):
@@ -315,25 +288,3 @@ async def test_the_playground_sends_the_reservation_event_after_run_started(user
     assert reserve == {"type": "credits.changed", "balance": 100 - RESERVE, "delta": -RESERVE, "reason": "run.reserve"}
     # The scripted run uses 7 input + 4 output tokens: 11 credits, 23 of the 34 come back.
     assert refund == {"type": "credits.changed", "balance": 100 - 11, "delta": RESERVE - 11, "reason": "run.refund"}
-
-
-def test_the_orm_path_for_other_databases_writes_the_same_rows(user, settings):
-    """The fallback (SQLite in development) keeps the same outcomes; run here on PostgreSQL."""
-    settings.LLM_MAX_CONCURRENT_RUNS = 2
-    pipelined = start(user)
-    orm = services._run_start_orm(user_id=user.pk, plan=plan_for(user))
-
-    with pytest.raises(services.RunRefused) as refused:
-        services._run_start_orm(user_id=user.pk, plan=plan_for(user))
-
-    assert refused.value.code == "concurrency_limit"
-    entries = CreditEntry.objects.filter(user=user, reason="run.reserve").order_by("id")
-    assert [(e.idempotency_key, e.delta, e.balance_after) for e in entries] == [
-        (f"run:{pipelined.pk}:reserve", -RESERVE, 100 - RESERVE),
-        (f"run:{orm.pk}:reserve", -RESERVE, 100 - 2 * RESERVE),
-    ]
-    fields = ("status", "reserved_credits", "prompt", "params", "variables", "template_id")
-    assert (
-        LLMRun.objects.filter(pk=pipelined.pk).values(*fields).get()
-        == LLMRun.objects.filter(pk=orm.pk).values(*fields).get()
-    )
