@@ -12,6 +12,7 @@ from typing import Any
 from celery import current_app
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from game import services as game_services
@@ -189,36 +190,38 @@ def run_start(*, user_id, plan: RunPlan) -> LLMRun:
     so the client gets a run id to refer to.
     """
     # The user row lock serialises the starts of one user across processes, so the `ai_requests`
-    # window (llm.throttles) and the concurrency limit are exact. The counts are later statements
-    # than the lock: on PostgreSQL they see every start committed while this one waited for it.
-    User.objects.select_for_update().only("pk").get(pk=user_id)
+    # window (llm.throttles) and the concurrency limit are exact, and the balance read with it
+    # holds until commit. The counts are a later statement than the lock: on PostgreSQL they see
+    # every start committed while this one waited for it.
+    balance = User.objects.select_for_update().values_list("credits", flat=True).get(pk=user_id)
     now = timezone.now()
-    window = throttles.ai_requests_window(now)
-    if LLMRun.objects.filter(user_id=user_id, created_at__gte=window.start)[: window.limit].count() >= window.limit:
+    window, stale_before = throttles.ai_requests_window(now), _stale_before()
+    counts = LLMRun.objects.filter(user_id=user_id, created_at__gte=min(window.start, stale_before)).aggregate(
+        recent=Count("pk", filter=Q(created_at__gte=window.start)),
+        running=Count("pk", filter=Q(status=RunStatus.RUNNING, created_at__gte=stale_before)),
+    )
+    if counts["recent"] >= window.limit:
         raise RunRefused("rate_limited", "Too many AI requests; try again later.", retry_after=window.retry_after(now))
     limit = conf.max_concurrent_runs()
-    running = LLMRun.objects.filter(user_id=user_id, status=RunStatus.RUNNING, created_at__gte=_stale_before())
-    if running.count() >= limit:
+    if counts["running"] >= limit:
         raise RunRefused("concurrency_limit", f"At most {limit} runs at a time; wait for one to finish.")
     run = _new_run(user_id, plan)
-    try:
-        with transaction.atomic():
-            run.save(force_insert=True)
-            if run.reserved_credits > 0:
-                game_services.credits_spend(
-                    user_id=user_id,
-                    amount=run.reserved_credits,
-                    reason=RESERVE_REASON,
-                    idempotency_key=f"run:{run.pk}:reserve",
-                    source=f"llm.run:{run.pk}",
-                )
-    except game_services.InsufficientCredits:
-        run._state.adding = True  # the savepoint took the insert back
-        reserved = run.reserved_credits
-        run.status, run.reserved_credits, run.finished_at = RunStatus.FAILED, 0, timezone.now()
+    if run.reserved_credits > balance:
+        run.status, run.finished_at = RunStatus.FAILED, now
         run.error_code = "insufficient_credits"
-        run.error_message = f"This run may cost up to {reserved} credits; your balance does not cover it."
+        run.error_message = f"This run may cost up to {run.reserved_credits} credits; your balance does not cover it."
+        run.reserved_credits = 0
         run.save(force_insert=True)
+        return run
+    run.save(force_insert=True)
+    if run.reserved_credits > 0:
+        game_services.credits_spend(
+            user_id=user_id,
+            amount=run.reserved_credits,
+            reason=RESERVE_REASON,
+            idempotency_key=f"run:{run.pk}:reserve",
+            source=f"llm.run:{run.pk}",
+        )
     return run
 
 
@@ -316,7 +319,7 @@ def run_ended(*, run_id) -> LLMRun | None:
     run = LLMRun.objects.get(pk=run_id)
     if run.status != RunStatus.RUNNING:
         return run
-    if run.created_at < timezone.now() - timezone.timedelta(seconds=conf.run_max_seconds()):
+    if run.created_at < _stale_before():
         return run_fail_stale(run_id=run_id)
     return None
 
