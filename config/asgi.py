@@ -14,7 +14,6 @@ from django.conf import settings  # noqa: E402
 
 import game.routing  # noqa: E402
 import llm.routing  # noqa: E402
-import prompts.routing  # noqa: E402
 from config.gc_tuning import gc_tune  # noqa: E402
 from llm.completions import completed_runs  # noqa: E402
 from llm.registry import providers_preload  # noqa: E402
@@ -22,7 +21,6 @@ from llm.registry import providers_preload  # noqa: E402
 websocket_urlpatterns = [
     *game.routing.websocket_urlpatterns,
     *llm.routing.websocket_urlpatterns,
-    *prompts.routing.websocket_urlpatterns,
 ]
 
 application = ProtocolTypeRouter(
