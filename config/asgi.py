@@ -14,13 +14,11 @@ from django.conf import settings  # noqa: E402
 
 import game.routing  # noqa: E402
 import llm.routing  # noqa: E402
-import prompts.routing  # noqa: E402
 from llm.registry import providers_preload  # noqa: E402
 
 websocket_urlpatterns = [
     *game.routing.websocket_urlpatterns,
     *llm.routing.websocket_urlpatterns,
-    *prompts.routing.websocket_urlpatterns,
 ]
 
 application = ProtocolTypeRouter(

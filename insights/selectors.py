@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from game.models import CreditEntry, XPEvent
 from llm.models import LLMRun, RunStatus
+from llm.registry import parse_model_id
 from prompts.models import PromptTemplate
 
 MAX_DAYS = 365
@@ -166,7 +167,7 @@ def platform_insights(*, days: int) -> dict[str, Any]:
     )
     providers: dict[str, dict[str, int]] = {}
     for row in _run_by_model(runs):
-        provider = row["model"].split(":", 1)[0]
+        provider, _ = parse_model_id(row["model"])
         entry = providers.setdefault(provider, {"provider": provider, "runs": 0, "output_tokens": 0})
         entry["runs"] += row["runs"]
         entry["output_tokens"] += row["output_tokens"]

@@ -96,14 +96,6 @@ class RunToken(_Message):
     delta: str
 
 
-class RunQueued(_Message):
-    """The local model is busy; the run waits behind `position` others (not replayed on resume)."""
-
-    type: Literal["run.queued"] = "run.queued"
-    run_id: str
-    position: int
-
-
 class UsageOut(_Message):
     input_tokens: int
     output_tokens: int

@@ -1,8 +1,10 @@
 """The model registry: which models exist, what they cost, and their parameter limits.
 
-Built from `settings.LLM_MODELS` (overridable as a whole by the `LLM_MODELS_JSON` environment
-variable). Model ids are `provider:model`, e.g. `openai:gpt-4o-mini`.
+Built from the catalogue in `llm.catalogue`, or from `settings.LLM_MODELS` when set (the
+`LLM_MODELS_JSON` environment variable replaces the list whole). Model ids are `provider:model`,
+e.g. `openai:gpt-4o-mini`.
 
+    parse_model_id("openai:gpt-4o-mini")            # ("openai", "gpt-4o-mini"); UnknownModel if malformed
     spec = model_get("local:gemma-3-270m")          # UnknownModel for ids not in the registry
     request = spec.request(prompt=..., system=..., temperature=..., max_tokens=...)  # ParamsError
     spec.max_cost_credits(request)                  # what to reserve before calling the provider
@@ -13,8 +15,8 @@ variable). Model ids are `provider:model`, e.g. `openai:gpt-4o-mini`.
 stream and failures exactly with it).
 """
 
-import json
 import math
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -23,6 +25,7 @@ from typing import Any, Literal, NamedTuple
 from django.conf import settings
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from llm.catalogue import builtin_models
 from llm.providers.base import GenerationRequest, Provider
 from llm.providers.tokens import estimate_tokens
 
@@ -30,6 +33,9 @@ ProviderName = Literal["local", "openai", "anthropic"]
 MAX_STOP_SEQUENCES = 4
 # Chat framing (role markers, BOS) the providers add around the prompt, in tokens.
 PROMPT_OVERHEAD_TOKENS = 16
+# `provider:model`: a lowercase provider name, then the provider's own name for the model.
+MODEL_ID_PATTERN = r"^([a-z]+):([^\s:][^\s]*)$"
+_model_id = re.compile(MODEL_ID_PATTERN)
 
 
 class UnknownModel(LookupError):
@@ -38,6 +44,19 @@ class UnknownModel(LookupError):
     def __init__(self, model_id: str, known: list[str]):
         super().__init__(f"Unknown model {model_id!r}; available ids: {', '.join(known)}.")
         self.model_id = model_id
+
+
+def _id_parts(model_id: str) -> tuple[str, str] | None:
+    match = _model_id.fullmatch(model_id)
+    return None if match is None else (match[1], match[2])
+
+
+def parse_model_id(model_id: str) -> tuple[str, str]:
+    """The provider and the provider's own model name of `model_id`; raises UnknownModel if malformed."""
+    parts = _id_parts(model_id)
+    if parts is None:
+        raise UnknownModel(model_id, [spec.id for spec in models_all()])
+    return parts
 
 
 class ParamsError(ValueError):
@@ -58,7 +77,7 @@ class DefaultParams(BaseModel):
 class ModelSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    id: str = Field(pattern=r"^[a-z]+:[^\s:][^\s]*$")
+    id: str = Field(pattern=MODEL_ID_PATTERN)
     provider: ProviderName
     name: str  # the provider's model name
     display_name: str
@@ -73,9 +92,10 @@ class ModelSpec(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _fill_from_id(cls, data: Any) -> Any:
-        if isinstance(data, dict) and isinstance(data.get("id"), str) and ":" in data["id"]:
-            provider, name = data["id"].split(":", 1)
-            data = {"provider": provider, "name": name, **data}
+        # A malformed id is left to the field's pattern to report (the registry is not built yet).
+        parts = _id_parts(data["id"]) if isinstance(data, dict) and isinstance(data.get("id"), str) else None
+        if parts is not None:
+            data = {"provider": parts[0], "name": parts[1], **data}
             # Anthropic accepts temperatures up to 1, OpenAI-compatible servers and llama.cpp up to 2.
             data.setdefault("temperature_max", 1.0 if data["provider"] == "anthropic" else 2.0)
         return data
@@ -175,10 +195,9 @@ def override_models(*entries: tuple[ModelSpec, Provider]) -> Iterator[None]:
         _overrides.update(saved)
 
 
-@lru_cache(maxsize=8)
-def _parse(raw: str) -> tuple[ModelSpec, ...]:
+def _validated(entries: list[dict[str, Any]]) -> tuple[ModelSpec, ...]:
     try:
-        specs = tuple(ModelSpec.model_validate(entry) for entry in json.loads(raw))
+        specs = tuple(ModelSpec.model_validate(entry) for entry in entries)
     except ValidationError as exc:
         raise ValueError(f"Invalid LLM_MODELS setting: {exc}") from exc
     ids = [spec.id for spec in specs]
@@ -187,20 +206,27 @@ def _parse(raw: str) -> tuple[ModelSpec, ...]:
     return specs
 
 
-# The registry parsed from the settings value it came from. Settings are replaced, never edited
-# in place (env, override_settings), so an identical value object needs no new parse: a run
-# looks its model up four times, and serialising the list to find its parse cost 50 µs a time.
-_parsed: tuple[object, tuple[ModelSpec, ...]] | None = None
+@lru_cache(maxsize=4)
+def _builtin(local_context: int) -> tuple[ModelSpec, ...]:
+    return _validated(builtin_models(local_context=local_context))
+
+
+# The configured list with its parse. Settings are replaced, never edited in place (environment,
+# override_settings), so the same list object needs no new parse: every run looks its model up.
+_configured: tuple[list[dict[str, Any]], tuple[ModelSpec, ...]] | None = None
 
 
 def models_all() -> tuple[ModelSpec, ...]:
-    """Every model in the registry, in settings order."""
-    global _parsed
-    raw, parsed = settings.LLM_MODELS, _parsed
-    if parsed is not None and parsed[0] is raw:
-        return parsed[1]
-    specs = _parse(json.dumps(raw, default=str))
-    _parsed = (raw, specs)
+    """Every model in the registry, in catalogue (or settings) order."""
+    global _configured
+    entries = settings.LLM_MODELS
+    if entries is None:
+        return _builtin(settings.LLM_LOCAL_CONTEXT)
+    configured = _configured
+    if configured is not None and configured[0] is entries:
+        return configured[1]
+    specs = _validated(entries)
+    _configured = (entries, specs)
     return specs
 
 
@@ -231,9 +257,9 @@ def provider_for(model_id: str) -> Provider:
 def providers_preload() -> list[str]:
     """Import the provider (and its SDK) of every registered model now; returns their names.
 
-    A provider is otherwise imported by the first run that needs it, on the event loop: the
-    SDKs take 0.3-1.6 s to import, during which every socket of the process stalls. Server
-    processes call this at startup (LLM_PRELOAD_PROVIDERS).
+    A provider is otherwise imported by the first run that needs it, on the event loop, and an
+    SDK import stalls every socket of the process while it lasts. Server processes call this at
+    startup (LLM_PRELOAD_PROVIDERS).
     """
     from llm.providers import get_provider
 

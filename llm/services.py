@@ -290,7 +290,7 @@ def run_settle(*, run_id, outcome: RunOutcome) -> LLMRun:
 def run_completed_record(*, run_id) -> None:
     """Report a completed run to the game as `run.completed` (idempotent per run)."""
     run = LLMRun.objects.get(pk=run_id)
-    provider, _, model_name = run.model.partition(":")
+    provider, model_name = registry.parse_model_id(run.model)
     game_services.activity_record(
         user_id=run.user_id,
         activity="run.completed",

@@ -244,11 +244,6 @@ LLM_CONNECT_TIMEOUT_SECONDS = env_float("LLM_CONNECT_TIMEOUT_SECONDS", 5.0)
 LLM_READ_TIMEOUT_SECONDS = env_float("LLM_READ_TIMEOUT_SECONDS", 60.0)
 # HTTP under both SDKs: "aiohttp" (bulk socket reads, llm/providers/transport.py) or "httpx" (the SDKs' own).
 LLM_HTTP_TRANSPORT = env_str("LLM_HTTP_TRANSPORT", "aiohttp")
-# Whether run starts wait for PostgreSQL's WAL flush (1-3 ms on an ordinary disk, on every run's
-# path to its first token). Off (the default): a crash of PostgreSQL itself may forget the last
-# fraction of a second of starts, each run row together with its reservation, so a user is never
-# charged for a run the database forgot. Settles (refunds) always wait for the flush.
-LLM_START_SYNCHRONOUS_COMMIT = env_bool("LLM_START_SYNCHRONOUS_COMMIT", False)
 # Retries happen only before the first token; Retry-After longer than the max wait is not waited for.
 LLM_MAX_RETRIES = env_int("LLM_MAX_RETRIES", 2)
 LLM_RETRY_BACKOFF_SECONDS = env_float("LLM_RETRY_BACKOFF_SECONDS", 0.5)
@@ -261,66 +256,9 @@ LLM_LOCAL_THREADS = env_int("LLM_LOCAL_THREADS", 0)  # 0: llama.cpp's default
 # Server processes import every registered model's provider SDK at startup (config/asgi.py).
 LLM_PRELOAD_PROVIDERS = env_bool("LLM_PRELOAD_PROVIDERS", True)
 LLM_DEFAULT_MODEL = env_str("LLM_DEFAULT_MODEL", "local:gemma-3-270m")
-# The model registry (llm.registry); LLM_MODELS_JSON replaces the whole list. Prices are credits
-# per 1,000 tokens; a run costs at least 1 credit, so even the local model exercises the economy.
-LLM_MODELS = env_json(
-    "LLM_MODELS_JSON",
-    [
-        {
-            "id": "local:gemma-3-270m",
-            "display_name": "Gemma 3 270M (local)",
-            "description": "A small local completion (base) model running on this server: fast, offline, "
-            "and best at continuing text rather than following instructions.",
-            "context_limit": LLM_LOCAL_CONTEXT,
-            "max_output_tokens": 512,
-            # Cooler than the hosted models: this small base model, sampled at 0.7, got two of
-            # twelve answers wrong that it gets right at 0 (two simple questions); at 0.3, none.
-            "default_params": {"temperature": 0.3, "max_tokens": 128},
-            "credits_per_1k_input": 0.2,
-            "credits_per_1k_output": 0.5,
-        },
-        {
-            "id": "openai:gpt-4o-mini",
-            "display_name": "GPT-4o mini",
-            "description": "OpenAI's small, fast chat model.",
-            "context_limit": 128000,
-            "max_output_tokens": 4096,
-            "default_params": {"temperature": 0.7, "max_tokens": 512},
-            "credits_per_1k_input": 1,
-            "credits_per_1k_output": 4,
-        },
-        {
-            "id": "openai:gpt-4o",
-            "display_name": "GPT-4o",
-            "description": "OpenAI's flagship multimodal chat model.",
-            "context_limit": 128000,
-            "max_output_tokens": 4096,
-            "default_params": {"temperature": 0.7, "max_tokens": 512},
-            "credits_per_1k_input": 5,
-            "credits_per_1k_output": 20,
-        },
-        {
-            "id": "anthropic:claude-haiku-4-5",
-            "display_name": "Claude Haiku 4.5",
-            "description": "Anthropic's fastest model.",
-            "context_limit": 200000,
-            "max_output_tokens": 4096,
-            "default_params": {"temperature": 0.7, "max_tokens": 512},
-            "credits_per_1k_input": 2,
-            "credits_per_1k_output": 10,
-        },
-        {
-            "id": "anthropic:claude-sonnet-4-5",
-            "display_name": "Claude Sonnet 4.5",
-            "description": "Anthropic's balanced model for reasoning and writing.",
-            "context_limit": 200000,
-            "max_output_tokens": 4096,
-            "default_params": {"temperature": 0.7, "max_tokens": 512},
-            "credits_per_1k_input": 6,
-            "credits_per_1k_output": 30,
-        },
-    ],
-)
+# The model registry (llm.registry): unset, the built-in catalogue (llm/catalogue.py);
+# LLM_MODELS_JSON replaces it whole with a JSON array of entries.
+LLM_MODELS = env_json("LLM_MODELS_JSON", None)
 
 # --- LLM runs ---------------------------------------------------------------------------
 LLM_MAX_CONCURRENT_RUNS = env_int("LLM_MAX_CONCURRENT_RUNS", 3)  # per user, across processes
@@ -333,5 +271,3 @@ LLM_TOKEN_FLUSH_INTERVAL = env_float("LLM_TOKEN_FLUSH_INTERVAL", 0.025)
 # Redis Streams of run frames (for resume on any process): length cap and expiry.
 LLM_STREAM_MAXLEN = env_int("LLM_STREAM_MAXLEN", 10_000)
 LLM_STREAM_TTL_SECONDS = env_int("LLM_STREAM_TTL_SECONDS", 300)
-# Threads per process for run starts and settles on PostgreSQL (few: they compete for the GIL).
-LLM_DB_THREADS = env_int("LLM_DB_THREADS", 2)

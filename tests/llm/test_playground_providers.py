@@ -5,6 +5,7 @@ import asyncio
 import pytest
 from channels.db import database_sync_to_async
 
+from llm.catalogue import builtin_models
 from llm.models import LLMRun
 from tests.fakes import Script
 from tests.fakes.fixtures import fake_anthropic, fake_openai  # noqa: F401
@@ -28,7 +29,8 @@ def one_credit_per_token(model_id: str, max_output_tokens: int = 256) -> dict:
 
 @pytest.fixture(autouse=True)
 def priced_models(settings):
-    local = [spec for spec in settings.LLM_MODELS if spec["id"].startswith("local:")]
+    catalogue = builtin_models(local_context=settings.LLM_LOCAL_CONTEXT)
+    local = [spec for spec in catalogue if spec["id"].startswith("local:")]
     settings.LLM_MODELS = [
         *local,
         one_credit_per_token("openai:gpt-4o-mini"),

@@ -8,7 +8,16 @@ import sys
 import pytest
 
 from llm.providers.base import GenerationRequest
-from llm.registry import ModelSpec, ParamsError, UnknownModel, model_get, models_all, models_list, provider_for
+from llm.registry import (
+    ModelSpec,
+    ParamsError,
+    UnknownModel,
+    model_get,
+    models_all,
+    models_list,
+    parse_model_id,
+    provider_for,
+)
 from tests.support.processes import REPO_ROOT
 
 CUSTOM_MODEL = {
@@ -49,6 +58,35 @@ def test_unknown_model_id_is_a_clear_error():
 
     assert caught.value.model_id == "openai:gpt-9"
     assert str(caught.value).startswith("Unknown model 'openai:gpt-9'; available ids: local:gemma-3-270m, ")
+
+
+def test_the_local_model_context_follows_the_local_context_setting(settings):
+    settings.LLM_LOCAL_CONTEXT = 4096
+
+    assert model_get("local:gemma-3-270m").context_limit == 4096
+
+
+@pytest.mark.parametrize(
+    ("model_id", "parts"),
+    [
+        ("openai:gpt-4o-mini", ("openai", "gpt-4o-mini")),
+        ("openai:llama3.2:latest", ("openai", "llama3.2:latest")),
+        ("test:echo", ("test", "echo")),
+    ],
+)
+def test_parse_model_id_splits_provider_and_the_provider_model_name(model_id, parts):
+    assert parse_model_id(model_id) == parts
+
+
+@pytest.mark.parametrize(
+    "model_id", ["gpt-4o", "openai:", ":gpt-4o", "OpenAI:gpt-4o", "openai::x", "openai:gpt 4o", "openai:x\n"]
+)
+def test_parse_model_id_refuses_a_malformed_id(model_id):
+    with pytest.raises(UnknownModel) as caught:
+        parse_model_id(model_id)
+
+    assert caught.value.model_id == model_id
+    assert str(caught.value).startswith(f"Unknown model {model_id!r}; available ids: local:gemma-3-270m, ")
 
 
 def test_settings_replace_the_registry(settings):
