@@ -34,8 +34,7 @@ PYTHON = sys.executable
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/pc_game_bench")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/3")
 LAYERS = {
-    "redis": "config.channel_layer.RedisChannelLayer",  # the default: channels-redis, cheaper group send
-    "upstream": "channels_redis.core.RedisChannelLayer",
+    "redis": "channels_redis.core.RedisChannelLayer",  # the default
     "pubsub": "channels_redis.pubsub.RedisPubSubChannelLayer",
 }
 BASE_ENV = {
