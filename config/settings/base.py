@@ -83,10 +83,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         "max_idle": 60,
         "timeout": 10,
     }
-# The hot paths' prebuilt statements (run start and settle, awards) are prepared once per
-# connection. Off for a pooler that cannot keep prepared statements (PgBouncer in transaction
-# mode before 1.21): then they are parsed and planned on every call.
-DATABASE_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
