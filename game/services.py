@@ -128,8 +128,9 @@ class _Turn:
     """One user's progress write: the locked user and stats rows, what changed, the outbox."""
 
     def __init__(self, user_id, *, moment: datetime | None = None) -> None:
-        self.user = User.objects.select_for_update().get(pk=user_id)
-        self.stats = PlayerStats.objects.select_for_update().get_or_create(user_id=user_id)[0]
+        self.stats = _player_locked(user_id)
+        self.user = self.stats.user
+        self._saved = _stats_values(self.stats)
         self.today = local_date(moment or timezone.now(), self.user.timezone)
         self.outbox = Outbox()
         self.awarded = False
@@ -154,7 +155,9 @@ class _Turn:
         for badge in badges_watching(self.changed_stats):
             if badge.slug not in self.unlocked() and badge.reached(getattr(self.stats, badge.stat)):
                 _badge_unlock(self, badge)
-        self.stats.save()
+        changed = [name for name, value in _stats_values(self.stats).items() if value != self._saved[name]]
+        if changed:
+            self.stats.save(update_fields=changed)
         if self.awarded:
             self._schedule_leaderboards()
         self.outbox.send_on_commit()
@@ -186,6 +189,31 @@ class _Turn:
             self.outbox.then_later(weekly_badge_check)
 
 
+# What a progress write reads: every stats field, and of the user what awards change or show.
+_PLAYER_FIELDS = [field.name for field in PlayerStats._meta.concrete_fields] + [
+    f"user__{name}" for name in ("username", "timezone", "experience_points", "level", "user_rank")
+]
+
+
+def _player_locked(user_id) -> PlayerStats:
+    """The player's stats row with its user, both locked by one query.
+
+    The user row is locked first, as by every credit change and run, so these transactions
+    cannot deadlock; a user row lock that waits makes PostgreSQL re-read both rows.
+    """
+    players = PlayerStats.objects.select_related("user").only(*_PLAYER_FIELDS).select_for_update(of=("user", "self"))
+    try:
+        return players.get(user_id=user_id)
+    except PlayerStats.DoesNotExist:  # no stats row yet (or no such user: User.DoesNotExist)
+        User.objects.select_for_update().get(pk=user_id)
+        PlayerStats.objects.create(user_id=user_id)
+        return players.get(user_id=user_id)
+
+
+def _stats_values(stats: PlayerStats) -> dict[str, Any]:
+    return {field.attname: getattr(stats, field.attname) for field in PlayerStats._meta.concrete_fields}
+
+
 def _period_xp_add(stats: PlayerStats, amount: int, moment: datetime) -> None:
     """Keep the current week's and month's XP on the stats row (a new period starts from zero)."""
     week_start = period_bounds("weekly", moment)[0].date()
@@ -201,9 +229,9 @@ def _period_xp_add(stats: PlayerStats, amount: int, moment: datetime) -> None:
 def _xp_add(turn: _Turn, *, amount: int, reason: str, idempotency_key: str, source: str = "") -> XPResult:
     """Award XP inside a turn: ledger row + F() update, daily cap, level-ups with their credits."""
     user = turn.user
-    prior = XPEvent.objects.filter(user_id=user.pk, idempotency_key=idempotency_key).first()
-    if prior is not None:  # a used key answers with its first award, even once the cap is reached
-        return XPResult(prior.pk, prior.amount, user.experience_points, user.level, created=False)
+    prior = XPEvent.objects.filter(user_id=user.pk, idempotency_key=idempotency_key).values_list("pk", "amount")
+    if prior := prior.first():  # a used key answers with its first award, even once the cap is reached
+        return XPResult(*prior, user.experience_points, user.level, created=False)
     rule = rules.XP_RULES.get(reason)
     if rule is not None and rule.daily_cap is not None:
         today_count = XPEvent.objects.filter(user_id=user.pk, reason=reason, local_date=turn.today).count()
@@ -415,4 +443,3 @@ def leaderboards_rebuild() -> dict[str, int]:
     counts = leaderboard_rebuild()
     weekly_top_badges_award()
     return counts
-
