@@ -54,11 +54,13 @@ class Outbox:
 
     def flush(self) -> None:
         _run(self.before_send)
-        if self.messages:
-            try:
-                group_send_many(self.messages)
-            except Exception:
-                logger.exception("game events could not be sent")
+        layer = get_channel_layer()
+        if self.messages and layer is not None:
+            if isinstance(layer, InMemoryChannelLayer):
+                # The in-memory layer lives on the server's loop; async_to_sync from a service thread runs there.
+                async_to_sync(_send_all)(layer, self.messages)
+            else:
+                publisher.submit(self.messages)
         _run(self.after_send)
 
 
@@ -70,21 +72,12 @@ def _run(callbacks: list[Callable[[], None]]) -> None:
             logger.exception("game after-commit step failed")
 
 
-def group_send_many(messages: Batch) -> None:
-    """Hand the messages to the process's publisher (Redis layers) or send them now (in-memory layer)."""
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    if not isinstance(layer, InMemoryChannelLayer):
-        publisher.submit(messages)
-        return
-
-    async def send_all() -> None:
-        for group, message in messages:
+async def _send_all(layer, messages: Batch) -> None:
+    for group, message in messages:
+        try:
             await layer.group_send(group, message)
-
-    # The in-memory layer lives on the server's loop; async_to_sync from a service thread runs there.
-    async_to_sync(send_all)()
+        except Exception:
+            logger.exception("game event to %s could not be sent", group)
 
 
 class Publisher:
@@ -138,11 +131,7 @@ class Publisher:
         layer = get_channel_layer()
         while True:
             messages, sent = await self._queue.get()
-            for group, message in messages:
-                try:
-                    await layer.group_send(group, message)
-                except Exception:
-                    logger.exception("game event to %s could not be sent", group)
+            await _send_all(layer, messages)
             sent.set_result(None)
 
 

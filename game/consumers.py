@@ -8,7 +8,7 @@ from urllib.parse import parse_qs
 
 from accounts.ws.auth import AuthenticatedJsonConsumer, JsonConsumer
 from game.events import BOARDS, LeaderboardSnapshot, user_group
-from game.hub import GROUP_REFRESH_SECONDS, MAX_WIDGET_SIZE, leaderboard_hub, read_top, update_frames
+from game.hub import MAX_WIDGET_SIZE, keep_joined, leaderboard_hub, read_top, update_frames
 
 logger = logging.getLogger(__name__)
 
@@ -27,22 +27,14 @@ class EventsConsumer(AuthenticatedJsonConsumer):
     async def on_authenticated(self) -> None:
         self._group = user_group(self.user.pk)
         await self.channel_layer.group_add(self._group, self.channel_name)
-        self._rejoin = asyncio.get_running_loop().create_task(self._keep_joined())
+        rejoin = keep_joined(self.channel_layer, self._group, self.channel_name)
+        self._rejoin = asyncio.get_running_loop().create_task(rejoin)
 
     async def on_disconnected(self, code: int) -> None:
         if self._rejoin is not None:
             self._rejoin.cancel()
         if self._group is not None:
             await self.channel_layer.group_discard(self._group, self.channel_name)
-
-    async def _keep_joined(self) -> None:
-        # channels-redis forgets group members after group_expiry (1 day); long-lived sockets re-join.
-        while True:
-            await asyncio.sleep(GROUP_REFRESH_SECONDS)
-            try:
-                await self.channel_layer.group_add(self._group, self.channel_name)
-            except Exception:  # Redis hiccup: try again next round rather than lose the task
-                logger.warning("could not re-join %s", self._group, exc_info=True)
 
     async def game_event(self, message: dict[str, Any]) -> None:
         """A committed game event for this user: forwarded as is."""

@@ -25,7 +25,7 @@ logger = logging.getLogger(__name__)
 MAX_WIDGET_SIZE = 100
 # A widget shows at most 1 / MIN_INTERVAL updates per second, however fast awards come.
 MIN_INTERVAL = 0.25
-# Re-join the group well within channels-redis' group_expiry (1 day).
+# Well within channels-redis' group_expiry (1 day).
 GROUP_REFRESH_SECONDS = 3600.0
 
 Entries = list[dict[str, Any]]
@@ -40,6 +40,16 @@ class Widget(Protocol):
 async def read_top(board: str) -> Entries:
     """The board's top entries, as many as the largest widget shows."""
     return [entry.as_entry() for entry in await leaderboard_top_async(board=board, limit=MAX_WIDGET_SIZE)]
+
+
+async def keep_joined(layer, group: str, channel: str) -> None:
+    """Re-join `group` every GROUP_REFRESH_SECONDS: channels-redis forgets members after group_expiry."""
+    while True:
+        await asyncio.sleep(GROUP_REFRESH_SECONDS)
+        try:
+            await layer.group_add(group, channel)
+        except Exception:  # Redis hiccup: try again next round rather than lose the task
+            logger.warning("could not re-join %s", group, exc_info=True)
 
 
 def update_frames(board: str, entries: Entries) -> Callable[[int], str]:
@@ -76,7 +86,7 @@ class LeaderboardHub:
             self._listener = asyncio.get_running_loop().create_task(self._listen(layer))
 
     async def _listen(self, layer) -> None:
-        rejoin = asyncio.get_running_loop().create_task(self._keep_joined(layer))
+        rejoin = asyncio.get_running_loop().create_task(keep_joined(layer, leaderboards_group(), self._channel))
         try:
             while True:
                 try:
@@ -92,14 +102,6 @@ class LeaderboardHub:
                         self.notify(board)
         finally:
             rejoin.cancel()
-
-    async def _keep_joined(self, layer) -> None:
-        while True:
-            await asyncio.sleep(GROUP_REFRESH_SECONDS)
-            try:
-                await layer.group_add(leaderboards_group(), self._channel)
-            except Exception:
-                logger.exception("leaderboard hub could not re-join its group")
 
     def notify(self, board: str) -> None:
         """A board changed: refresh now, or once at the end of the current interval."""

@@ -145,6 +145,11 @@ class _Turn:
         setattr(self.stats, stat, getattr(self.stats, stat) + 1)
         self.changed_stats.add(stat)
 
+    def credit(self, delta: int, *, reason: str, key: str, source: str) -> None:
+        _credits_change(
+            user_id=self.user_id, delta=delta, reason=reason, idempotency_key=key, source=source, outbox=self.outbox
+        )
+
     def unlocked(self) -> set[str]:
         if self._unlocked is None:
             self._unlocked = set(BadgeUnlock.objects.filter(user_id=self.user_id).values_list("badge", flat=True))
@@ -258,14 +263,7 @@ def _xp_add(turn: _Turn, *, amount: int, reason: str, idempotency_key: str, sour
     turn.awarded = True
     turn.outbox.add(user.pk, XPAwarded(amount=amount, reason=reason, total_xp=total, level=new_level))
     for level in range(old_level + 1, new_level + 1):
-        _credits_change(
-            user_id=user.pk,
-            delta=level_up_credits(level),
-            reason="level.up",
-            idempotency_key=f"level:{level}",
-            source=f"level:{level}",
-            outbox=turn.outbox,
-        )
+        turn.credit(level_up_credits(level), reason="level.up", key=f"level:{level}", source=f"level:{level}")
     if new_level > old_level:
         turn.outbox.add(user.pk, LevelUp(level=new_level, rank=rank))
     return XPResult(event.pk, amount, total, new_level, created=True)
@@ -276,14 +274,7 @@ def _reward(turn: _Turn, *, xp: int, credits: int, reason: str, idempotency_key:
     if xp:
         _xp_add(turn, amount=xp, reason=reason, idempotency_key=idempotency_key, source=source)
     if credits:
-        _credits_change(
-            user_id=turn.user_id,
-            delta=credits,
-            reason=reason,
-            idempotency_key=idempotency_key,
-            source=source,
-            outbox=turn.outbox,
-        )
+        turn.credit(credits, reason=reason, key=idempotency_key, source=source)
 
 
 def _badge_unlock(turn: _Turn, badge: Badge) -> None:
@@ -292,14 +283,8 @@ def _badge_unlock(turn: _Turn, badge: Badge) -> None:
     turn.unlocked().add(badge.slug)
     info = BadgeInfo(slug=badge.slug, name=badge.name, description=badge.description, tier=badge.tier)
     turn.outbox.add(turn.user_id, BadgeUnlocked(badge=info))
-    _reward(
-        turn,
-        xp=badge.xp,
-        credits=badge.credits,
-        reason="badge.unlocked",
-        idempotency_key=f"badge:{badge.slug}",
-        source=badge.slug,
-    )
+    key = f"badge:{badge.slug}"
+    _reward(turn, xp=badge.xp, credits=badge.credits, reason="badge.unlocked", idempotency_key=key, source=badge.slug)
 
 
 def _streak_touch(turn: _Turn) -> None:
@@ -427,19 +412,13 @@ def weekly_rank_record(*, user_id, rank: int) -> None:
         turn.finish()
 
 
-def weekly_top_badges_award(*, moment: datetime | None = None) -> int:
-    """Give the weekly top-10 badge to everyone on the current weekly top 10 (after a rebuild)."""
-    top = leaderboard_top(board="weekly", limit=WEEKLY_BADGE_RANK, moment=moment)
+def leaderboards_rebuild() -> dict[str, int]:
+    """Rebuild every board from the ledger, then give the weekly top-10 badge to the weekly top 10 it shows."""
+    counts = leaderboard_rebuild()
+    top = leaderboard_top(board="weekly", limit=WEEKLY_BADGE_RANK)
     unlocked = BadgeUnlock.objects.filter(badge=WEEKLY_BADGE, user_id__in=[r.user_id for r in top])
     have = {str(user_id) for user_id in unlocked.values_list("user_id", flat=True)}
-    fresh = [r for r in top if r.user_id not in have]
-    for ranked in fresh:
-        weekly_rank_record(user_id=ranked.user_id, rank=ranked.rank)
-    return len(fresh)
-
-
-def leaderboards_rebuild() -> dict[str, int]:
-    """Rebuild every board from the ledger, then award weekly top-10 badges it reveals."""
-    counts = leaderboard_rebuild()
-    weekly_top_badges_award()
+    for ranked in top:
+        if ranked.user_id not in have:
+            weekly_rank_record(user_id=ranked.user_id, rank=ranked.rank)
     return counts
