@@ -2,12 +2,13 @@
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
 
 from accounts.ws.auth import AuthenticatedJsonConsumer, JsonConsumer
-from game.events import BOARDS, LeaderboardSnapshot, LeaderboardUpdate, user_group
-from game.hub import GROUP_REFRESH_SECONDS, MAX_WIDGET_SIZE, leaderboard_hub, read_top
+from game.events import BOARDS, LeaderboardSnapshot, user_group
+from game.hub import MAX_WIDGET_SIZE, keep_joined, leaderboard_hub, read_top, update_frames
 
 logger = logging.getLogger(__name__)
 
@@ -26,22 +27,14 @@ class EventsConsumer(AuthenticatedJsonConsumer):
     async def on_authenticated(self) -> None:
         self._group = user_group(self.user.pk)
         await self.channel_layer.group_add(self._group, self.channel_name)
-        self._rejoin = asyncio.get_running_loop().create_task(self._keep_joined())
+        rejoin = keep_joined(self.channel_layer, self._group, self.channel_name)
+        self._rejoin = asyncio.get_running_loop().create_task(rejoin)
 
     async def on_disconnected(self, code: int) -> None:
         if self._rejoin is not None:
             self._rejoin.cancel()
         if self._group is not None:
             await self.channel_layer.group_discard(self._group, self.channel_name)
-
-    async def _keep_joined(self) -> None:
-        # channels-redis forgets group members after group_expiry (1 day); long-lived sockets re-join.
-        while True:
-            await asyncio.sleep(GROUP_REFRESH_SECONDS)
-            try:
-                await self.channel_layer.group_add(self._group, self.channel_name)
-            except Exception:  # Redis hiccup: try again next round rather than lose the task
-                logger.warning("could not re-join %s", self._group, exc_info=True)
 
     async def game_event(self, message: dict[str, Any]) -> None:
         """A committed game event for this user: forwarded as is."""
@@ -77,39 +70,32 @@ class LeaderboardConsumer(JsonConsumer):
         hub = leaderboard_hub()
         await hub.join(self)
         self._joined = True
-        entries = (await hub.snapshot(board))[:size]
+        entries = (await read_top(board))[:size]
         self._shown = entries
         await self.send_json(LeaderboardSnapshot(board=board, entries=entries).model_dump(mode="json"))
         if self._missed:  # a refresh came while the snapshot was being read: it may be newer
             latest = await read_top(board)
-            await self.show(latest, _update_encoder(board, latest))
+            await self.show(latest, update_frames(board, latest))
 
     async def disconnect(self, code: int) -> None:
         if self._joined:
             leaderboard_hub().leave(self)
 
-    async def show(self, entries: list[dict[str, Any]], encoded) -> None:
-        """Called by the hub with the board's current top entries."""
+    async def show(self, entries: list[dict[str, Any]], frame: Callable[[int], str]) -> None:
+        """Called by the hub with the board's current top entries and their update frame per size."""
         if self._shown is None:
             self._missed = True  # the snapshot is still on its way; it re-checks once sent
             return
         mine = entries[: self.size]
         if mine != self._shown:
             self._shown = mine
-            await self.base_send({"type": "websocket.send", "text": encoded(self.size)})
+            await self.base_send({"type": "websocket.send", "text": frame(self.size)})
 
     async def receive_message(self, content: dict[str, Any]) -> None:
         if content["type"] == "ping":
             await self.send_json({"type": "pong"})
             return
         await self.send_error("read_only", "This socket only sends leaderboard updates.")
-
-
-def _update_encoder(board: str, entries: list[dict[str, Any]]):
-    def encoded(size: int) -> str:
-        return LeaderboardUpdate(board=board, entries=entries[:size]).model_dump_json()
-
-    return encoded
 
 
 def _widget_size(query_string: bytes) -> int | None:

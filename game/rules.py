@@ -34,9 +34,6 @@ XP_RULES: dict[str, XPRule] = {
 # A rating of the user's template earns XP from this score up.
 RATED_XP_MIN_SCORE = 4
 
-# Activities the user did themselves: they keep the daily streak going.
-STREAK_ACTIVITIES = frozenset({"run.completed", "template.created", "template.published", "rating.given"})
-
 # Streak length reached -> (XP, credits).
 STREAK_MILESTONES: dict[int, tuple[int, int]] = {
     3: (30, 5),
@@ -50,17 +47,22 @@ STREAK_MILESTONES: dict[int, tuple[int, int]] = {
 STREAK_FREEZE_EVERY = 7
 STREAK_FREEZES_MAX = 2
 
-ACTIVITIES = frozenset(
-    {
-        "template.created",
-        "template.published",
-        "template.forked",
-        "template.rated",
-        "rating.given",
-        "favorite.received",
-        "run.completed",
-    }
-)
+# Activities the user did themselves, with the PlayerStats counter each counts in; they keep
+# the daily streak going.
+OWN_ACTIVITY_STATS: dict[str, str] = {
+    "run.completed": "runs_completed",
+    "template.created": "templates_created",
+    "template.published": "templates_published",
+    "rating.given": "ratings_given",
+}
+# Activities of others on the user's templates, with their counter (None: counted nowhere).
+RECEIVED_ACTIVITY_STATS: dict[str, str | None] = {
+    "template.forked": "forks_received",
+    "favorite.received": "favorites_received",
+    "template.rated": None,
+}
+STREAK_ACTIVITIES = frozenset(OWN_ACTIVITY_STATS)
+ACTIVITIES = STREAK_ACTIVITIES | frozenset(RECEIVED_ACTIVITY_STATS)
 
 
 def xp_key(activity: str, data: dict, idempotency_key: str) -> str:

@@ -1,11 +1,10 @@
 """Game services: every write to progress (XP, level, rank), credits, badges and streaks.
 
-Other apps call these; they never write game or counter fields themselves. Each service runs
-in one transaction and broadcasts live events only on commit. Progress writes for one user are
-serialised by locking the user row, so daily caps, streaks and badge checks see a consistent
-state; credit changes lock the same user row, so the lock order is the same everywhere. The
-statements of an award are prebuilt SQL (`game.progress_sql`): the ORM's per-call cost is most
-of an award's CPU.
+Other apps call these; they never write game or counter fields themselves. Each service runs in
+one transaction and sends its live events only after commit (`game.broadcast.Outbox`). Every
+write locks the user row first, and progress writes the player's stats row next: daily caps,
+streaks, badges and balances see one consistent state, idempotency checks cannot race, and the
+one lock order everywhere (runs included) rules out deadlocks.
 """
 
 from dataclasses import dataclass
@@ -14,25 +13,21 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import DEFAULT_RANK
-from game import leaderboards, progress_sql
+from game import rules
 from game.badges import BADGES_BY_SLUG, Badge, badges_watching
 from game.broadcast import Outbox
 from game.events import BadgeInfo, BadgeUnlocked, CreditsChanged, LevelUp, StreakUpdated, XPAwarded
+from game.leaderboards.boards import period_bounds
+from game.leaderboards.reads import leaderboard_top
+from game.leaderboards.rebuild import leaderboard_rebuild
+from game.leaderboards.writes import leaderboard_write
 from game.levels import level_for_xp, level_up_credits, rank_for_level
 from game.models import Activity, BadgeUnlock, CreditEntry, PlayerStats, ProviderUse, XPEvent
-from game.rules import (
-    ACTIVITIES,
-    RATED_XP_MIN_SCORE,
-    STREAK_ACTIVITIES,
-    STREAK_MILESTONES,
-    XP_RULES,
-    xp_key,
-)
 from game.streaks import StreakState, streak_advance
 from game.timeutils import local_date
 
@@ -63,129 +58,82 @@ class XPResult:
     created: bool  # False for a used key (the first result) or a capped award
 
 
-# --- credits -----------------------------------------------------------------------------------
-
-
-def _credit_result(entry: CreditEntry, *, created: bool) -> CreditResult:
-    return CreditResult(entry_id=entry.pk, balance=entry.balance_after, delta=entry.delta, created=created)
-
-
-def _validate_amount(amount: int) -> None:
+def _validate(amount: int, reason: str, idempotency_key: str) -> None:
     if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
         raise ValueError("amount must be a positive integer")
-
-
-def _validate_credit_args(amount: int, reason: str, idempotency_key: str) -> None:
-    _validate_amount(amount)
     if not reason or not idempotency_key:
         raise ValueError("reason and idempotency_key are required")
+
+
+# --- credits -----------------------------------------------------------------------------------
 
 
 def _credits_change(
     *, user_id, delta: int, reason: str, idempotency_key: str, source: str, outbox: Outbox
 ) -> CreditResult:
-    """Apply `delta` with its ledger row; call inside a transaction. Idempotent per (user, key)."""
+    """Move the balance by `delta` with its ledger row; call inside a transaction. Idempotent per (user, key)."""
+    # The user row lock serialises this user's credit changes: the key check cannot race, and
+    # the balance read here stays the balance until commit.
+    balance = User.objects.select_for_update().values_list("credits", flat=True).get(pk=user_id)
     prior = CreditEntry.objects.filter(user_id=user_id, idempotency_key=idempotency_key).first()
     if prior is not None:
-        return _credit_result(prior, created=False)
-    try:
-        # Savepoint: a concurrent call with the same key that commits first makes our insert
-        # fail; we undo our counter update and answer with its row instead.
-        with transaction.atomic():
-            users = User.objects.filter(pk=user_id)
-            if delta < 0:
-                users = users.filter(credits__gte=-delta)  # the atomic never-overdraw guard
-            if users.update(credits=F("credits") + delta) != 1:
-                raise InsufficientCredits(f"balance does not cover {-delta} credits")
-            balance = User.objects.values_list("credits", flat=True).get(pk=user_id)
-            entry = CreditEntry.objects.create(
-                user_id=user_id,
-                delta=delta,
-                balance_after=balance,
-                reason=reason,
-                source=source,
-                idempotency_key=idempotency_key,
-            )
-    except (IntegrityError, InsufficientCredits):
-        # The twin with our key may have committed while we waited for the user's row lock.
-        prior = CreditEntry.objects.filter(user_id=user_id, idempotency_key=idempotency_key).first()
-        if prior is not None:
-            return _credit_result(prior, created=False)
-        raise
-    outbox.add(user_id, CreditsChanged(balance=balance, delta=delta, reason=reason))
-    return _credit_result(entry, created=True)
-
-
-def credits_spend(*, user_id, amount: int, reason: str, idempotency_key: str, source: str = "") -> CreditResult:
-    """Take `amount` credits, never overdrawing (raises InsufficientCredits); idempotent per key."""
-    _validate_credit_args(amount, reason, idempotency_key)
-    outbox = Outbox()
-    with transaction.atomic():
-        result = _credits_change(
-            user_id=user_id, delta=-amount, reason=reason, idempotency_key=idempotency_key, source=source, outbox=outbox
-        )
-        outbox.send_on_commit()
-    return result
-
-
-def credits_grant(*, user_id, amount: int, reason: str, idempotency_key: str, source: str = "") -> CreditResult:
-    """Give `amount` credits (refunds, rewards); idempotent per key."""
-    _validate_credit_args(amount, reason, idempotency_key)
-    outbox = Outbox()
-    with transaction.atomic():
-        result = _credits_change(
-            user_id=user_id, delta=amount, reason=reason, idempotency_key=idempotency_key, source=source, outbox=outbox
-        )
-        outbox.send_on_commit()
-    return result
-
-
-def credits_spend_locked(
-    *, user_id, amount: int, balance: int, reason: str, idempotency_key: str, source: str = ""
-) -> CreditResult:
-    """credits_spend on the hot path: one guarded update and one ledger insert, no savepoints.
-
-    Preconditions: the caller's open transaction read `balance` with `select_for_update` on the
-    user row (so it cannot change before commit), and `idempotency_key` is new (e.g. made from a
-    row the same transaction just inserted). Raises InsufficientCredits.
-    """
-    _validate_credit_args(amount, reason, idempotency_key)
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("credits_spend_locked needs the caller's transaction holding the user row lock")
-    # The guard still holds if the precondition was not met: never overdraw.
-    if (
-        amount > balance
-        or User.objects.filter(pk=user_id, credits__gte=amount).update(credits=F("credits") - amount) != 1
-    ):
-        raise InsufficientCredits(f"balance does not cover {amount} credits")
+        return CreditResult(entry_id=prior.pk, balance=prior.balance_after, delta=prior.delta, created=False)
+    users = User.objects.filter(pk=user_id)
+    if delta < 0:
+        users = users.filter(credits__gte=-delta)  # never overdraw, whatever the caller read
+    if users.update(credits=F("credits") + delta) != 1:
+        raise InsufficientCredits(f"balance does not cover {-delta} credits")
     entry = CreditEntry.objects.create(
         user_id=user_id,
-        delta=-amount,
-        balance_after=balance - amount,
+        delta=delta,
+        balance_after=balance + delta,
         reason=reason,
         source=source,
         idempotency_key=idempotency_key,
     )
+    outbox.add(user_id, CreditsChanged(balance=entry.balance_after, delta=delta, reason=reason))
+    return CreditResult(entry_id=entry.pk, balance=entry.balance_after, delta=delta, created=True)
+
+
+def _credits_apply(*, user_id, delta: int, reason: str, idempotency_key: str, source: str) -> CreditResult:
     outbox = Outbox()
-    outbox.add(user_id, CreditsChanged(balance=entry.balance_after, delta=entry.delta, reason=reason))
-    outbox.send_on_commit()
-    return _credit_result(entry, created=True)
+    with transaction.atomic():
+        result = _credits_change(
+            user_id=user_id, delta=delta, reason=reason, idempotency_key=idempotency_key, source=source, outbox=outbox
+        )
+        outbox.send_on_commit()
+    return result
+
+
+def credits_spend(*, user_id, amount: int, reason: str, idempotency_key: str, source: str = "") -> CreditResult:
+    """Take `amount` credits, never overdrawing (raises InsufficientCredits); idempotent per key.
+
+    Inside a caller's transaction (which may hold the user row lock already) it joins it, and
+    the event leaves on the caller's commit.
+    """
+    _validate(amount, reason, idempotency_key)
+    return _credits_apply(user_id=user_id, delta=-amount, reason=reason, idempotency_key=idempotency_key, source=source)
+
+
+def credits_grant(*, user_id, amount: int, reason: str, idempotency_key: str, source: str = "") -> CreditResult:
+    """Give `amount` credits (refunds, rewards); idempotent per key; joins a caller's transaction."""
+    _validate(amount, reason, idempotency_key)
+    return _credits_apply(user_id=user_id, delta=amount, reason=reason, idempotency_key=idempotency_key, source=source)
 
 
 # --- progress: one locked turn per service call -------------------------------------------------
 
 
 class _Turn:
-    """One user's progress write: the locked stats row, the user's counters and the outbox."""
+    """One user's progress write: the locked user and stats rows, what changed, the outbox."""
 
     def __init__(self, user_id, *, moment: datetime | None = None) -> None:
-        self.stats = _stats_locked(user_id)
+        self.stats = _player_locked(user_id)
         self.user = self.stats.user
-        self._stats_before = progress_sql.stats_values(self.stats)
-        self.moment = moment or timezone.now()
-        self.today = local_date(self.moment, self.user.timezone)
+        self._saved = _stats_values(self.stats)
+        self.today = local_date(moment or timezone.now(), self.user.timezone)
         self.outbox = Outbox()
-        self.xp_event_ids: list[int] = []
+        self.awarded = False
         self.changed_stats: set[str] = set()
         self._unlocked: set[str] | None = None
 
@@ -193,9 +141,14 @@ class _Turn:
     def user_id(self):
         return self.user.pk
 
-    def bump(self, stat: str, by: int = 1) -> None:
-        setattr(self.stats, stat, getattr(self.stats, stat) + by)
+    def bump(self, stat: str) -> None:
+        setattr(self.stats, stat, getattr(self.stats, stat) + 1)
         self.changed_stats.add(stat)
+
+    def credit(self, delta: int, *, reason: str, key: str, source: str) -> None:
+        _credits_change(
+            user_id=self.user_id, delta=delta, reason=reason, idempotency_key=key, source=source, outbox=self.outbox
+        )
 
     def unlocked(self) -> set[str]:
         if self._unlocked is None:
@@ -203,64 +156,73 @@ class _Turn:
         return self._unlocked
 
     def finish(self) -> None:
-        """Evaluate badges on the stats that changed, save the stats, schedule the after-commit work."""
-        _badges_evaluate(self)
-        progress_sql.stats_save(self.stats, self._stats_before)
-        if self.xp_event_ids:
+        """Evaluate the badges watching what changed, save the stats, schedule the after-commit work."""
+        for badge in badges_watching(self.changed_stats):
+            if badge.slug not in self.unlocked() and badge.reached(getattr(self.stats, badge.stat)):
+                _badge_unlock(self, badge)
+        changed = [name for name, value in _stats_values(self.stats).items() if value != self._saved[name]]
+        if changed:
+            self.stats.save(update_fields=changed)
+        if self.awarded:
             self._schedule_leaderboards()
         self.outbox.send_on_commit()
 
     def _schedule_leaderboards(self) -> None:
-        now, stats = timezone.now(), self.stats
-        last_id = stats.last_xp_event_id
-        scores = {"all-time": (self.user.experience_points, last_id)}
+        stats, user_id, username, now = self.stats, self.user_id, self.user.username, timezone.now()
+        scores = {"all-time": (self.user.experience_points, stats.last_xp_event_id)}
         if stats.week_xp:
-            scores["weekly"] = (stats.week_xp, last_id)
+            scores["weekly"] = (stats.week_xp, stats.last_xp_event_id)
         if stats.month_xp:
-            scores["monthly"] = (stats.month_xp, last_id)
-        user_id, username = self.user_id, self.user.username
-        # best_weekly_rank <= 10 means the weekly badge is already unlocked.
+            scores["monthly"] = (stats.month_xp, stats.last_xp_event_id)
+        # A best weekly rank within the badge's reach means the badge is unlocked already.
         check_weekly = "weekly" in scores and (stats.best_weekly_rank or WEEKLY_BADGE_RANK + 1) > WEEKLY_BADGE_RANK
-
-        weekly_rank: dict[str, int] = {}
+        weekly_rank: list[int] = []
 
         def write() -> None:
-            # One Redis round trip writes the scores and, when the badge is still to win, reads the
-            # weekly rank (Redis only: the SQL rank is for reads, the rebuild catches up).
             rank_on = "weekly" if check_weekly else None
-            weekly_rank.update(
-                leaderboards.leaderboard_write(
-                    user_id=user_id, username=username, scores=scores, moment=now, rank_on=rank_on
-                )
-            )
+            rank = leaderboard_write(user_id=user_id, username=username, scores=scores, moment=now, rank_on=rank_on)
+            if rank is not None:
+                weekly_rank.append(rank)
 
         def weekly_badge_check() -> None:
-            rank = weekly_rank.get("weekly")
-            if rank is not None and rank <= WEEKLY_BADGE_RANK:
-                weekly_rank_record(user_id=user_id, rank=rank)
+            if weekly_rank and weekly_rank[0] <= WEEKLY_BADGE_RANK:
+                weekly_rank_record(user_id=user_id, rank=weekly_rank[0])
 
         self.outbox.then(write)
+        self.outbox.leaderboards_changed(sorted(scores))
         if check_weekly:
             self.outbox.then_later(weekly_badge_check)
-        self.outbox.leaderboards_changed(sorted(scores))
 
 
-def _stats_locked(user_id) -> PlayerStats:
-    """The player's stats with their user, both rows locked (the user's first), in one query."""
-    locked = progress_sql.player_locked(user_id)
-    if locked is None:  # no stats row yet (or no such user: DoesNotExist)
-        User.objects.filter(pk=user_id).get()
-        PlayerStats.objects.get_or_create(user_id=user_id)
-        locked = progress_sql.player_locked(user_id)
-    user, stats = locked
-    stats.user = user
-    return stats
+# What a progress write reads: every stats field, and of the user what awards change or show.
+_PLAYER_FIELDS = [field.name for field in PlayerStats._meta.concrete_fields] + [
+    f"user__{name}" for name in ("username", "timezone", "experience_points", "level", "user_rank")
+]
+
+
+def _player_locked(user_id) -> PlayerStats:
+    """The player's stats row with its user, both locked by one query.
+
+    The user row is locked first, as by every credit change and run, so these transactions
+    cannot deadlock; a user row lock that waits makes PostgreSQL re-read both rows.
+    """
+    players = PlayerStats.objects.select_related("user").only(*_PLAYER_FIELDS).select_for_update(of=("user", "self"))
+    try:
+        return players.get(user_id=user_id)
+    except PlayerStats.DoesNotExist:  # no stats row yet (or no such user: User.DoesNotExist)
+        User.objects.select_for_update().get(pk=user_id)
+        PlayerStats.objects.create(user_id=user_id)
+        return players.get(user_id=user_id)
+
+
+def _stats_values(stats: PlayerStats) -> dict[str, Any]:
+    return {field.attname: getattr(stats, field.attname) for field in PlayerStats._meta.concrete_fields}
 
 
 def _period_xp_add(stats: PlayerStats, amount: int, moment: datetime) -> None:
     """Keep the current week's and month's XP on the stats row (a new period starts from zero)."""
-    week_start = leaderboards.period_bounds("weekly", moment)[0].date()
-    month_start = leaderboards.period_bounds("monthly", moment)[0].date()
+    week_start = period_bounds("weekly", moment)[0].date()
+    month_start = period_bounds("monthly", moment)[0].date()
     if stats.week_start != week_start:
         stats.week_start, stats.week_xp = week_start, 0
     if stats.month_start != month_start:
@@ -272,92 +234,57 @@ def _period_xp_add(stats: PlayerStats, amount: int, moment: datetime) -> None:
 def _xp_add(turn: _Turn, *, amount: int, reason: str, idempotency_key: str, source: str = "") -> XPResult:
     """Award XP inside a turn: ledger row + F() update, daily cap, level-ups with their credits."""
     user = turn.user
-    rule = XP_RULES.get(reason)
+    prior = XPEvent.objects.filter(user_id=user.pk, idempotency_key=idempotency_key).values_list("pk", "amount")
+    if prior := prior.first():  # a used key answers with its first award, even once the cap is reached
+        return XPResult(*prior, user.experience_points, user.level, created=False)
+    rule = rules.XP_RULES.get(reason)
     if rule is not None and rule.daily_cap is not None:
-        # A used key answers with its first award even once the cap is reached.
-        if (prior := _xp_prior(user, idempotency_key)) is not None:
-            return prior
         today_count = XPEvent.objects.filter(user_id=user.pk, reason=reason, local_date=turn.today).count()
         if today_count >= rule.daily_cap:
             return XPResult(None, 0, user.experience_points, user.level, created=False)
     total = user.experience_points + amount
     old_level, new_level = user.level, max(level_for_xp(total), user.level)
     rank = rank_for_level(new_level)
-    now = timezone.now()
-    # The ledger row first: its unique key decides whether this award is new (the user row lock
-    # held by the turn means no other award of this user is in flight).
-    event_id = progress_sql.xp_add(
+    event = XPEvent.objects.create(
         user_id=user.pk,
         amount=amount,
         total_after=total,
-        level=new_level,
-        rank=rank,
         reason=reason,
         source=source,
         idempotency_key=idempotency_key,
         local_date=turn.today,
-        created_at=now,
     )
-    if event_id is None:
-        if (prior := _xp_prior(user, idempotency_key)) is None:
-            raise IntegrityError(f"XP event {idempotency_key!r} conflicts with no visible row")
-        return prior
+    User.objects.filter(pk=user.pk).update(
+        experience_points=F("experience_points") + amount, level=new_level, user_rank=rank
+    )
     user.experience_points, user.level, user.user_rank = total, new_level, rank
-    turn.stats.last_xp_event_id = event_id
-    _period_xp_add(turn.stats, amount, now)
-    turn.xp_event_ids.append(event_id)
+    turn.stats.last_xp_event_id = event.pk
+    _period_xp_add(turn.stats, amount, event.created_at)
+    turn.awarded = True
     turn.outbox.add(user.pk, XPAwarded(amount=amount, reason=reason, total_xp=total, level=new_level))
     for level in range(old_level + 1, new_level + 1):
-        _credits_change(
-            user_id=user.pk,
-            delta=level_up_credits(level),
-            reason="level.up",
-            idempotency_key=f"level:{level}",
-            source=f"level:{level}",
-            outbox=turn.outbox,
-        )
+        turn.credit(level_up_credits(level), reason="level.up", key=f"level:{level}", source=f"level:{level}")
     if new_level > old_level:
         turn.outbox.add(user.pk, LevelUp(level=new_level, rank=rank))
-    return XPResult(event_id, amount, total, new_level, created=True)
+    return XPResult(event.pk, amount, total, new_level, created=True)
 
 
-def _xp_prior(user, idempotency_key: str) -> XPResult | None:
-    """The result of the award that already used `idempotency_key`, if one did."""
-    prior = XPEvent.objects.filter(user_id=user.pk, idempotency_key=idempotency_key).first()
-    if prior is None:
-        return None
-    return XPResult(prior.pk, prior.amount, user.experience_points, user.level, created=False)
+def _reward(turn: _Turn, *, xp: int, credits: int, reason: str, idempotency_key: str, source: str) -> None:
+    """XP and credits of one reward (a badge, a streak milestone), under one key."""
+    if xp:
+        _xp_add(turn, amount=xp, reason=reason, idempotency_key=idempotency_key, source=source)
+    if credits:
+        turn.credit(credits, reason=reason, key=idempotency_key, source=source)
 
 
-def _badge_unlock(turn: _Turn, badge: Badge) -> bool:
-    try:
-        with transaction.atomic():  # unique (user, badge): unlocked exactly once
-            BadgeUnlock.objects.create(user_id=turn.user_id, badge=badge.slug)
-    except IntegrityError:
-        return False
+def _badge_unlock(turn: _Turn, badge: Badge) -> None:
+    # The user row lock makes `turn.unlocked()` current; the unique (user, badge) backs it up.
+    BadgeUnlock.objects.create(user_id=turn.user_id, badge=badge.slug)
     turn.unlocked().add(badge.slug)
     info = BadgeInfo(slug=badge.slug, name=badge.name, description=badge.description, tier=badge.tier)
     turn.outbox.add(turn.user_id, BadgeUnlocked(badge=info))
-    if badge.xp:
-        _xp_add(
-            turn, amount=badge.xp, reason="badge.unlocked", idempotency_key=f"badge:{badge.slug}", source=badge.slug
-        )
-    if badge.credits:
-        _credits_change(
-            user_id=turn.user_id,
-            delta=badge.credits,
-            reason="badge.unlocked",
-            idempotency_key=f"badge:{badge.slug}",
-            source=badge.slug,
-            outbox=turn.outbox,
-        )
-    return True
-
-
-def _badges_evaluate(turn: _Turn) -> None:
-    for badge in badges_watching(turn.changed_stats):
-        if badge.slug not in turn.unlocked() and badge.reached(getattr(turn.stats, badge.stat)):
-            _badge_unlock(turn, badge)
+    key = f"badge:{badge.slug}"
+    _reward(turn, xp=badge.xp, credits=badge.credits, reason="badge.unlocked", idempotency_key=key, source=badge.slug)
 
 
 def _streak_touch(turn: _Turn) -> None:
@@ -370,37 +297,24 @@ def _streak_touch(turn: _Turn) -> None:
     stats.streak_last_date, stats.streak_freezes = after.last_date, after.freezes
     turn.changed_stats.add("streak_best")
     turn.outbox.add(turn.user_id, StreakUpdated(days=after.days))
-    if after.days in STREAK_MILESTONES:
-        xp, credits = STREAK_MILESTONES[after.days]
+    if after.days in rules.STREAK_MILESTONES:
+        xp, credits = rules.STREAK_MILESTONES[after.days]
         key = f"streak:{after.days}:{turn.today.isoformat()}"
-        _xp_add(turn, amount=xp, reason="streak.milestone", idempotency_key=key, source=f"streak:{after.days}")
-        _credits_change(
-            user_id=turn.user_id,
-            delta=credits,
-            reason="streak.milestone",
-            idempotency_key=key,
-            source=f"streak:{after.days}",
-            outbox=turn.outbox,
-        )
-
-
-def _rule_xp(turn: _Turn, activity_name: str, *, data: dict, idempotency_key: str, source: str) -> None:
-    _xp_add(
-        turn,
-        amount=XP_RULES[activity_name].xp,
-        reason=activity_name,
-        idempotency_key=xp_key(activity_name, data, idempotency_key),
-        source=source,
-    )
+        source = f"streak:{after.days}"
+        _reward(turn, xp=xp, credits=credits, reason="streak.milestone", idempotency_key=key, source=source)
 
 
 def _apply_activity(turn: _Turn, activity: Activity) -> None:
     """The rules table in action: counters, XP, streak for one new activity."""
-    name, data, key = activity.activity, activity.data, activity.idempotency_key
+    name, data = activity.activity, activity.data
     source = str(data.get("template_id") or data.get("run_id") or "")
-    by_self = data.get("actor_id") is not None and str(data["actor_id"]) == str(turn.user_id)
+    if name in rules.RECEIVED_ACTIVITY_STATS and str(data.get("actor_id")) == str(turn.user_id):
+        return  # acting on your own template earns nothing
+    if name == "template.rated" and _int(data.get("score")) < rules.RATED_XP_MIN_SCORE:
+        return
+    if stat := rules.OWN_ACTIVITY_STATS.get(name) or rules.RECEIVED_ACTIVITY_STATS.get(name):
+        turn.bump(stat)
     if name == "run.completed":
-        turn.bump("runs_completed")
         provider = str(data.get("provider") or "")[:32]
         if provider and ProviderUse.objects.get_or_create(user_id=turn.user_id, provider=provider)[1]:
             turn.bump("providers_used")
@@ -408,34 +322,12 @@ def _apply_activity(turn: _Turn, activity: Activity) -> None:
             user_id=turn.user_id, activity=name, local_date=turn.today, id__lt=activity.pk
         ).exists()
         if first_today:
-            _xp_add(
-                turn,
-                amount=XP_RULES["run.first_of_day"].xp,
-                reason="run.first_of_day",
-                idempotency_key=f"xp:first-run:{turn.today.isoformat()}",
-                source=source,
-            )
-        _rule_xp(turn, name, data=data, idempotency_key=key, source=source)
-    elif name == "template.created":
-        turn.bump("templates_created")
-        _rule_xp(turn, name, data=data, idempotency_key=key, source=source)
-    elif name == "template.published":
-        turn.bump("templates_published")
-        _rule_xp(turn, name, data=data, idempotency_key=key, source=source)
-    elif name == "rating.given":
-        turn.bump("ratings_given")
-        _rule_xp(turn, name, data=data, idempotency_key=key, source=source)
-    elif by_self:
-        pass  # acting on your own template earns nothing
-    elif name == "template.forked":
-        turn.bump("forks_received")
-        _rule_xp(turn, name, data=data, idempotency_key=key, source=source)
-    elif name == "favorite.received":
-        turn.bump("favorites_received")
-        _rule_xp(turn, name, data=data, idempotency_key=key, source=source)
-    elif name == "template.rated" and _int(data.get("score")) >= RATED_XP_MIN_SCORE:
-        _rule_xp(turn, name, data=data, idempotency_key=key, source=source)
-    if name in STREAK_ACTIVITIES:
+            key = f"xp:first-run:{turn.today.isoformat()}"
+            rule = rules.XP_RULES["run.first_of_day"]
+            _xp_add(turn, amount=rule.xp, reason=rule.reason, idempotency_key=key, source=source)
+    key = rules.xp_key(name, data, activity.idempotency_key)
+    _xp_add(turn, amount=rules.XP_RULES[name].xp, reason=name, idempotency_key=key, source=source)
+    if name in rules.STREAK_ACTIVITIES:
         _streak_touch(turn)
 
 
@@ -481,7 +373,7 @@ def activity_record(
     Idempotent per (user, key). `occurred_at` (default now) picks the user's local day for
     streaks and daily caps.
     """
-    if activity not in ACTIVITIES:
+    if activity not in rules.ACTIVITIES:
         raise ValueError(f"unknown activity {activity!r}")
     if not idempotency_key:
         raise ValueError("idempotency_key is required")
@@ -502,9 +394,7 @@ def activity_record(
 
 def xp_award(*, user_id, amount: int, reason: str, idempotency_key: str, source: str = "") -> XPResult:
     """Award XP directly (a ledger row + F() update); idempotent per key, subject to the reason's daily cap."""
-    _validate_amount(amount)
-    if not reason or not idempotency_key:
-        raise ValueError("reason and idempotency_key are required")
+    _validate(amount, reason, idempotency_key)
     with transaction.atomic():
         turn = _Turn(user_id)
         result = _xp_add(turn, amount=amount, reason=reason, idempotency_key=idempotency_key, source=source)
@@ -522,37 +412,13 @@ def weekly_rank_record(*, user_id, rank: int) -> None:
         turn.finish()
 
 
-def weekly_top_badges_award(*, moment: datetime | None = None) -> int:
-    """Give the weekly top-10 badge to everyone on the current weekly top 10 (after a rebuild)."""
-    badge = BADGES_BY_SLUG[WEEKLY_BADGE]
-    top = leaderboards.leaderboard_top(board="weekly", limit=badge.target, moment=moment)
-    have = set(
-        BadgeUnlock.objects.filter(badge=WEEKLY_BADGE, user_id__in=[r.user_id for r in top]).values_list(
-            "user_id", flat=True
-        )
-    )
-    fresh = [r for r in top if r.user_id not in {str(u) for u in have}]
-    for ranked in fresh:
-        weekly_rank_record(user_id=ranked.user_id, rank=ranked.rank)
-    return len(fresh)
-
-
 def leaderboards_rebuild() -> dict[str, int]:
-    """Rebuild every board from the ledger, then award weekly top-10 badges it reveals."""
-    counts = leaderboards.leaderboard_rebuild()
-    weekly_top_badges_award()
+    """Rebuild every board from the ledger, then give the weekly top-10 badge to the weekly top 10 it shows."""
+    counts = leaderboard_rebuild()
+    top = leaderboard_top(board="weekly", limit=WEEKLY_BADGE_RANK)
+    unlocked = BadgeUnlock.objects.filter(badge=WEEKLY_BADGE, user_id__in=[r.user_id for r in top])
+    have = {str(user_id) for user_id in unlocked.values_list("user_id", flat=True)}
+    for ranked in top:
+        if ranked.user_id not in have:
+            weekly_rank_record(user_id=ranked.user_id, rank=ranked.rank)
     return counts
-
-
-__all__ = [
-    "CreditResult",
-    "InsufficientCredits",
-    "XPResult",
-    "activity_record",
-    "credits_grant",
-    "credits_spend",
-    "leaderboards_rebuild",
-    "player_onboard",
-    "weekly_rank_record",
-    "xp_award",
-]

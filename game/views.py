@@ -12,7 +12,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from game import leaderboards, selectors, services
+from game import selectors, services
+from game.leaderboards.reads import leaderboard_around, leaderboard_count, leaderboard_rank, leaderboard_top
 from game.models import BadgeUnlock
 from game.serializers import (
     AwardInputSerializer,
@@ -67,9 +68,9 @@ class LeaderboardView(APIView):
             query.validated_data["page"],
             query.validated_data["page_size"],
         )
-        count = leaderboards.leaderboard_count(board=board)
-        top = leaderboards.leaderboard_top(board=board, limit=size, offset=(page - 1) * size)
-        mine = leaderboards.leaderboard_rank(board=board, user_id=request.user.pk)
+        count = leaderboard_count(board=board)
+        top = leaderboard_top(board=board, limit=size, offset=(page - 1) * size)
+        mine = leaderboard_rank(board=board, user_id=request.user.pk)
         body = {
             "board": board,
             "count": count,
@@ -80,7 +81,7 @@ class LeaderboardView(APIView):
         }
         if query.validated_data.get("around") == "me":
             radius = query.validated_data["radius"]
-            window = leaderboards.leaderboard_around(board=board, user_id=request.user.pk, radius=radius)
+            window = leaderboard_around(board=board, user_id=request.user.pk, radius=radius)
             body["around"] = [entry.as_entry() for entry in window]
         return Response(body)
 

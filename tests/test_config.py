@@ -79,7 +79,7 @@ def test_dev_settings_without_environment_use_the_embedded_defaults():
 def test_redis_backed_settings_share_one_redis_and_never_time_out_idle_reads():
     layer = django_settings.CHANNEL_LAYERS["default"]
 
-    assert layer["BACKEND"] == "config.channel_layer.RedisChannelLayer"
+    assert layer["BACKEND"] == "channels_redis.core.RedisChannelLayer"
     assert layer["CONFIG"]["hosts"] == [{"address": django_settings.REDIS_URL, "socket_timeout": None}]
     assert django_settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
     assert django_settings.CACHES["default"]["LOCATION"] == django_settings.REDIS_URL

@@ -6,6 +6,7 @@ from pathlib import Path
 import dj_database_url
 
 from config.env import env_bool, env_float, env_int, env_json, env_list, env_str
+from core.redis import channel_layer_hosts
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -82,10 +83,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         "max_idle": 60,
         "timeout": 10,
     }
-# The hot paths' prebuilt statements (run start and settle, awards) are prepared once per
-# connection. Off for a pooler that cannot keep prepared statements (PgBouncer in transaction
-# mode before 1.21): then they are parsed and planned on every call.
-DATABASE_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -111,16 +108,13 @@ STORAGES = {
 # --- Redis: channel layer, cache, Celery ------------------------------------------------
 REDIS_URL = env_str("REDIS_URL", "")
 
-# redis-py 8 defaults socket_timeout to 5 s, which kills channels-redis' blocking reads
-# (channels_redis #422): every Redis client we build sets socket_timeout=None.
-# channels-redis with a cheaper group send (config/channel_layer.py).
-CHANNEL_LAYER_BACKEND = env_str("CHANNEL_LAYER_BACKEND", "config.channel_layer.RedisChannelLayer")
+CHANNEL_LAYER_BACKEND = env_str("CHANNEL_LAYER_BACKEND", "channels_redis.core.RedisChannelLayer")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": CHANNEL_LAYER_BACKEND,
             "CONFIG": {
-                "hosts": [{"address": REDIS_URL, "socket_timeout": None}],
+                "hosts": channel_layer_hosts(REDIS_URL),
                 "prefix": env_str("CHANNEL_LAYER_PREFIX", "asgi"),
                 "capacity": 1000,
             },

@@ -36,8 +36,8 @@ def threads():
 @pytest.fixture(autouse=True)
 def _redis_considered_up():
     """A test that simulated a Redis outage must not leave later tests reading from SQL."""
-    from game import leaderboards
+    from game.leaderboards import reads
 
-    leaderboards._redis_down_until = 0.0
+    reads._redis_down_until = 0.0
     yield
-    leaderboards._redis_down_until = 0.0
+    reads._redis_down_until = 0.0

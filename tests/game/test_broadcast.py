@@ -1,4 +1,4 @@
-"""The publisher: events leave after commit; leaderboard notices faster than one per interval merge."""
+"""The publisher: committed events leave in commit order; every award tells the hubs once."""
 
 import asyncio
 
@@ -6,9 +6,8 @@ import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
-from game import broadcast
 from game.broadcast import publisher
-from game.events import leaderboards_group
+from game.events import leaderboards_group, user_group
 from game.services import xp_award
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -23,63 +22,38 @@ async def _received(channel: str) -> list[dict]:
             return messages
 
 
-def test_leaderboard_notices_within_the_interval_merge_into_one_that_still_comes(make_user, monkeypatch):
-    monkeypatch.setattr(broadcast, "NOTICE_INTERVAL_SECONDS", 3.0)
+def _listening(group: str) -> str:
     layer = get_channel_layer()
     channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)(leaderboards_group(), channel)
-    users = [make_user(f"n{i}") for i in range(6)]
+    async_to_sync(layer.group_add)(group, channel)
+    return channel
 
-    for user in users:
-        xp_award(user_id=user.pk, amount=10, reason="bonus", idempotency_key="n")
-    assert publisher.wait_idle(10)  # counts the merged notice still to come
+
+def test_every_award_sends_one_leaderboard_notice(make_user):
+    channel = _listening(leaderboards_group())
+    user = make_user("n")
+
+    for i in range(3):
+        xp_award(user_id=user.pk, amount=10, reason="bonus", idempotency_key=f"n{i}")
+    assert publisher.wait_idle(10)
 
     notices = async_to_sync(_received)(channel)
-    # The first award's notice went at once (unless an earlier one was within the interval);
-    # the other awards' boards came together, once the interval was over.
-    assert 1 <= len(notices) <= 2
-    assert all(n["type"] == "leaderboards.changed" for n in notices)
-    assert notices[-1]["boards"] == ["all-time", "monthly", "weekly"]
+    assert notices == [{"type": "leaderboards.changed", "boards": ["all-time", "monthly", "weekly"]}] * 3
 
 
-def test_a_notice_after_a_quiet_interval_leaves_at_once(make_user, monkeypatch):
-    monkeypatch.setattr(broadcast, "NOTICE_INTERVAL_SECONDS", 0.2)
-    layer = get_channel_layer()
-    channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)(leaderboards_group(), channel)
-    user = make_user("quiet")
+def test_a_users_events_arrive_in_commit_order(make_user):
+    user = make_user("ordered")
+    channel = _listening(user_group(user.pk))
+
+    for i in range(5):
+        xp_award(user_id=user.pk, amount=i + 1, reason="bonus", idempotency_key=f"o{i}")
     assert publisher.wait_idle(10)
-    async_to_sync(asyncio.sleep)(0.3)
 
-    xp_award(user_id=user.pk, amount=10, reason="bonus", idempotency_key="q")
-
-    async def first_notice() -> dict:
-        return await asyncio.wait_for(layer.receive(channel), 0.15)  # well before the interval ends
-
-    assert async_to_sync(first_notice)()["boards"] == ["all-time", "monthly", "weekly"]
-
-
-async def test_hand_over_queues_committed_messages_from_an_event_loop_without_waiting(user):
-    from game.events import CreditsChanged, user_group
-
-    layer = get_channel_layer()
-    channel = await layer.new_channel()
-    await layer.group_add(user_group(user.pk), channel)
-    outbox = broadcast.Outbox()
-    outbox.add(user.pk, CreditsChanged(balance=7, delta=-3, reason="run.reserve"))
-
-    assert outbox.hand_over()  # returns at once: the publisher's thread sends it
-
-    received = await _received(channel)
-    assert [m["event"] for m in received] == [
-        {"type": "credits.changed", "balance": 7, "delta": -3, "reason": "run.reserve"}
+    received = [m["event"] for m in async_to_sync(_received)(channel)]
+    assert [(e["type"], e["amount"], e["total_xp"]) for e in received] == [
+        ("xp.awarded", 1, 1),
+        ("xp.awarded", 2, 3),
+        ("xp.awarded", 3, 6),
+        ("xp.awarded", 4, 10),
+        ("xp.awarded", 5, 15),
     ]
-
-
-def test_hand_over_declines_an_outbox_with_after_commit_steps(user):
-    outbox = broadcast.Outbox()
-    steps: list[str] = []
-    outbox.then(lambda: steps.append("ran"))
-
-    assert not outbox.hand_over()
-    assert steps == []  # nothing ran: the caller flushes it instead

@@ -7,8 +7,11 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
-from game import leaderboards
+from core.redis import redis_client
+from game.leaderboards.boards import board_key, ready_key
+from game.leaderboards.reads import redis_range
 from game.services import xp_award
 from tests.support import processes
 
@@ -52,12 +55,12 @@ def test_rebuild_task_runs_in_a_real_worker(make_user, log_dir):
     alice, bob = make_user("alice"), make_user("bob")
     xp_award(user_id=alice.pk, amount=10, reason="bonus", idempotency_key="a")
     xp_award(user_id=bob.pk, amount=30, reason="bonus", idempotency_key="b")
-    leaderboards.redis_client().flushdb()  # boards lost: reads fall back to SQL until rebuilt
-    client = leaderboards.redis_client()
-    key = leaderboards.board_key("all-time", leaderboards.timezone.now())
+    redis_client().flushdb()  # boards lost: reads fall back to SQL until rebuilt
+    client = redis_client()
+    key = board_key("all-time", timezone.now())
 
     def board() -> list[tuple[str, int]]:
-        return [(r.username, r.score) for r in leaderboards._redis_range(client, key, 0, 9)]
+        return [(r.username, r.score) for r in redis_range(client, key, 0, 9)]
 
     # The rebuild restores the board, then gives both the weekly top-10 badge (+100 XP each).
     expected = [("bob", 130), ("alice", 110)]
@@ -73,5 +76,5 @@ def test_rebuild_task_runs_in_a_real_worker(make_user, log_dir):
         app.conf.task_always_eager = eager
 
     assert board() == expected
-    assert client.exists(leaderboards.ready_key(key)) == 1
+    assert client.exists(ready_key(key)) == 1
     assert "game.leaderboards_rebuild" in (log_dir / "celery-worker.log").read_text()

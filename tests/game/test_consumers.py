@@ -234,13 +234,14 @@ async def test_widget_snapshot_comes_from_sql_when_redis_reads_fail(make_user, m
     import redis
     import redis.asyncio as aioredis
 
-    from game import leaderboards
+    from game.leaderboards import reads
+    from game.leaderboards.rebuild import leaderboard_rebuild
 
     alice = await database_sync_to_async(make_user)("alice")
     await database_sync_to_async(xp_award)(user_id=alice.pk, amount=30, reason="bonus", idempotency_key="a")
-    await database_sync_to_async(leaderboards.leaderboard_rebuild)()
-    monkeypatch.setattr(leaderboards, "_async_client", lambda: aioredis.Redis(port=1, socket_connect_timeout=0.2))
-    monkeypatch.setattr(leaderboards, "redis_client", lambda: redis.Redis(port=1, socket_connect_timeout=0.2))
+    await database_sync_to_async(leaderboard_rebuild)()
+    monkeypatch.setattr(reads, "async_redis_client", lambda: aioredis.Redis(port=1, socket_connect_timeout=0.2))
+    monkeypatch.setattr(reads, "redis_client", lambda: redis.Redis(port=1, socket_connect_timeout=0.2))
 
     socket = await widget_socket("/ws/leaderboard/all-time/")
     try:

@@ -6,8 +6,12 @@ from datetime import UTC, datetime
 import pytest
 import redis
 
-from game import leaderboards
-from game.leaderboards import board_key, leaderboard_rebuild, leaderboard_top, period_bounds
+from core.redis import redis_client
+from game.leaderboards import reads
+from game.leaderboards.boards import board_key, period_bounds, ready_key
+from game.leaderboards.ranking import sql_range
+from game.leaderboards.reads import leaderboard_count, leaderboard_rank, leaderboard_top, redis_range
+from game.leaderboards.rebuild import leaderboard_rebuild
 from game.services import xp_award
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -15,13 +19,13 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def sql_order(board: str) -> list[tuple[str, int]]:
     moment = datetime.now(UTC)
-    return [(r.user_id, r.score) for r in leaderboards._sql_range(board, moment, 0, 1000)]
+    return [(r.user_id, r.score) for r in sql_range(board, moment, 0, 1000)]
 
 
 def redis_order(board: str) -> list[tuple[str, int]]:
-    client = leaderboards.redis_client()
+    client = redis_client()
     key = board_key(board, datetime.now(UTC))
-    return [(r.user_id, r.score) for r in leaderboards._redis_range(client, key, 0, 999)]
+    return [(r.user_id, r.score) for r in redis_range(client, key, 0, 999)]
 
 
 def test_redis_order_equals_sql_order_after_random_awards_and_after_rebuild(make_user):
@@ -37,7 +41,7 @@ def test_redis_order_equals_sql_order_after_random_awards_and_after_rebuild(make
         expected = sql_order(board)
         assert redis_order(board) == expected
         assert len(expected) == len({uid for uid, _ in expected})
-    leaderboards.redis_client().flushdb()
+    redis_client().flushdb()
     leaderboard_rebuild()
     for board in ("all-time", "weekly", "monthly"):
         assert redis_order(board) == sql_order(board)
@@ -60,13 +64,13 @@ def test_equal_scores_rank_whoever_reached_them_first(make_user):
 def test_reads_fall_back_to_sql_until_a_rebuild_marks_the_board_ready(make_user):
     alice, bob = make_user("alice"), make_user("bob")
     xp_award(user_id=alice.pk, amount=10, reason="bonus", idempotency_key="a")
-    leaderboards.redis_client().flushdb()  # Redis lost everything
+    redis_client().flushdb()  # Redis lost everything
     xp_award(user_id=bob.pk, amount=5, reason="bonus", idempotency_key="b")
 
     top = leaderboard_top(board="all-time", limit=10)
 
     assert [(r.username, r.score) for r in top] == [("alice", 10), ("bob", 5)]
-    assert leaderboards.leaderboard_rank(board="all-time", user_id=bob.pk) == (2, 5)
+    assert leaderboard_rank(board="all-time", user_id=bob.pk) == (2, 5)
 
 
 def test_reads_fall_back_to_sql_when_redis_is_down(make_user, monkeypatch, settings):
@@ -74,19 +78,19 @@ def test_reads_fall_back_to_sql_when_redis_is_down(make_user, monkeypatch, setti
     xp_award(user_id=alice.pk, amount=10, reason="bonus", idempotency_key="a")
     leaderboard_rebuild()
     down = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
-    monkeypatch.setattr(leaderboards, "redis_client", lambda: down)
+    monkeypatch.setattr(reads, "redis_client", lambda: down)
 
     top = leaderboard_top(board="weekly", limit=10)
 
     assert [(r.username, r.score) for r in top] == [("alice", 10)]
-    assert leaderboards.leaderboard_count(board="weekly") == 1
+    assert leaderboard_count(board="weekly") == 1
 
 
 def test_period_keys_expire_at_the_end_of_their_period(make_user):
     alice = make_user("alice")
     xp_award(user_id=alice.pk, amount=10, reason="bonus", idempotency_key="a")
 
-    client = leaderboards.redis_client()
+    client = redis_client()
     now = datetime.now(UTC)
     for board in ("weekly", "monthly"):
         _, end = period_bounds(board, now)
@@ -135,13 +139,11 @@ def test_an_award_that_reaches_the_weekly_top_ten_unlocks_its_badge_at_once(make
 
 
 def test_rebuild_marks_the_next_periods_ready_so_a_new_week_reads_from_redis():
-    from game.leaderboards import ready_key
-
     now = datetime.now(UTC)
 
     leaderboard_rebuild(moment=now)
 
-    client = leaderboards.redis_client()
+    client = redis_client()
     for board in ("weekly", "monthly"):
         _, end = period_bounds(board, now)
         _, next_end = period_bounds(board, end)

@@ -4,7 +4,7 @@ import pytest
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from game.leaderboards import leaderboard_rebuild
+from game.leaderboards.rebuild import leaderboard_rebuild
 from game.services import activity_record, credits_spend, xp_award
 
 pytestmark = pytest.mark.django_db

@@ -1,0 +1,37 @@
+"""An award's scores into Redis, after its transaction committed."""
+
+from datetime import datetime
+
+from django.conf import settings
+
+from core.redis import redis_client
+from game.leaderboards.boards import NAMES_KEY, board_key, encode_score, expire_at, ready_key
+
+
+def leaderboard_write(
+    *, user_id, username: str, scores: dict[str, tuple[int, int]], moment: datetime, rank_on: str | None = None
+) -> int | None:
+    """Set a user's scores, `{board: (xp, last_xp_event_id)}`, on the boards of `moment`'s periods.
+
+    Scores are absolute and only ever raised (`ZADD GT`), so late or repeated writes are harmless.
+    With `rank_on`, the same round trip reads the user's new rank on that board: returned when
+    the board is ready in Redis, else None.
+    """
+    if not settings.REDIS_URL:
+        return None
+    member = str(user_id)
+    pipe = redis_client().pipeline(transaction=False)
+    for board, (xp, last_id) in scores.items():
+        key = board_key(board, moment)
+        pipe.zadd(key, {member: encode_score(xp, last_id)}, gt=True)
+        if (at := expire_at(board, moment)) is not None:
+            pipe.expireat(key, at)
+    pipe.hset(NAMES_KEY, member, username)
+    if rank_on is not None:
+        key = board_key(rank_on, moment)
+        pipe.exists(ready_key(key))
+        pipe.zrevrank(key, member)
+    replies = pipe.execute()
+    if rank_on is None or not replies[-2] or replies[-1] is None:
+        return None
+    return replies[-1] + 1
