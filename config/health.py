@@ -7,6 +7,8 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 
+from core.redis import redis_client
+
 DATABASE_PROBE_TIMEOUT_SECONDS = 2.0
 
 
@@ -28,14 +30,8 @@ def _database_ok() -> bool:
 
 
 def _redis_ok() -> bool:
-    import redis
-
     try:
-        client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1)
-        try:
-            return bool(client.ping())
-        finally:
-            client.close()
+        return bool(redis_client().ping())
     except Exception:
         return False
 

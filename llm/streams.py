@@ -17,6 +17,7 @@ from typing import Any
 import redis.asyncio as aioredis
 from django.conf import settings
 
+from core.redis import async_redis_client
 from llm import conf
 from llm.events import (
     CANCEL_CHANNEL,
@@ -26,9 +27,6 @@ from llm.events import (
     run_cancel_key,
     run_stream_key,
 )
-
-# redis.asyncio clients belong to the loop that opened their connections: one client per loop.
-_clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aioredis.Redis]" = weakref.WeakKeyDictionary()
 
 logger = logging.getLogger(__name__)
 
@@ -46,13 +44,8 @@ def enabled() -> bool:
 
 
 def client() -> aioredis.Redis:
-    loop = asyncio.get_running_loop()
-    redis = _clients.get(loop)
-    if redis is None:
-        # socket_timeout=None: XREAD BLOCK must not be cut by redis-py 8's 5 s default.
-        redis = aioredis.Redis.from_url(settings.REDIS_URL, socket_timeout=None, socket_connect_timeout=5)
-        _clients[loop] = redis
-    return redis
+    """This loop's client; no read timeout, as XREAD BLOCK and pub/sub wait on the server."""
+    return async_redis_client(decode_responses=False, timeout=None)
 
 
 def _after(frame: dict[str, Any], after_seq: int) -> bool:
