@@ -2,7 +2,16 @@
 
 from functools import cache
 
+from django.utils.module_loading import import_string
+
 from llm.providers.base import GenerationRequest, Provider, ProviderError, QueuedCallback, Usage
+
+# Imported on first use: each module imports its SDK (or llama.cpp), which takes a while.
+PROVIDERS = {
+    "local": "llm.providers.local.LocalProvider",
+    "openai": "llm.providers.openai.OpenAIProvider",
+    "anthropic": "llm.providers.anthropic.AnthropicProvider",
+}
 
 
 class UnknownProvider(LookupError):
@@ -12,19 +21,9 @@ class UnknownProvider(LookupError):
 @cache
 def get_provider(name: str) -> Provider:
     """The process-wide provider `name` ("local", "openai", "anthropic"); raises UnknownProvider."""
-    if name == "local":
-        from llm.providers.local import LocalProvider
-
-        return LocalProvider()
-    if name == "openai":
-        from llm.providers.openai import OpenAIProvider
-
-        return OpenAIProvider()
-    if name == "anthropic":
-        from llm.providers.anthropic import AnthropicProvider
-
-        return AnthropicProvider()
-    raise UnknownProvider(f"Unknown LLM provider {name!r}.")
+    if name not in PROVIDERS:
+        raise UnknownProvider(f"Unknown LLM provider {name!r}.")
+    return import_string(PROVIDERS[name])()
 
 
 __all__ = [

@@ -1,29 +1,19 @@
 """The one interface every LLM provider implements: stream text deltas, then the final usage.
 
-A provider's `stream()` is an async generator. It yields `str` text deltas as they arrive and,
-last, exactly one `Usage`. Failures raise `ProviderError` with one of the contract's codes; the
-deltas yielded before a failure are the run's partial output. Cancelling the task that iterates
-it (or calling `aclose()`) stops the upstream work: the HTTP response is closed / the local
-generation stops at its next token.
+`stream()` is an async generator: `str` deltas as they arrive, last exactly one `Usage`.
+Failures raise `ProviderError` with one of the contract's codes; the deltas yielded before it
+are the run's partial output. Retries (with backoff) happen inside, and only before the first
+delta, so a caller never sees a delta twice. Cancelling the iterating task, or `aclose()`,
+stops the upstream work (the HTTP response is closed, the local generation stops at its next
+token). `on_queued(position)` is called, and awaited when it returns an awaitable, when the
+generation must wait for a free slot (only the local model queues)::
 
-How the runs side drives it::
-
-    from contextlib import aclosing
-    from llm.providers import get_provider
-    from llm.registry import model_get
-
-    spec = model_get("openai:gpt-4o-mini")
-    request = spec.request(prompt="Say hi", max_tokens=64)      # validated against the model
-    async with aclosing(get_provider(spec.provider).stream(request, on_queued=tell_client)) as stream:
-        async for item in stream:
+    async with aclosing(get_provider(spec.provider).stream(request, on_queued=tell_client)) as items:
+        async for item in items:
             if isinstance(item, Usage):
                 ...  # the end: settle credits with item.input_tokens / item.output_tokens
             else:
                 ...  # a text delta: send it to the client
-
-Retries (with backoff) happen inside `stream()` and only before the first delta, so a caller
-never sees a delta twice. `on_queued(position)` is called (and awaited when it returns an
-awaitable) when the generation must wait for a free slot — only the local model queues.
 """
 
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -55,14 +45,7 @@ class Usage:
 class ProviderError(Exception):
     """A failed generation. `retryable` marks errors worth another attempt before the first token."""
 
-    def __init__(
-        self,
-        code: ErrorCode,
-        message: str,
-        *,
-        retry_after: float | None = None,
-        retryable: bool = False,
-    ):
+    def __init__(self, code: ErrorCode, message: str, *, retry_after: float | None = None, retryable: bool = False):
         super().__init__(message)
         self.code = code
         self.message = message

