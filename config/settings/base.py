@@ -243,7 +243,7 @@ ANTHROPIC_BASE_URL = env_str("ANTHROPIC_BASE_URL", "")
 LLM_CONNECT_TIMEOUT_SECONDS = env_float("LLM_CONNECT_TIMEOUT_SECONDS", 5.0)
 LLM_READ_TIMEOUT_SECONDS = env_float("LLM_READ_TIMEOUT_SECONDS", 60.0)
 # HTTP under both SDKs: "aiohttp" (bulk socket reads, llm/providers/transport.py) or "httpx" (the SDKs' own).
-LLM_HTTP_TRANSPORT = env_str("LLM_HTTP_TRANSPORT", "aiohttp")
+LLM_HTTP_TRANSPORT = env_str("LLM_HTTP_TRANSPORT", "aiohttp").lower()
 # Whether run starts wait for PostgreSQL's WAL flush (1-3 ms on an ordinary disk, on every run's
 # path to its first token). Off (the default): a crash of PostgreSQL itself may forget the last
 # fraction of a second of starts, each run row together with its reservation, so a user is never
