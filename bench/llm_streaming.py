@@ -96,20 +96,23 @@ def start_fake() -> tuple[subprocess.Popen, int]:
     return proc, int(line.split()[1])
 
 
-def start_daphne(fake_port: int, app: str = "config.asgi:application") -> tuple[subprocess.Popen, int]:
+def start_daphne(
+    fake_port: int, app: str = "config.asgi:application", extra_env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen, int]:
     port = free_port()
     env = {
         **os.environ,
         **BASE_ENV,
         "OPENAI_BASE_URL": f"http://127.0.0.1:{fake_port}/v1",
         "OPENAI_API_KEY": "sk-bench",
+        **(extra_env or {}),
     }
     proc = subprocess.Popen(
         [PYTHON, "-m", "config.serve", "-b", "127.0.0.1", "-p", str(port), app],
         cwd=REPO,
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=open(f"/tmp/bench_daphne_{app.partition(':')[0]}.log", "w"),  # noqa: SIM115
+        stderr=open(f"/tmp/bench_daphne_{app.partition(':')[0]}{'_against' if extra_env else ''}.log", "w"),  # noqa: SIM115
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -515,7 +518,7 @@ async def phase_local(port: int, token: str, max_tokens: int, rounds: int) -> di
     }
 
 
-async def main(quick: bool, only: set[str]) -> dict:
+async def main(quick: bool, only: set[str], against: dict[str, str]) -> dict:
     import openai
 
     prepare_database()
@@ -523,9 +526,12 @@ async def main(quick: bool, only: set[str]) -> dict:
     user_tokens = await asyncio.to_thread(bench_user_tokens, streams)
     token = user_tokens[0]
     fake, fake_port = start_fake()
-    daphne = baseline = None
+    daphne = baseline = other = None
     try:
         daphne, port = start_daphne(fake_port)
+        if against:
+            # A second server with these settings, measured right after the first in each phase.
+            other, other_port = start_daphne(fake_port, extra_env=against)
         sdk = openai.AsyncOpenAI(api_key="sk-bench", base_url=f"http://127.0.0.1:{fake_port}/v1", max_retries=0)
         report = {
             "machine": f"{platform.node()} · {os.cpu_count()} CPUs · {platform.processor() or platform.machine()}"
@@ -542,11 +548,20 @@ async def main(quick: bool, only: set[str]) -> dict:
         if "cpu" in wanted:
             runs = 4 if quick else 20
             report["cpu"] = await phase_cpu(port, token, fake_port, sdk, daphne.pid, runs=runs, tokens=500)
+            if other:
+                report["against"] = {"env": against}
+                report["against"]["cpu"] = await phase_cpu(
+                    other_port, token, fake_port, sdk, other.pid, runs=runs, tokens=500
+                )
         fake.port = fake_port
         if "concurrency" in wanted:
             report["concurrency"] = await phase_concurrency(
                 port, user_tokens, fake, daphne.pid, streams=streams, tokens=100 if quick else 250, rate=50
             )
+            if other:
+                report.setdefault("against", {"env": against})["concurrency"] = await phase_concurrency(
+                    other_port, user_tokens, fake, other.pid, streams=streams, tokens=100 if quick else 250, rate=50
+                )
         if "provider" in wanted:
             report["provider_concurrency"] = await phase_provider_concurrency(
                 fake_port, streams=streams, tokens=100 if quick else 250, rate=50
@@ -556,7 +571,7 @@ async def main(quick: bool, only: set[str]) -> dict:
         await sdk.close()
         return report
     finally:
-        for server in (daphne, baseline):
+        for server in (daphne, baseline, other):
             if server is not None:
                 stop(server)
         stop(fake)
@@ -567,5 +582,13 @@ if __name__ == "__main__":
     parser.add_argument("--quick", action="store_true", help="a small smoke run")
     phases = ["ttft", "cpu", "concurrency", "provider", "local"]
     parser.add_argument("--only", action="append", choices=phases, default=[], help="run only this part (repeatable)")
+    parser.add_argument(
+        "--against",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="also run the cpu and concurrency phases on a second server with this environment (repeatable)",
+    )
     args = parser.parse_args()
-    print(json.dumps(asyncio.run(main(args.quick, set(args.only))), indent=2))
+    against = dict(item.split("=", 1) for item in args.against)
+    print(json.dumps(asyncio.run(main(args.quick, set(args.only), against)), indent=2))

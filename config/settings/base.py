@@ -237,7 +237,7 @@ ANTHROPIC_BASE_URL = env_str("ANTHROPIC_BASE_URL", "")
 LLM_CONNECT_TIMEOUT_SECONDS = env_float("LLM_CONNECT_TIMEOUT_SECONDS", 5.0)
 LLM_READ_TIMEOUT_SECONDS = env_float("LLM_READ_TIMEOUT_SECONDS", 60.0)
 # HTTP under both SDKs: "aiohttp" (bulk socket reads, llm/providers/transport.py) or "httpx" (the SDKs' own).
-LLM_HTTP_TRANSPORT = env_str("LLM_HTTP_TRANSPORT", "aiohttp")
+LLM_HTTP_TRANSPORT = env_str("LLM_HTTP_TRANSPORT", "aiohttp").lower()
 # Retries happen only before the first token; Retry-After longer than the max wait is not waited for.
 LLM_MAX_RETRIES = env_int("LLM_MAX_RETRIES", 2)
 LLM_RETRY_BACKOFF_SECONDS = env_float("LLM_RETRY_BACKOFF_SECONDS", 0.5)

@@ -184,6 +184,18 @@ async def test_finished_streams_keep_their_connections_alive(sdk):
     assert second_ports == first_ports  # all three reused
 
 
+async def test_a_pooled_connection_idle_past_the_read_timeout_is_still_reused(sdk):
+    provider, request, fake = sdk
+
+    await collect(provider.stream(request))
+    await asyncio.sleep(0.7)  # fast_retries: 0.5 s read timeout, which only bounds waits for an answer
+    result = await collect(provider.stream(request))
+
+    assert result.error is None
+    first, second = fake.requests
+    assert first.client_port == second.client_port
+
+
 async def test_a_cancelled_stream_does_not_go_back_to_the_pool(fake_openai):
     fake_openai.script(tokens=[f"t{i}" for i in range(50)], delay=0.02)
     stream = OpenAIProvider().stream(OPENAI)
