@@ -7,6 +7,7 @@ streaks, badges and balances see one consistent state, idempotency checks cannot
 one lock order everywhere (runs included) rules out deadlocks.
 """
 
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -97,7 +98,9 @@ def _credits_change(
 
 def _credits_apply(*, user_id, delta: int, reason: str, idempotency_key: str, source: str) -> CreditResult:
     outbox = Outbox()
-    with transaction.atomic():
+    # A caller's transaction is joined without a savepoint: a refusal (InsufficientCredits) has
+    # written nothing, so the caller's transaction stays usable and decides what happens next.
+    with nullcontext() if transaction.get_connection().in_atomic_block else transaction.atomic():
         result = _credits_change(
             user_id=user_id, delta=delta, reason=reason, idempotency_key=idempotency_key, source=source, outbox=outbox
         )
@@ -108,8 +111,8 @@ def _credits_apply(*, user_id, delta: int, reason: str, idempotency_key: str, so
 def credits_spend(*, user_id, amount: int, reason: str, idempotency_key: str, source: str = "") -> CreditResult:
     """Take `amount` credits, never overdrawing (raises InsufficientCredits); idempotent per key.
 
-    Inside a caller's transaction (which may hold the user row lock already) it joins it, and
-    the event leaves on the caller's commit.
+    Inside a caller's transaction it joins it, and the event leaves on the caller's commit. Its
+    first statement locks the user's row, held (refused or not) until the transaction ends.
     """
     _validate(amount, reason, idempotency_key)
     return _credits_apply(user_id=user_id, delta=-amount, reason=reason, idempotency_key=idempotency_key, source=source)

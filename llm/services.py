@@ -189,11 +189,13 @@ def run_start(*, user_id, plan: RunPlan) -> LLMRun:
     A run the balance cannot cover is saved as failed `insufficient_credits` (charging nothing),
     so the client gets a run id to refer to.
     """
-    # The user row lock serialises the starts of one user across processes, so the `ai_requests`
-    # window (llm.throttles) and the concurrency limit are exact, and the balance read with it
-    # holds until commit. The counts are a later statement than the lock: on PostgreSQL they see
-    # every start committed while this one waited for it.
-    balance = User.objects.select_for_update().values_list("credits", flat=True).get(pk=user_id)
+    run = _new_run(user_id, plan)
+    # The reservation comes first: its first statement locks the user row, which serialises the
+    # starts of one user across processes, so the `ai_requests` window (llm.throttles) and the
+    # concurrency limit below are exact. The counts are a later statement than the lock: on
+    # PostgreSQL they see every start committed while this one waited for it. A refused start
+    # raises, and the transaction takes the reservation back.
+    covered = _reserve(run)
     now = timezone.now()
     window, stale_before = throttles.ai_requests_window(now), _stale_before()
     counts = LLMRun.objects.filter(user_id=user_id, created_at__gte=min(window.start, stale_before)).aggregate(
@@ -205,24 +207,31 @@ def run_start(*, user_id, plan: RunPlan) -> LLMRun:
     limit = conf.max_concurrent_runs()
     if counts["running"] >= limit:
         raise RunRefused("concurrency_limit", f"At most {limit} runs at a time; wait for one to finish.")
-    run = _new_run(user_id, plan)
-    if run.reserved_credits > balance:
+    if not covered:
         run.status, run.finished_at = RunStatus.FAILED, now
         run.error_code = "insufficient_credits"
         run.error_message = f"This run may cost up to {run.reserved_credits} credits; your balance does not cover it."
         run.reserved_credits = 0
-        run.save(force_insert=True)
-        return run
     run.save(force_insert=True)
-    if run.reserved_credits > 0:
+    return run
+
+
+def _reserve(run: LLMRun) -> bool:
+    """Take the run's reservation from the balance (locking the user row); False when it does not cover it."""
+    if run.reserved_credits <= 0:
+        User.objects.select_for_update().values_list("pk", flat=True).get(pk=run.user_id)
+        return True
+    try:
         game_services.credits_spend(
-            user_id=user_id,
+            user_id=run.user_id,
             amount=run.reserved_credits,
             reason=RESERVE_REASON,
             idempotency_key=f"run:{run.pk}:reserve",
             source=f"llm.run:{run.pk}",
         )
-    return run
+    except game_services.InsufficientCredits:
+        return False
+    return True
 
 
 def run_create(
