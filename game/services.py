@@ -14,7 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -73,6 +73,15 @@ def _credits_change(
     *, user_id, delta: int, reason: str, idempotency_key: str, source: str, outbox: Outbox
 ) -> CreditResult:
     """Move the balance by `delta` with its ledger row; call inside a transaction. Idempotent per (user, key)."""
+    if connection.vendor == "postgresql":
+        moved = _credits_move_in_one_statement(
+            user_id=user_id, delta=delta, reason=reason, idempotency_key=idempotency_key, source=source
+        )
+        if moved is not None:
+            entry_id, balance = moved
+            outbox.add(user_id, CreditsChanged(balance=balance, delta=delta, reason=reason))
+            return CreditResult(entry_id=entry_id, balance=balance, delta=delta, created=True)
+    # Every database, and on PostgreSQL a used key or a balance that does not cover the change.
     # The user row lock serialises this user's credit changes: the key check cannot race, and
     # the balance read here stays the balance until commit.
     balance = User.objects.select_for_update().values_list("credits", flat=True).get(pk=user_id)
@@ -94,6 +103,42 @@ def _credits_change(
     )
     outbox.add(user_id, CreditsChanged(balance=entry.balance_after, delta=delta, reason=reason))
     return CreditResult(entry_id=entry.pk, balance=entry.balance_after, delta=delta, created=True)
+
+
+_CREDITS_MOVE_SQL = """
+    WITH entry AS (
+        INSERT INTO game_creditentry (user_id, delta, balance_after, reason, source, idempotency_key, created_at)
+        SELECT id, %(delta)s, credits + %(delta)s, %(reason)s, %(source)s, %(key)s, %(now)s
+        FROM accounts_user WHERE id = %(user_id)s AND credits + %(delta)s >= 0
+        FOR UPDATE
+        ON CONFLICT (user_id, idempotency_key) DO NOTHING
+        RETURNING id, balance_after
+    )
+    UPDATE accounts_user SET credits = entry.balance_after FROM entry WHERE accounts_user.id = %(user_id)s
+    RETURNING entry.id, entry.balance_after
+"""
+
+
+def _credits_move_in_one_statement(
+    *, user_id, delta: int, reason: str, idempotency_key: str, source: str
+) -> tuple[int, int] | None:
+    """PostgreSQL: lock, ledger row and balance in one statement; (entry id, balance), or None if it moved nothing.
+
+    Run starts and settles change credits on the way to a run's first token and after its last.
+    Nothing moves when the key is used (ON CONFLICT sees keys committed while the lock waited)
+    or the balance does not cover the change; the ORM path then answers with the lock held.
+    """
+    params = {
+        "user_id": user_id,
+        "delta": delta,
+        "reason": reason,
+        "source": source,
+        "key": idempotency_key,
+        "now": timezone.now(),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_CREDITS_MOVE_SQL, params)
+        return cursor.fetchone()
 
 
 def _credits_apply(*, user_id, delta: int, reason: str, idempotency_key: str, source: str) -> CreditResult:

@@ -18,6 +18,13 @@ def _clean_redis():
     yield
 
 
+def pytest_runtest_setup(item):
+    from django.db import connection
+
+    if item.get_closest_marker("postgresql") and connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL")
+
+
 @pytest.fixture
 def api_client() -> APIClient:
     return APIClient()

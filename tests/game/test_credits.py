@@ -88,6 +88,7 @@ def test_spend_rolled_back_with_the_callers_transaction_leaves_no_trace(user):
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.postgresql
 def test_concurrent_spends_never_overdraw(make_user, threads):
     user = make_user("racer")
 
@@ -104,6 +105,7 @@ def test_concurrent_spends_never_overdraw(make_user, threads):
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.postgresql
 def test_concurrent_spends_with_one_key_write_one_row(make_user, threads):
     user = make_user("twin")
 

@@ -30,6 +30,7 @@ def start_run(user) -> LLMRun:
         connection.close()
 
 
+@pytest.mark.postgresql
 def test_fifty_parallel_runs_for_a_balance_of_ten_start_exactly_ten(user, test_model, settings):
     settings.LLM_MAX_CONCURRENT_RUNS = 50
     set_credits(user, 10 * RESERVE)
@@ -154,6 +155,7 @@ def test_a_completed_run_is_reported_to_the_game_once(user, test_model):
     ]
 
 
+@pytest.mark.postgresql
 def test_ten_parallel_starts_with_a_limit_of_three_start_exactly_three(user, test_model):
     set_credits(user, 10 * RESERVE)
     outcomes: list[str] = []

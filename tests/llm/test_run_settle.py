@@ -99,6 +99,7 @@ def test_a_run_settled_elsewhere_first_is_left_as_it_is(user):
     assert sum(CreditEntry.objects.filter(user=user).values_list("delta", flat=True)) == credits_of(user)
 
 
+@pytest.mark.postgresql
 def test_settles_racing_starts_of_the_same_user_keep_the_ledger_exact(user, settings):
     settings.LLM_MAX_CONCURRENT_RUNS = 100
     set_credits(user, 40 * RESERVE)

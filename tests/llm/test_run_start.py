@@ -140,6 +140,7 @@ def test_a_free_run_reserves_nothing_and_still_counts_against_the_limit(user, se
     assert not CreditEntry.objects.filter(user=user, reason="run.reserve").exists()
 
 
+@pytest.mark.postgresql
 def test_parallel_starts_of_one_user_start_exactly_the_limit(user, settings):
     settings.LLM_MAX_CONCURRENT_RUNS = 3
     set_credits(user, 20 * RESERVE)
@@ -159,6 +160,7 @@ def test_parallel_starts_of_one_user_start_exactly_the_limit(user, settings):
     assert LLMRun.objects.filter(user=user).count() == 3
 
 
+@pytest.mark.postgresql
 def test_a_start_waiting_for_the_lock_counts_the_runs_committed_meanwhile(user, settings):
     """The count runs after the lock is granted, with a fresh snapshot (not one from before the wait)."""
     settings.LLM_MAX_CONCURRENT_RUNS = 1
@@ -245,6 +247,7 @@ async def test_a_rolled_back_caller_transaction_leaves_no_run_no_charge_and_no_e
     assert await database_sync_to_async(written)(user) == (0, 1, 100)  # the welcome credits' row only
 
 
+@pytest.mark.postgresql
 def test_a_failed_statement_rolls_back_and_leaves_the_connection_clean(user):
     plan = plan_for(user)
     broken = dataclasses.replace(plan, template_id="00000000-0000-0000-0000-000000000000")
@@ -259,6 +262,7 @@ def test_a_failed_statement_rolls_back_and_leaves_the_connection_clean(user):
     assert start(user).status == "running"  # the same connection serves the next start
 
 
+@pytest.mark.postgresql
 def test_a_failed_statement_inside_a_caller_transaction_leaves_that_transaction_usable(user):
     plan = plan_for(user)
     broken = dataclasses.replace(plan, model_id="x" * 101)
