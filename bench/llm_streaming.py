@@ -467,28 +467,25 @@ async def phase_provider_concurrency(fake_port: int, streams: int, tokens: int, 
 
 
 def local_direct_model():
-    """llama-cpp-python loaded as the provider loads it (same options), for the direct comparison."""
-    from django.conf import settings
-    from llama_cpp import Llama
+    """The Gemma Llama loaded as the provider loads it (same options), for the direct comparison."""
+    from llm.providers.local.models import GEMMA
+    from llm.providers.local.pool import load
 
-    from llm.providers.local import _without_extra_buffers, model_path
-
-    with _without_extra_buffers():
-        return Llama(model_path=str(model_path()), n_ctx=settings.LLM_LOCAL_CONTEXT, verbose=False)
+    return load(GEMMA)
 
 
 def local_direct_run(llm, max_tokens: int) -> float:
     """Tokens/s of llama-cpp-python itself on the provider's prompt and parameters."""
-    from llm.providers.local import REPEAT_PENALTY, STOP_SEQUENCES, prompt_format
+    from llm.providers.local.models import GEMMA, completion_prompt
 
     started = time.perf_counter()
     n = 0
     for chunk in llm.create_completion(
-        prompt_format(LOCAL_PROMPT),
+        prompt=completion_prompt(LOCAL_PROMPT),
         max_tokens=max_tokens,
         temperature=0.0,
-        repeat_penalty=REPEAT_PENALTY,
-        stop=list(STOP_SEQUENCES),
+        repeat_penalty=GEMMA.repeat_penalty,
+        stop=list(GEMMA.stop),
         stream=True,
     ):
         if chunk["choices"][0]["text"]:

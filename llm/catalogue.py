@@ -2,15 +2,28 @@
 
 `settings.LLM_MODELS` (the `LLM_MODELS_JSON` environment variable) replaces this list whole;
 `llm.registry` validates whichever list is in force. Prices are credits per 1,000 tokens; a run
-costs at least 1 credit, so even the local model exercises the economy.
+that produces anything costs at least 1 credit, so even the local models exercise the economy.
+The first entry is the default chat model, the one `settings.LLM_DEFAULT_MODEL` names.
 """
 
 from typing import Any
 
 
 def builtin_models(*, local_context: int) -> list[dict[str, Any]]:
-    """The built-in entries; the local model's context is the one llama.cpp is loaded with."""
+    """The built-in entries; the local models' context is the one llama.cpp loads them with."""
     return [
+        {
+            "id": "local:smollm2-135m-instruct",
+            "display_name": "SmolLM2 135M Instruct (local)",
+            "description": "A small local chat (instruct) model running on this server: fast, offline, "
+            "and follows short, clear instructions; give it a system prompt and examples for anything harder.",
+            "context_limit": local_context,
+            "max_output_tokens": 512,
+            # As with Gemma: a model this small answers more reliably when it samples cool.
+            "default_params": {"temperature": 0.3, "max_tokens": 128},
+            "credits_per_1k_input": 0.2,
+            "credits_per_1k_output": 0.5,
+        },
         {
             "id": "local:gemma-3-270m",
             "display_name": "Gemma 3 270M (local)",

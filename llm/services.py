@@ -252,8 +252,8 @@ def run_create(
 
 def _settled_cost(run: LLMRun, spec: registry.ModelSpec | None, outcome: RunOutcome) -> tuple[int, int, int]:
     """(input_tokens, output_tokens, cost) to charge; never above the reservation."""
-    if outcome.status != RunStatus.COMPLETED and outcome.produced_tokens == 0:
-        return outcome.input_tokens or 0, 0, 0  # nothing produced: full refund
+    if outcome.produced_tokens == 0:
+        return outcome.input_tokens or 0, 0, 0  # nothing produced, however the run ended: full refund
     input_tokens = outcome.input_tokens
     if input_tokens is None:
         input_tokens = registry.ModelSpec.prompt_tokens_estimate(run.prompt, run.system)
@@ -289,10 +289,12 @@ def run_settle(*, run_id, outcome: RunOutcome) -> LLMRun:
     if run.status == RunStatus.COMPLETED:
         if run.template_id:
             template_runs.template_record_use(template_id=run.template_id, user_id=run.user_id)
-        # XP, streaks and badges follow in the worker, off the run's path. The task is named
-        # rather than imported: llm.tasks imports this module.
-        completed = current_app.signature("llm.run_completed_record", args=(str(run.pk),))
-        transaction.on_commit(completed.delay, robust=True)
+        # XP, streaks and badges follow in the worker, off the run's path, for a run that produced
+        # something (an empty one is free, so it earns nothing either). The task is named rather
+        # than imported: llm.tasks imports this module.
+        if outcome.produced_tokens:
+            completed = current_app.signature("llm.run_completed_record", args=(str(run.pk),))
+            transaction.on_commit(completed.delay, robust=True)
     return run
 
 

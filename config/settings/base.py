@@ -242,14 +242,16 @@ LLM_HTTP_TRANSPORT = env_str("LLM_HTTP_TRANSPORT", "aiohttp").lower()
 LLM_MAX_RETRIES = env_int("LLM_MAX_RETRIES", 2)
 LLM_RETRY_BACKOFF_SECONDS = env_float("LLM_RETRY_BACKOFF_SECONDS", 0.5)
 LLM_RETRY_MAX_WAIT_SECONDS = env_float("LLM_RETRY_MAX_WAIT_SECONDS", 8.0)
-# The embedded model: the GGUF is assembled once into this directory on first use.
+# The embedded models: Gemma's GGUF is assembled once into this directory on first use (SmolLM2's
+# is read where its package installed it).
 LLM_LOCAL_MODEL_DIR = env_str("LLM_LOCAL_MODEL_DIR", str(Path.home() / ".cache" / "promptcraft" / "models"))
-LLM_LOCAL_CONCURRENCY = env_int("LLM_LOCAL_CONCURRENCY", 1)  # generations at once per process; the rest queue
+LLM_LOCAL_CONCURRENCY = env_int("LLM_LOCAL_CONCURRENCY", 1)  # generations at once per model per process; the rest queue
 LLM_LOCAL_CONTEXT = env_int("LLM_LOCAL_CONTEXT", 2048)
 LLM_LOCAL_THREADS = env_int("LLM_LOCAL_THREADS", 0)  # 0: llama.cpp's default
 # Server processes import every registered model's provider SDK at startup (config/asgi.py).
 LLM_PRELOAD_PROVIDERS = env_bool("LLM_PRELOAD_PROVIDERS", True)
-LLM_DEFAULT_MODEL = env_str("LLM_DEFAULT_MODEL", "local:gemma-3-270m")
+# The chat model new work starts on (the catalogue's first entry).
+LLM_DEFAULT_MODEL = env_str("LLM_DEFAULT_MODEL", "local:smollm2-135m-instruct")
 # The model registry (llm.registry): unset, the built-in catalogue (llm/catalogue.py);
 # LLM_MODELS_JSON replaces it whole with a JSON array of entries.
 LLM_MODELS = env_json("LLM_MODELS_JSON", None)

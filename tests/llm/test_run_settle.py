@@ -52,6 +52,8 @@ SETTLED_FIELDS = ("status", "output", "input_tokens", "output_tokens", "cost_cre
     [
         (COMPLETED, 7),  # 5 input + 2 output tokens at one credit each
         (services.RunOutcome(status="cancelled", output="", produced_tokens=0), 0),
+        # The model ended at once: it read the prompt but produced nothing, so nothing is charged.
+        (services.RunOutcome(status="completed", output="", produced_tokens=0, input_tokens=5, output_tokens=0), 0),
         # No usage: the estimated 18 prompt tokens and the one delta received.
         (
             services.RunOutcome(
@@ -64,7 +66,7 @@ SETTLED_FIELDS = ("status", "output", "input_tokens", "output_tokens", "cost_cre
             RESERVE,
         ),
     ],
-    ids=["completed", "cancelled-before-first-token", "failed-midway", "usage-over-the-reservation"],
+    ids=["completed", "cancelled-before-first-token", "completed-empty", "failed-midway", "usage-over-the-reservation"],
 )
 def test_a_settle_writes_the_run_and_refunds_exactly_the_unused_reservation(user, outcome, cost):
     run = start(user)
@@ -144,3 +146,15 @@ def test_with_eager_tasks_a_completed_run_is_recorded_before_the_settle_returns(
     assert list(
         Activity.objects.filter(user=user, activity="run.completed").values_list("idempotency_key", flat=True)
     ) == [f"run:{run.pk}"]
+
+
+def test_an_empty_completed_run_earns_nothing(user):
+    from game.models import Activity
+
+    run = start(user)
+
+    stored = settle(run, services.RunOutcome(status="completed", output="", produced_tokens=0, input_tokens=5))
+
+    assert (stored.status, stored.input_tokens, stored.output_tokens, stored.cost_credits) == ("completed", 5, 0, 0)
+    assert not Activity.objects.filter(user=user, activity="run.completed").exists()
+    assert credits_of(user) == 100
