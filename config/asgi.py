@@ -14,6 +14,7 @@ from django.conf import settings  # noqa: E402
 
 import game.routing  # noqa: E402
 import llm.routing  # noqa: E402
+from config.gc_tuning import gc_tune  # noqa: E402
 from llm.registry import providers_preload  # noqa: E402
 
 websocket_urlpatterns = [
@@ -30,3 +31,5 @@ application = ProtocolTypeRouter(
 
 if settings.LLM_PRELOAD_PROVIDERS:
     providers_preload()  # not on the first run's way: importing an SDK stalls every socket meanwhile
+
+gc_tune()  # last: everything above lives as long as the server process
