@@ -44,11 +44,6 @@ class FixedWindowRateThrottle(SimpleRateThrottle):
     def wait(self) -> float | None:
         return self._wait
 
-    def _user_or_ip(self, request) -> str:
-        if request.user is not None and request.user.is_authenticated:
-            return f"user:{request.user.pk}"
-        return f"ip:{self.get_ident(request)}"
-
 
 class AnonRateThrottle(FixedWindowRateThrottle):
     """Anonymous requests per client IP (`anon`)."""
@@ -100,6 +95,3 @@ class AuthAccountThrottle(FixedWindowRateThrottle):
         # Hashed: any text may arrive here, and cache keys must stay short and printable.
         digest = hashlib.sha256(account.encode()).hexdigest()
         return self.cache_format % {"scope": self.scope, "ident": digest}
-
-
-AUTH_THROTTLES = (AuthIPThrottle, AuthAccountThrottle)

@@ -22,7 +22,6 @@ TYPE_ENUM = "enum"
 VARIABLE_TYPES = (TYPE_TEXT, TYPE_LONG_TEXT, TYPE_NUMBER, TYPE_ENUM)
 
 PLACEHOLDER_RE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
-NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 NUMBER_TEXT_RE = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?")
 
 
