@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from game.models import Activity, BadgeUnlock, CreditEntry, PlayerStats, XPEvent
+from game.models import Activity, BadgeUnlock, ChallengeBest, CreditEntry, PlayerStats, XPEvent
 
 
 class ReadOnlyLedgerAdmin(admin.ModelAdmin):
@@ -42,3 +42,9 @@ class BadgeUnlockAdmin(ReadOnlyLedgerAdmin):
 @admin.register(PlayerStats)
 class PlayerStatsAdmin(ReadOnlyLedgerAdmin):
     list_display = ["user", "runs_completed", "templates_created", "streak_days", "streak_best"]
+
+
+@admin.register(ChallengeBest)
+class ChallengeBestAdmin(ReadOnlyLedgerAdmin):
+    list_display = ["user", "challenge", "score", "prompt_tokens", "achieved_at"]
+    search_fields = ["user__username", "challenge"]

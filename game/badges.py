@@ -54,6 +54,21 @@ BADGES: tuple[Badge, ...] = (
     Badge(
         "weekly-top-10", "Top Ten", "Reach the top 10 of a weekly leaderboard.", "gold", "best_weekly_rank", 10, 100, 50
     ),
+    Badge("solver-1", "First Solve", "Pass your first challenge.", "bronze", "challenges_solved", 1, 10, 5),
+    Badge("solver-10", "Problem Solver", "Solve 10 challenges.", "silver", "challenges_solved", 10, 50, 25),
+    Badge("solver-50", "Grandmaster", "Solve 50 challenges.", "gold", "challenges_solved", 50, 250, 100),
+    Badge("track-1", "Track Complete", "Solve every challenge of a track.", "silver", "tracks_completed", 1, 50, 25),
+    Badge("perfect-1", "Flawless", "Score 1,000 on a challenge.", "silver", "challenges_perfect", 1, 50, 25),
+    Badge(
+        "under-par",
+        "Under Par",
+        "Solve a challenge at or under its token par.",
+        "bronze",
+        "challenges_under_par",
+        1,
+        25,
+        10,
+    ),
 )
 
 BADGES_BY_SLUG: dict[str, Badge] = {badge.slug: badge for badge in BADGES}

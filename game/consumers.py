@@ -7,8 +7,9 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from accounts.ws.auth import AuthenticatedJsonConsumer, JsonConsumer
-from game.events import BOARDS, LeaderboardSnapshot, user_group
+from game.events import LeaderboardSnapshot, user_group
 from game.hub import MAX_WIDGET_SIZE, keep_joined, leaderboard_hub, read_top, update_frames
+from game.leaderboards.boards import is_board
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +49,11 @@ class EventsConsumer(AuthenticatedJsonConsumer):
 
 
 class LeaderboardConsumer(JsonConsumer):
-    """`/ws/leaderboard/{board}/`: public, read-only. A snapshot, then updates when shown ranks change."""
+    """`/ws/leaderboard/{board}/`: public, read-only. A snapshot, then updates when shown ranks change.
+
+    A challenge board is named by slug alone (the game sits below the challenges app): one that
+    nobody has solved yet is an empty board.
+    """
 
     channel_layer_alias = NO_CHANNEL_LAYER
     board: str = ""
@@ -61,8 +66,8 @@ class LeaderboardConsumer(JsonConsumer):
         board = self.scope["url_route"]["kwargs"]["board"]
         size = _widget_size(self.scope.get("query_string", b""))
         await self.accept()
-        if board not in BOARDS or size is None:
-            message = f"Unknown board {board!r}." if board not in BOARDS else f"size must be 1..{MAX_WIDGET_SIZE}."
+        if not is_board(board) or size is None:
+            message = f"Unknown board {board!r}." if not is_board(board) else f"size must be 1..{MAX_WIDGET_SIZE}."
             await self.send_error("invalid_request", message)
             await self.close(code=CLOSE_BAD_REQUEST)
             return
@@ -72,7 +77,9 @@ class LeaderboardConsumer(JsonConsumer):
         self._joined = True
         entries = (await read_top(board))[:size]
         self._shown = entries
-        await self.send_json(LeaderboardSnapshot(board=board, entries=entries).model_dump(mode="json"))
+        await self.send_json(
+            LeaderboardSnapshot(board=board, entries=entries).model_dump(mode="json", exclude_none=True)
+        )
         if self._missed:  # a refresh came while the snapshot was being read: it may be newer
             latest = await read_top(board)
             await self.show(latest, update_frames(board, latest))

@@ -1,11 +1,19 @@
 """The game's WebSocket messages (typed, extra fields forbidden) and group names, in one place."""
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict
 
-BoardName = Literal["all-time", "weekly", "monthly"]
-BOARDS: tuple[str, ...] = ("all-time", "weekly", "monthly")
+from game.leaderboards.boards import is_board
+
+
+def _board_name(name: str) -> str:
+    if not is_board(name):
+        raise ValueError(f"unknown board {name!r}")
+    return name
+
+
+BoardName = Annotated[str, AfterValidator(_board_name)]
 
 
 def user_group(user_id) -> str:
@@ -69,9 +77,12 @@ class LeaderboardUser(Message):
 
 
 class LeaderboardEntry(Message):
+    """Frames leave out `prompt_tokens` (exclude_none) except on challenge boards."""
+
     rank: int
     user: LeaderboardUser
     score: int
+    prompt_tokens: int | None = None
 
 
 class LeaderboardSnapshot(Message):

@@ -11,6 +11,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from game.rules import PERFECT_SCORE
+
 
 class CreditEntry(models.Model):
     """One change of a user's credits; `balance_after` is the balance right after it."""
@@ -116,12 +118,51 @@ class PlayerStats(models.Model):
     week_xp = models.PositiveIntegerField(default=0)
     month_start = models.DateField(null=True, blank=True)
     month_xp = models.PositiveIntegerField(default=0)
+    # Challenges: solved ones, those with a best of 1000, those passed at or under par, tracks
+    # completed; skill points (the sum over ChallengeBest) and the id of the Activity that last
+    # raised them (skill board ties go to whoever reached the total first).
+    challenges_solved = models.PositiveIntegerField(default=0)
+    challenges_perfect = models.PositiveIntegerField(default=0)
+    challenges_under_par = models.PositiveIntegerField(default=0)
+    tracks_completed = models.PositiveIntegerField(default=0)
+    skill_points = models.PositiveIntegerField(default=0)
+    last_skill_activity_id = models.BigIntegerField(default=0)
 
     class Meta:
         verbose_name_plural = "player stats"
 
     def __str__(self) -> str:
         return f"stats of {self.user_id}"
+
+
+class ChallengeBest(models.Model):
+    """A player's best passing attempt at a challenge, which the game knows by slug only."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="challenge_bests", db_index=False
+    )
+    challenge = models.CharField(max_length=100)
+    # The difficulty at the first pass weights this best in skill points, so they only ever rise.
+    difficulty = models.CharField(max_length=16)
+    score = models.PositiveIntegerField()
+    prompt_tokens = models.PositiveIntegerField()
+    # Id of the Activity that set this best: equal scores and tokens go to whoever got there first.
+    activity_id = models.BigIntegerField()
+    achieved_at = models.DateTimeField()
+    passed_at = models.DateTimeField()
+    at_par = models.BooleanField(default=False)  # passed at or under par at least once
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "challenge"], name="game_challenge_best_unique"),
+            models.CheckConstraint(condition=Q(score__lte=PERFECT_SCORE), name="game_challenge_best_score_range"),
+        ]
+        indexes = [
+            models.Index(fields=["challenge", "-score", "prompt_tokens", "activity_id"], name="game_challenge_rank_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.challenge} {self.score}"
 
 
 class ProviderUse(models.Model):

@@ -1,6 +1,7 @@
 """The rules table: what each activity is worth. Documented in README.md ("Game rules").
 
-Activities are facts reported by higher layers through `game.services.activity_record`.
+Activities are facts reported by higher layers through `game.services.activity_record`; the
+`challenge.*` ones come with their graded attempt through `challenge_attempt_record`.
 `data["actor_id"]`, where given, names who acted on the user's template (forker, rater,
 favouriter): nothing is awarded for acting on your own template.
 """
@@ -28,8 +29,19 @@ XP_RULES: dict[str, XPRule] = {
         XPRule("favorite.received", xp=5, daily_cap=20),
         XPRule("badge.unlocked", xp=0),  # amount comes from the badge
         XPRule("streak.milestone", xp=0),  # amount comes from STREAK_MILESTONES
+        XPRule("challenge.passed", xp=0),  # amount comes from CHALLENGE_XP, by difficulty
+        XPRule("challenge.best", xp=0, daily_cap=10),  # a cap: bests can creep up a token at a time
     )
 }
+
+# Challenges, by difficulty: XP of a first pass and of a new personal best, and the weight of a
+# best score in skill points (skill points = sum of best score x weight over solved challenges).
+CHALLENGE_XP: dict[str, dict[str, int]] = {
+    "challenge.passed": {"beginner": 20, "intermediate": 50, "advanced": 120, "expert": 300},
+    "challenge.best": {"beginner": 5, "intermediate": 10, "advanced": 20, "expert": 40},
+}
+SKILL_WEIGHTS: dict[str, int] = {"beginner": 1, "intermediate": 2, "advanced": 3, "expert": 4}
+PERFECT_SCORE = 1000  # the top of the 0-1000 scale
 
 # A rating of the user's template earns XP from this score up.
 RATED_XP_MIN_SCORE = 4
@@ -47,13 +59,15 @@ STREAK_MILESTONES: dict[int, tuple[int, int]] = {
 STREAK_FREEZE_EVERY = 7
 STREAK_FREEZES_MAX = 2
 
-# Activities the user did themselves, with the PlayerStats counter each counts in; they keep
-# the daily streak going.
-OWN_ACTIVITY_STATS: dict[str, str] = {
+# Activities the user did themselves, with the PlayerStats counter each counts in (None: counted
+# nowhere); they keep the daily streak going.
+OWN_ACTIVITY_STATS: dict[str, str | None] = {
     "run.completed": "runs_completed",
     "template.created": "templates_created",
     "template.published": "templates_published",
     "rating.given": "ratings_given",
+    "challenge.passed": "challenges_solved",
+    "challenge.best": None,
 }
 # Activities of others on the user's templates, with their counter (None: counted nowhere).
 RECEIVED_ACTIVITY_STATS: dict[str, str | None] = {
@@ -62,7 +76,14 @@ RECEIVED_ACTIVITY_STATS: dict[str, str | None] = {
     "template.rated": None,
 }
 STREAK_ACTIVITIES = frozenset(OWN_ACTIVITY_STATS)
-ACTIVITIES = STREAK_ACTIVITIES | frozenset(RECEIVED_ACTIVITY_STATS)
+# What `activity_record` takes.
+ACTIVITIES = (STREAK_ACTIVITIES | frozenset(RECEIVED_ACTIVITY_STATS)) - frozenset(CHALLENGE_XP)
+
+
+def activity_xp(activity: str, data: dict) -> int:
+    """XP an activity is worth: its rule's, or by the challenge's difficulty."""
+    by_difficulty = CHALLENGE_XP.get(activity)
+    return by_difficulty[data["difficulty"]] if by_difficulty else XP_RULES[activity].xp
 
 
 def xp_key(activity: str, data: dict, idempotency_key: str) -> str:

@@ -1,12 +1,16 @@
-"""Game reads: profile, badges with progress, ledgers."""
+"""Game reads: profile, badges with progress, ledgers, challenge bests."""
 
+from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
+from django.utils import timezone
 
 from game.badges import BADGES
+from game.leaderboards.boards import challenge_board
+from game.leaderboards.ranking import ranked_rows
 from game.levels import xp_for_level
-from game.models import BadgeUnlock, CreditEntry, PlayerStats, XPEvent
+from game.models import BadgeUnlock, ChallengeBest, CreditEntry, PlayerStats, XPEvent
 from game.streaks import StreakState, streak_current
 from game.timeutils import local_today
 
@@ -65,3 +69,40 @@ def xp_event_list(user) -> QuerySet[XPEvent]:
 
 def credit_entry_list(user) -> QuerySet[CreditEntry]:
     return CreditEntry.objects.filter(user_id=user.pk).order_by("-id")
+
+
+def challenge_leaderboard(challenge: str, *, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
+    """Best passing score per user on the challenge (a slug), in the order of its board.
+
+    Entries are `{rank, user: {id, username}, score, prompt_tokens, achieved_at}`; ties go to
+    fewer prompt tokens, then to whoever got there first.
+    """
+    rows = ranked_rows(challenge_board(challenge), timezone.now()).values_list(
+        "user_id", "user__username", "score", "prompt_tokens", "achieved_at"
+    )
+    return [
+        {
+            "rank": offset + index,
+            "user": {"id": str(user_id), "username": username},
+            "score": score,
+            "prompt_tokens": tokens,
+            "achieved_at": achieved_at,
+        }
+        for index, (user_id, username, score, tokens, achieved_at) in enumerate(rows[offset : offset + limit], start=1)
+    ]
+
+
+def challenge_bests(user_id) -> dict[str, tuple[int, int]]:
+    """The user's best (score, prompt_tokens) per solved challenge slug."""
+    rows = ChallengeBest.objects.filter(user_id=user_id).values_list("challenge", "score", "prompt_tokens")
+    return {slug: (score, tokens) for slug, score, tokens in rows}
+
+
+def challenge_solvers_counts(challenges: Iterable[str]) -> dict[str, int]:
+    """How many players have solved each of these challenges (slugs nobody solved are left out)."""
+    rows = ChallengeBest.objects.filter(challenge__in=list(challenges)).values("challenge").annotate(n=Count("id"))
+    return {row["challenge"]: row["n"] for row in rows}
+
+
+def challenge_solvers_count(challenge: str) -> int:
+    return ChallengeBest.objects.filter(challenge=challenge).count()

@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from game.events import BOARDS
+from game.leaderboards.boards import BOARDS
 from game.models import CreditEntry, XPEvent
 
 

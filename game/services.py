@@ -23,12 +23,12 @@ from game import rules
 from game.badges import BADGES_BY_SLUG, Badge, badges_watching
 from game.broadcast import Outbox
 from game.events import BadgeInfo, BadgeUnlocked, CreditsChanged, LevelUp, StreakUpdated, XPAwarded
-from game.leaderboards.boards import period_bounds
+from game.leaderboards.boards import challenge_board, challenge_of, challenge_tie, period_bounds
 from game.leaderboards.reads import leaderboard_top
 from game.leaderboards.rebuild import leaderboard_rebuild
 from game.leaderboards.writes import leaderboard_write
 from game.levels import level_for_xp, level_up_credits, rank_for_level
-from game.models import Activity, BadgeUnlock, CreditEntry, PlayerStats, ProviderUse, XPEvent
+from game.models import Activity, BadgeUnlock, ChallengeBest, CreditEntry, PlayerStats, ProviderUse, XPEvent
 from game.streaks import StreakState, streak_advance
 from game.timeutils import local_date
 
@@ -57,6 +57,13 @@ class XPResult:
     total_xp: int
     level: int
     created: bool  # False for a used key (the first result) or a capped award
+
+
+@dataclass(frozen=True)
+class ChallengeAward:
+    xp_awarded: int  # XP of the attempt's own activity: 0 for repeats, failures and capped bests
+    best: bool  # a new personal best on the challenge (a first pass is one)
+    skill_points: int  # the user's skill total after it
 
 
 def _validate(amount: int, reason: str, idempotency_key: str) -> None:
@@ -183,6 +190,7 @@ class _Turn:
         self.outbox = Outbox()
         self.awarded = False
         self.changed_stats: set[str] = set()
+        self.scores: dict[str, tuple[int, int]] = {}  # skill and challenge boards: (score, tie)
         self._unlocked: set[str] | None = None
 
     @property
@@ -211,16 +219,18 @@ class _Turn:
         changed = [name for name, value in _stats_values(self.stats).items() if value != self._saved[name]]
         if changed:
             self.stats.save(update_fields=changed)
-        if self.awarded:
+        if self.awarded or self.scores:
             self._schedule_leaderboards()
         self.outbox.send_on_commit()
 
     def _schedule_leaderboards(self) -> None:
         stats, user_id, username, now = self.stats, self.user_id, self.user.username, timezone.now()
-        scores = {"all-time": (self.user.experience_points, stats.last_xp_event_id)}
-        if stats.week_xp:
+        scores = dict(self.scores)
+        if self.awarded:
+            scores["all-time"] = (self.user.experience_points, stats.last_xp_event_id)
+        if self.awarded and stats.week_xp:
             scores["weekly"] = (stats.week_xp, stats.last_xp_event_id)
-        if stats.month_xp:
+        if self.awarded and stats.month_xp:
             scores["monthly"] = (stats.month_xp, stats.last_xp_event_id)
         # A best weekly rank within the badge's reach means the badge is unlocked already.
         check_weekly = "weekly" in scores and (stats.best_weekly_rank or WEEKLY_BADGE_RANK + 1) > WEEKLY_BADGE_RANK
@@ -352,14 +362,14 @@ def _streak_touch(turn: _Turn) -> None:
         _reward(turn, xp=xp, credits=credits, reason="streak.milestone", idempotency_key=key, source=source)
 
 
-def _apply_activity(turn: _Turn, activity: Activity) -> None:
-    """The rules table in action: counters, XP, streak for one new activity."""
+def _apply_activity(turn: _Turn, activity: Activity) -> int:
+    """The rules table in action: counters, XP, streak for one new activity; returns its own XP."""
     name, data = activity.activity, activity.data
-    source = str(data.get("template_id") or data.get("run_id") or "")
+    source = str(data.get("template_id") or data.get("run_id") or data.get("challenge") or "")
     if name in rules.RECEIVED_ACTIVITY_STATS and str(data.get("actor_id")) == str(turn.user_id):
-        return  # acting on your own template earns nothing
+        return 0  # acting on your own template earns nothing
     if name == "template.rated" and _int(data.get("score")) < rules.RATED_XP_MIN_SCORE:
-        return
+        return 0
     if stat := rules.OWN_ACTIVITY_STATS.get(name) or rules.RECEIVED_ACTIVITY_STATS.get(name):
         turn.bump(stat)
     if name == "run.completed":
@@ -374,9 +384,69 @@ def _apply_activity(turn: _Turn, activity: Activity) -> None:
             rule = rules.XP_RULES["run.first_of_day"]
             _xp_add(turn, amount=rule.xp, reason=rule.reason, idempotency_key=key, source=source)
     key = rules.xp_key(name, data, activity.idempotency_key)
-    _xp_add(turn, amount=rules.XP_RULES[name].xp, reason=name, idempotency_key=key, source=source)
+    xp = _xp_add(turn, amount=rules.activity_xp(name, data), reason=name, idempotency_key=key, source=source)
     if name in rules.STREAK_ACTIVITIES:
         _streak_touch(turn)
+    return xp.amount
+
+
+def _challenge_pass(
+    turn: _Turn,
+    *,
+    key: str,
+    challenge: str,
+    track: str,
+    difficulty: str,
+    score: int,
+    prompt_tokens: int,
+    par_tokens: int,
+    track_challenges: list[str],
+    moment: datetime,
+) -> ChallengeAward:
+    """A passing attempt: the best row, skill points, counters, and a first pass or new best recorded."""
+    stats = turn.stats
+    best = ChallengeBest.objects.filter(user_id=turn.user_id, challenge=challenge).first()
+    at_par = prompt_tokens <= par_tokens
+    if at_par and not (best and best.at_par):
+        turn.bump("challenges_under_par")
+    if best is not None and (score, -prompt_tokens) <= (best.score, -best.prompt_tokens):
+        if at_par and not best.at_par:
+            ChallengeBest.objects.filter(pk=best.pk).update(at_par=True)
+        return ChallengeAward(xp_awarded=0, best=False, skill_points=stats.skill_points)
+    if score == rules.PERFECT_SCORE and (best is None or best.score < score):
+        turn.bump("challenges_perfect")
+    # A best keeps the weight of its first pass, so skill points only ever rise.
+    gain = (score - (best.score if best else 0)) * rules.SKILL_WEIGHTS[best.difficulty if best else difficulty]
+    stats.skill_points += gain
+    record = Activity.objects.create(
+        user_id=turn.user_id,
+        activity="challenge.best" if best else "challenge.passed",
+        idempotency_key=key,
+        data={
+            "challenge": challenge,
+            "track": track,
+            "difficulty": difficulty,
+            "score": score,
+            "prompt_tokens": prompt_tokens,
+            "skill_points": stats.skill_points,
+        },
+        local_date=turn.today,
+    )
+    best = best or ChallengeBest(user_id=turn.user_id, challenge=challenge, difficulty=difficulty, passed_at=moment)
+    best.score, best.prompt_tokens, best.activity_id, best.achieved_at = score, prompt_tokens, record.pk, moment
+    best.at_par = best.at_par or at_par
+    best.save()
+    if gain:
+        stats.last_skill_activity_id = record.pk
+        turn.scores["skill"] = (stats.skill_points, record.pk)
+    turn.scores[challenge_board(challenge)] = (score, challenge_tie(prompt_tokens, record.pk))
+    xp = _apply_activity(turn, record)
+    track_set = set(track_challenges)
+    if record.activity == "challenge.passed" and challenge in track_set:
+        solved = ChallengeBest.objects.filter(user_id=turn.user_id, challenge__in=track_set).count()
+        if solved == len(track_set):
+            turn.bump("tracks_completed")
+    return ChallengeAward(xp_awarded=xp, best=True, skill_points=stats.skill_points)
 
 
 def _int(value: Any) -> int:
@@ -438,6 +508,59 @@ def activity_record(
         )
         _apply_activity(turn, record)
         turn.finish()
+
+
+def challenge_attempt_record(
+    *,
+    user_id,
+    attempt_id: str,
+    challenge: str,
+    track: str,
+    difficulty: str,
+    score: int,
+    prompt_tokens: int,
+    passed: bool,
+    par_tokens: int,
+    track_challenges: list[str],
+    occurred_at: datetime | None = None,
+) -> ChallengeAward:
+    """A graded attempt at `challenge` (a slug): XP, skill points, badges and boards, as the rules say.
+
+    Only passing attempts count. A best is a higher score, or the same score with fewer prompt
+    tokens. Idempotent per attempt_id: a second call answers with the first award.
+    """
+    if difficulty not in rules.SKILL_WEIGHTS:
+        raise ValueError(f"unknown difficulty {difficulty!r}")
+    if challenge_of(challenge_board(challenge)) != challenge:
+        raise ValueError("challenge must be a slug")
+    if not attempt_id or len(attempt_id) > 150 or not 0 <= score <= rules.PERFECT_SCORE or prompt_tokens < 0:
+        raise ValueError("attempt_id, score (0..1000) or prompt_tokens out of range")
+    key = f"challenge:{attempt_id}"
+    moment = occurred_at or timezone.now()
+    with transaction.atomic():
+        turn = _Turn(user_id, moment=moment)
+        prior = Activity.objects.filter(user_id=turn.user_id, idempotency_key=key).values_list("data", flat=True)
+        if prior := prior.first():  # only a first pass or a new best leaves an activity
+            xp = XPEvent.objects.filter(user_id=turn.user_id, idempotency_key=f"xp:{key}").values_list(
+                "amount", flat=True
+            )
+            return ChallengeAward(xp_awarded=xp.first() or 0, best=True, skill_points=prior["skill_points"])
+        if not passed:
+            return ChallengeAward(xp_awarded=0, best=False, skill_points=turn.stats.skill_points)
+        award = _challenge_pass(
+            turn,
+            key=key,
+            challenge=challenge,
+            track=track,
+            difficulty=difficulty,
+            score=score,
+            prompt_tokens=prompt_tokens,
+            par_tokens=par_tokens,
+            track_challenges=track_challenges,
+            moment=moment,
+        )
+        turn.finish()
+    return award
 
 
 def xp_award(*, user_id, amount: int, reason: str, idempotency_key: str, source: str = "") -> XPResult:

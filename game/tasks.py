@@ -7,5 +7,5 @@ from game import services
 
 @shared_task(name="game.leaderboards_rebuild", ignore_result=True)
 def leaderboards_rebuild() -> dict[str, int]:
-    """Rebuild every leaderboard from the XP ledger (beat runs it periodically; also on demand)."""
+    """Rebuild every leaderboard from the game's tables (beat runs it periodically; also on demand)."""
     return services.leaderboards_rebuild()

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from core.redis import async_redis_client, redis_client
-from game.leaderboards.boards import NAMES_KEY, Ranked, board_key, decode_score, ready_key
+from game.leaderboards.boards import NAMES_KEY, Ranked, board_key, decode_score, ranked_entry, ready_key
 from game.leaderboards.ranking import sql_count, sql_range, sql_rank
 
 logger = logging.getLogger(__name__)
@@ -33,18 +33,18 @@ def _redis_usable() -> bool:
     return bool(settings.REDIS_URL) and time.monotonic() >= _redis_down_until
 
 
-def _ranked(rows: list[tuple[str, float]], names: list[str | None], start: int) -> list[Ranked]:
+def _ranked(board: str, rows: list[tuple[str, float]], names: list[str | None], start: int) -> list[Ranked]:
     return [
-        Ranked(rank=start + i + 1, user_id=member, username=name or "", score=decode_score(score))
+        ranked_entry(board, start + i + 1, member, name or "", *decode_score(board, score))
         for i, ((member, score), name) in enumerate(zip(rows, names, strict=True))
     ]
 
 
-def redis_range(client: redis.Redis, key: str, start: int, stop: int) -> list[Ranked]:
+def redis_range(client: redis.Redis, board: str, key: str, start: int, stop: int) -> list[Ranked]:
     """Entries ranked start+1 .. stop+1 of the board at `key`, as Redis holds them."""
     rows = client.zrevrange(key, start, stop, withscores=True)
     names = client.hmget(NAMES_KEY, [member for member, _ in rows]) if rows else []
-    return _ranked(rows, names, start)
+    return _ranked(board, rows, names, start)
 
 
 # What `_redis_read` answers when Redis cannot: the caller reads SQL instead.
@@ -66,7 +66,7 @@ def _redis_read(board: str, moment: datetime, read: Callable[[redis.Redis, str],
 def leaderboard_top(*, board: str, limit: int, offset: int = 0, moment: datetime | None = None) -> list[Ranked]:
     """Entries ranked offset+1 .. offset+limit."""
     moment = moment or timezone.now()
-    top = _redis_read(board, moment, lambda client, key: redis_range(client, key, offset, offset + limit - 1))
+    top = _redis_read(board, moment, lambda client, key: redis_range(client, board, key, offset, offset + limit - 1))
     return sql_range(board, moment, offset, limit) if top is _UNAVAILABLE else top
 
 
@@ -76,18 +76,18 @@ def leaderboard_count(*, board: str, moment: datetime | None = None) -> int:
     return sql_count(board, moment) if count is _UNAVAILABLE else count
 
 
-def _redis_rank(client: redis.Redis, key: str, user_id) -> tuple[int, int] | None:
+def _redis_rank(client: redis.Redis, board: str, key: str, user_id) -> tuple[int, int] | None:
     pipe = client.pipeline(transaction=False)
     pipe.zrevrank(key, str(user_id))
     pipe.zscore(key, str(user_id))
     rank, score = pipe.execute()
-    return None if rank is None else (rank + 1, decode_score(score))
+    return None if rank is None else (rank + 1, decode_score(board, score)[0])
 
 
 def leaderboard_rank(*, board: str, user_id, moment: datetime | None = None) -> tuple[int, int] | None:
     """(rank, score) of `user_id`, or None when not on the board."""
     moment = moment or timezone.now()
-    mine = _redis_read(board, moment, lambda client, key: _redis_rank(client, key, user_id))
+    mine = _redis_read(board, moment, lambda client, key: _redis_rank(client, board, key, user_id))
     return sql_rank(board, moment, user_id) if mine is _UNAVAILABLE else mine
 
 
@@ -113,7 +113,7 @@ async def leaderboard_top_async(*, board: str, limit: int) -> list[Ranked]:
             ready, rows = await pipe.execute()
             if ready:
                 names = await client.hmget(NAMES_KEY, [member for member, _ in rows]) if rows else []
-                return _ranked(rows, names, 0)
+                return _ranked(board, rows, names, 0)
         except redis.RedisError:
             _redis_failed()
     return await database_sync_to_async(leaderboard_top)(board=board, limit=limit)

@@ -11,7 +11,7 @@ from game.leaderboards.boards import NAMES_KEY, board_key, encode_score, expire_
 def leaderboard_write(
     *, user_id, username: str, scores: dict[str, tuple[int, int]], moment: datetime, rank_on: str | None = None
 ) -> int | None:
-    """Set a user's scores, `{board: (xp, last_xp_event_id)}`, on the boards of `moment`'s periods.
+    """Set a user's scores, `{board: (score, tie)}`, on the boards of `moment`'s periods.
 
     Scores are absolute and only ever raised (`ZADD GT`), so late or repeated writes are harmless.
     With `rank_on`, the same round trip reads the user's new rank on that board: returned when
@@ -21,9 +21,9 @@ def leaderboard_write(
         return None
     member = str(user_id)
     pipe = redis_client().pipeline(transaction=False)
-    for board, (xp, last_id) in scores.items():
+    for board, (score, tie) in scores.items():
         key = board_key(board, moment)
-        pipe.zadd(key, {member: encode_score(xp, last_id)}, gt=True)
+        pipe.zadd(key, {member: encode_score(board, score, tie)}, gt=True)
         if (at := expire_at(board, moment)) is not None:
             pipe.expireat(key, at)
     pipe.hset(NAMES_KEY, member, username)

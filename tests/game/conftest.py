@@ -41,3 +41,25 @@ def _redis_considered_up():
     reads._redis_down_until = 0.0
     yield
     reads._redis_down_until = 0.0
+
+
+@pytest.fixture
+def attempt():
+    """`attempt(user, "a1", score=..., ...)`: record a graded attempt with defaults that unlock no extra badge."""
+    from game.services import challenge_attempt_record
+
+    def record(user, attempt_id: str, **fields):
+        fields = {
+            "challenge": "sentiment",
+            "track": "foundations",
+            "difficulty": "beginner",
+            "score": 800,
+            "prompt_tokens": 30,
+            "passed": True,
+            "par_tokens": 20,
+            "track_challenges": ["sentiment", "unsolved"],
+            **fields,
+        }
+        return challenge_attempt_record(user_id=user.pk, attempt_id=attempt_id, **fields)
+
+    return record

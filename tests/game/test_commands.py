@@ -60,7 +60,7 @@ def test_rebuild_task_runs_in_a_real_worker(make_user, log_dir):
     key = board_key("all-time", timezone.now())
 
     def board() -> list[tuple[str, int]]:
-        return [(r.username, r.score) for r in redis_range(client, key, 0, 9)]
+        return [(r.username, r.score) for r in redis_range(client, "all-time", key, 0, 9)]
 
     # The rebuild restores the board, then gives both the weekly top-10 badge (+100 XP each).
     expected = [("bob", 130), ("alice", 110)]

@@ -135,6 +135,59 @@ async def widget_socket(path: str, **kwargs) -> WebsocketCommunicator:
     return socket
 
 
+async def test_skill_widget_gets_a_snapshot_then_an_update_after_an_award(make_user, attempt):
+    alice, bob = [await database_sync_to_async(make_user)(name) for name in ("alice", "bob")]
+    await database_sync_to_async(attempt)(alice, "a1", challenge="one", score=600)
+    socket = await widget_socket("/ws/leaderboard/skill/?size=2")
+    try:
+        alice_entry = {"rank": 1, "user": {"id": str(alice.pk), "username": "alice"}, "score": 600}
+        assert await socket.receive_json_from(timeout=3) == {
+            "type": "leaderboard.snapshot",
+            "board": "skill",
+            "entries": [alice_entry],
+        }
+
+        await database_sync_to_async(attempt)(bob, "b1", challenge="two", difficulty="advanced", score=300)
+        assert await socket.receive_json_from(timeout=3) == {
+            "type": "leaderboard.update",
+            "board": "skill",
+            "entries": [
+                {"rank": 1, "user": {"id": str(bob.pk), "username": "bob"}, "score": 900},
+                {**alice_entry, "rank": 2},
+            ],
+        }
+    finally:
+        await socket.disconnect()
+
+
+async def test_challenge_widget_starts_empty_then_shows_bests_with_their_tokens(make_user, attempt):
+    alice, bob = [await database_sync_to_async(make_user)(name) for name in ("alice", "bob")]
+    socket = await widget_socket("/ws/leaderboard/challenge-golf/")
+    try:
+        assert await socket.receive_json_from(timeout=3) == {
+            "type": "leaderboard.snapshot",
+            "board": "challenge-golf",
+            "entries": [],
+        }
+
+        await database_sync_to_async(attempt)(alice, "a1", challenge="golf", score=1000, prompt_tokens=14)
+        await database_sync_to_async(attempt)(bob, "b1", challenge="golf", score=1000, prompt_tokens=12)
+        await database_sync_to_async(attempt)(bob, "b2", challenge="other", score=1000, prompt_tokens=1)
+        updates = [await socket.receive_json_from(timeout=3)]
+        while not await socket.receive_nothing(timeout=0.6):
+            updates.append(await socket.receive_json_from())
+        assert updates[-1] == {
+            "type": "leaderboard.update",
+            "board": "challenge-golf",
+            "entries": [
+                {"rank": 1, "user": {"id": str(bob.pk), "username": "bob"}, "score": 1000, "prompt_tokens": 12},
+                {"rank": 2, "user": {"id": str(alice.pk), "username": "alice"}, "score": 1000, "prompt_tokens": 14},
+            ],
+        }
+    finally:
+        await socket.disconnect()
+
+
 async def test_widget_gets_a_snapshot_then_updates_when_ranks_change(make_user):
     alice, bob, carol = [await database_sync_to_async(make_user)(name) for name in ("alice", "bob", "carol")]
     await database_sync_to_async(xp_award)(user_id=alice.pk, amount=30, reason="bonus", idempotency_key="a")
@@ -190,6 +243,8 @@ async def test_widget_updates_are_coalesced_under_a_burst_of_awards(make_user):
     ("path", "message"),
     [
         ("/ws/leaderboard/daily/", "Unknown board 'daily'."),
+        ("/ws/leaderboard/challenge-/", "Unknown board 'challenge-'."),
+        ("/ws/leaderboard/challenge-no.dots/", "Unknown board 'challenge-no.dots'."),
         ("/ws/leaderboard/weekly/?size=500", "size must be 1..100."),
         ("/ws/leaderboard/weekly/?size=ten", "size must be 1..100."),
     ],

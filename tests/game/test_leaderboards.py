@@ -1,4 +1,4 @@
-"""Leaderboards: Redis order equals the SQL order (ties to who got there first), fallback, rebuild."""
+"""Leaderboards (XP, skill, challenges): Redis order equals the SQL order, ties, fallback, rebuild."""
 
 import random
 from datetime import UTC, datetime
@@ -7,11 +7,13 @@ import pytest
 import redis
 
 from core.redis import redis_client
+from game import selectors
 from game.leaderboards import reads
 from game.leaderboards.boards import board_key, period_bounds, ready_key
 from game.leaderboards.ranking import sql_range
 from game.leaderboards.reads import leaderboard_count, leaderboard_rank, leaderboard_top, redis_range
 from game.leaderboards.rebuild import leaderboard_rebuild
+from game.models import ChallengeBest
 from game.services import xp_award
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -25,7 +27,7 @@ def sql_order(board: str) -> list[tuple[str, int]]:
 def redis_order(board: str) -> list[tuple[str, int]]:
     client = redis_client()
     key = board_key(board, datetime.now(UTC))
-    return [(r.user_id, r.score) for r in redis_range(client, key, 0, 999)]
+    return [(r.user_id, r.score) for r in redis_range(client, board, key, 0, 999)]
 
 
 def test_redis_order_equals_sql_order_after_random_awards_and_after_rebuild(make_user):
@@ -148,3 +150,131 @@ def test_rebuild_marks_the_next_periods_ready_so_a_new_week_reads_from_redis():
         _, end = period_bounds(board, now)
         _, next_end = period_bounds(board, end)
         assert client.expiretime(ready_key(board_key(board, end))) == int(next_end.timestamp())
+
+
+# --- skill and challenge boards ---------------------------------------------------------------
+
+
+def challenge_order(board: str, source: str) -> list[tuple[str, int, int | None]]:
+    """(user id, score, prompt tokens) in rank order, from SQL or from the board's Redis key."""
+    if source == "sql":
+        entries = sql_range(board, datetime.now(UTC), 0, 1000)
+    else:
+        entries = redis_range(redis_client(), board, board_key(board, datetime.now(UTC)), 0, 999)
+    return [(r.user_id, r.score, r.prompt_tokens) for r in entries]
+
+
+def test_skill_and_challenge_boards_in_redis_equal_sql_and_the_rebuild(make_user, attempt):
+    rng = random.Random(7)
+    users = [make_user(f"p{i}") for i in range(8)]
+    slugs = ["one", "two", "three"]
+    for n in range(60):
+        slug = rng.choice(slugs)
+        difficulty = {"one": "beginner", "two": "advanced", "three": "expert"}[slug]
+        score, tokens = rng.choice([600, 800, 1000]), rng.choice([10, 20, 30])
+        attempt(rng.choice(users), f"a{n}", challenge=slug, difficulty=difficulty, score=score, prompt_tokens=tokens)
+    boards = ["skill", *(f"challenge-{slug}" for slug in slugs)]
+
+    for board in boards:
+        assert challenge_order(board, "redis") == challenge_order(board, "sql") != []
+    redis_client().flushdb()
+    counts = leaderboard_rebuild()
+    assert {board: counts[board] for board in boards} == {board: len(challenge_order(board, "sql")) for board in boards}
+    for board in boards:
+        assert challenge_order(board, "redis") == challenge_order(board, "sql")
+
+
+def test_challenge_boards_rank_fewer_tokens_then_the_earlier(make_user, attempt):
+    early, late, short = make_user("early"), make_user("late"), make_user("short")
+    leaderboard_rebuild()
+    attempt(early, "e", challenge="golf", score=1000, prompt_tokens=12)
+    attempt(late, "l", challenge="golf", score=1000, prompt_tokens=12)
+    attempt(short, "s", challenge="golf", score=1000, prompt_tokens=11)
+    leaderboard_rebuild()  # the board exists now: reads come from Redis
+
+    top = leaderboard_top(board="challenge-golf", limit=10)
+
+    assert [(r.username, r.score, r.prompt_tokens) for r in top] == [
+        ("short", 1000, 11),
+        ("early", 1000, 12),
+        ("late", 1000, 12),
+    ]
+    assert leaderboard_rank(board="challenge-golf", user_id=late.pk) == (3, 1000)
+    assert [e["user"]["username"] for e in selectors.challenge_leaderboard("golf", limit=10)] == [
+        "short",
+        "early",
+        "late",
+    ]
+
+
+def test_equal_skill_ranks_whoever_reached_it_first(make_user, attempt):
+    first, second = make_user("first"), make_user("second")
+    leaderboard_rebuild()
+    attempt(second, "s1", challenge="one", score=500)
+    attempt(first, "f1", challenge="one", score=900)
+    attempt(second, "s2", challenge="two", score=400)
+
+    top = leaderboard_top(board="skill", limit=10)
+
+    assert [(r.rank, r.username, r.score, r.prompt_tokens) for r in top] == [
+        (1, "first", 900, None),
+        (2, "second", 900, None),
+    ]
+    assert leaderboard_rank(board="skill", user_id=second.pk) == (2, 900)
+
+
+def test_skill_and_challenge_reads_fall_back_to_sql_until_rebuilt(make_user, attempt):
+    alice, bob = make_user("alice"), make_user("bob")
+    attempt(alice, "a", challenge="one", score=700, prompt_tokens=25)
+    redis_client().flushdb()
+    attempt(bob, "b", challenge="one", score=900, prompt_tokens=40)
+
+    assert [(r.username, r.score, r.prompt_tokens) for r in leaderboard_top(board="challenge-one", limit=5)] == [
+        ("bob", 900, 40),
+        ("alice", 700, 25),
+    ]
+    assert [(r.username, r.score) for r in leaderboard_top(board="skill", limit=5)] == [("bob", 900), ("alice", 700)]
+    assert leaderboard_rank(board="skill", user_id=alice.pk) == (2, 700)
+    assert leaderboard_count(board="challenge-one") == 2
+    assert leaderboard_top(board="challenge-nobody-solved", limit=5) == []
+
+
+def test_rebuild_drops_a_challenge_board_nobody_holds_a_best_on(make_user, attempt):
+    alice = make_user("alice")
+    attempt(alice, "a", challenge="fleeting")
+    leaderboard_rebuild()
+    client = redis_client()
+    assert client.zcard("lb:challenge-fleeting") == 1
+    alice.delete()
+
+    counts = leaderboard_rebuild()
+
+    assert counts["challenge-fleeting"] == 0
+    assert not client.exists("lb:challenge-fleeting", "lb:challenge-fleeting:ready")
+    assert "challenge-fleeting" not in leaderboard_rebuild()
+
+
+def test_challenge_leaderboard_entries_and_pages(make_user, attempt):
+    users = [make_user(f"u{i}") for i in range(3)]
+    for i, user in enumerate(users):
+        attempt(user, f"a{i}", challenge="one", score=900 - 100 * i, prompt_tokens=20 + i)
+
+    page = selectors.challenge_leaderboard("one", limit=2, offset=1)
+
+    best = ChallengeBest.objects.get(user=users[1])
+    assert page == [
+        {
+            "rank": 2,
+            "user": {"id": str(users[1].pk), "username": "u1"},
+            "score": 800,
+            "prompt_tokens": 21,
+            "achieved_at": best.achieved_at,
+        },
+        {
+            "rank": 3,
+            "user": {"id": str(users[2].pk), "username": "u2"},
+            "score": 700,
+            "prompt_tokens": 22,
+            "achieved_at": ChallengeBest.objects.get(user=users[2]).achieved_at,
+        },
+    ]

@@ -68,6 +68,29 @@ async def test_award_through_one_process_reaches_the_users_socket_and_widgets_on
         assert "Traceback" not in server.log()
 
 
+@pytest.mark.processes
+@pytest.mark.django_db(transaction=True)
+async def test_a_graded_attempt_elsewhere_reaches_skill_and_challenge_widgets_on_a_server(daphne, make_user, attempt):
+    alice = await database_sync_to_async(make_user)("alice")
+    server = daphne()
+
+    async with (
+        connect(f"{server.ws_url}/ws/leaderboard/skill/") as skill,
+        connect(f"{server.ws_url}/ws/leaderboard/challenge-golf/") as golf,
+    ):
+        for widget in (skill, golf):
+            assert json.loads(await asyncio.wait_for(widget.recv(), 10))["entries"] == []
+        await database_sync_to_async(attempt)(alice, "a1", challenge="golf", difficulty="expert", score=900)
+
+        entry = {"rank": 1, "user": {"id": str(alice.pk), "username": "alice"}}
+        assert (await recv_type(skill, "leaderboard.update"))["entries"] == [{**entry, "score": 3600}]
+        assert (await recv_type(golf, "leaderboard.update"))["entries"] == [
+            {**entry, "score": 900, "prompt_tokens": 30}
+        ]
+
+    assert "Traceback" not in server.log()
+
+
 @pytest.mark.slow
 @pytest.mark.processes
 @pytest.mark.django_db(transaction=True)

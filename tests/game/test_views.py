@@ -46,7 +46,7 @@ def test_badges_list_every_badge_with_progress_and_unlock_time(user, auth_client
 
     body = auth_client.get("/api/v1/game/badges/").json()
 
-    assert body["count"] == 16
+    assert body["count"] == 22
     by_slug = {b["slug"]: b for b in body["results"]}
     assert set(by_slug["first-run"]) == {
         "slug", "name", "description", "tier", "xp", "credits", "progress", "target", "unlocked_at",
@@ -124,6 +124,28 @@ def test_leaderboard_without_redis_ready_answers_the_same_from_sql(make_user):
     assert [e["rank"] for e in body["around"]] == [1, 2, 3]
 
 
+@pytest.mark.parametrize("rebuilt", [True, False])
+def test_skill_board_ranks_weighted_best_scores_with_the_window_around_me(make_user, attempt, rebuilt):
+    users = [make_user(f"u{i}") for i in range(4)]
+    for i, player in enumerate(users):
+        attempt(player, f"a{i}", challenge="one", score=100 * (i + 1))
+    attempt(users[0], "b0", challenge="two", difficulty="expert", score=50)  # 100 + 50 x 4, after u2 had 300
+    if rebuilt:
+        leaderboard_rebuild()
+
+    body = client_for(users[0]).get("/api/v1/game/leaderboard/?board=skill&around=me&radius=1").json()
+
+    assert (body["board"], body["count"], body["next"], body["me"]) == ("skill", 4, None, {"rank": 3, "score": 300})
+    assert [(e["rank"], e["user"]["username"], e["score"]) for e in body["results"]] == [
+        (1, "u3", 400),
+        (2, "u2", 300),
+        (3, "u0", 300),
+        (4, "u1", 200),
+    ]
+    assert [e["user"]["username"] for e in body["around"]] == ["u2", "u0", "u1"]
+    assert set(body["results"][0]) == {"rank", "user", "score"}
+
+
 def test_unranked_caller_has_no_rank(auth_client):
     body = auth_client.get("/api/v1/game/leaderboard/?board=monthly&around=me").json()
 
@@ -134,6 +156,7 @@ def test_unranked_caller_has_no_rank(auth_client):
     ("query", "field"),
     [
         ("board=daily", "board"),
+        ("board=challenge-one", "board"),  # challenge boards: challenges/{slug}/leaderboard/
         ("board=weekly&around=you", "around"),
         ("page_size=0", "page_size"),
         ("page_size=101", "page_size"),

@@ -1,4 +1,4 @@
-"""`manage.py leaderboards_rebuild [--async]`: rebuild the Redis leaderboards from the XP ledger."""
+"""`manage.py leaderboards_rebuild [--async]`: rebuild the Redis leaderboards from the database."""
 
 from django.core.management.base import BaseCommand
 
@@ -6,7 +6,7 @@ from game import services, tasks
 
 
 class Command(BaseCommand):
-    help = "Rebuild every leaderboard from the XP ledger (now, or queued to a worker with --async)."
+    help = "Rebuild every leaderboard from the database (now, or queued to a worker with --async)."
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--async", action="store_true", dest="queued", help="queue the Celery task instead")
