@@ -104,9 +104,6 @@ class ChallengeAdmin(admin.ModelAdmin):
             self.message_user(request, f"Not saved: {getattr(exc, 'detail', exc)}", level=messages.ERROR)
         obj.refresh_from_db()
 
-    def save_related(self, request, form, formsets, change) -> None:
-        """Versions are written by the services only."""
-
 
 class AttemptSampleInline(admin.TabularInline):
     model = AttemptSample

@@ -327,3 +327,42 @@ async def test_a_provider_failure_fails_the_attempt_and_charges_only_what_was_us
     attempt = await attempt_row(failed["attempt_id"])
     assert (attempt.status, attempt.score, attempt.passed) == ("failed", 0, False)
     assert attempt.cost_credits == failed["cost_credits"] <= 6
+
+
+async def test_a_hidden_cases_failure_does_not_say_what_it_was(user, provider):
+    from llm.providers.base import ProviderError
+
+    def answer(request):
+        if "Japan" in request.prompt:
+            raise ProviderError("provider_error", "could not read 'Japan'")
+        return capital_answer(request)
+
+    provider.answer = answer
+    challenge = await challenge_of(user)
+    ws = await playground(user)
+    try:
+        await ws.send_json_to(attempt_start_frame(challenge.slug))
+        frames = await receive_until(ws, ATTEMPT_END)
+    finally:
+        await ws.disconnect()
+
+    assert frames[-1]["error"] == {"code": "provider_error", "message": "A hidden case's run failed."}
+    assert "Japan" not in json.dumps(frames)
+
+
+async def test_case_runs_wait_for_a_free_run_slot_instead_of_failing(user, provider, settings):
+    settings.LLM_MAX_CONCURRENT_RUNS = 2
+    provider.delay = 0.02
+    challenge = await challenge_of(user)
+    # Another of the user's runs holds one of the two slots while the attempt runs.
+    held = await database_sync_to_async(LLMRun.objects.create)(user=user, model=TEST_MODEL, prompt="busy")
+    ws = await playground(user)
+    try:
+        await ws.send_json_to(attempt_start_frame(challenge.slug))
+        frames = await receive_until(ws, ATTEMPT_END)
+    finally:
+        await ws.disconnect()
+
+    assert frames[-1]["type"] == "attempt.completed" and frames[-1]["passed"] is True
+    assert provider.most_active == 1 and len(provider.requests) == 3
+    assert (await database_sync_to_async(LLMRun.objects.get)(pk=held.pk)).status == "running"
