@@ -265,3 +265,19 @@ def test_solved_and_best_score_follow_your_passing_attempts(auth_client, user, m
         1000,
         1,
     )
+
+
+def test_the_list_and_attempt_history_take_a_fixed_number_of_queries(
+    auth_client, user, provider, django_assert_num_queries
+):
+    challenges = [make_challenge(user, title=f"Capitals {n}") for n in range(3)]
+    for challenge in challenges[:2]:
+        response_json(auth_client.post(f"/api/v1/challenges/{challenge.slug}/attempts/", {"prompt": PROMPT}))
+
+    with django_assert_num_queries(3):  # the token's user, the count, the page with its figures
+        listing = auth_client.get("/api/v1/challenges/")
+    with django_assert_num_queries(5):  # the user, the challenge, the count, the page, its samples
+        history = auth_client.get(f"/api/v1/challenges/{challenges[0].slug}/attempts/")
+
+    assert listing.json()["count"] == 3
+    assert history.json()["count"] == 1
