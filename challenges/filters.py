@@ -3,6 +3,7 @@
 import django_filters as filters
 from django.db.models import Q, QuerySet
 
+from challenges import selectors
 from challenges.models import Challenge, Technique
 from prompts.models import Difficulty
 
@@ -27,7 +28,8 @@ class ChallengeFilter(filters.FilterSet):
     def filter_solved(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
         if value is None:
             return queryset
-        return queryset.filter(best_score__isnull=not value)
+        solved = selectors.solved_slugs(user=self.request.user)
+        return queryset.filter(slug__in=solved) if value else queryset.exclude(slug__in=solved)
 
     def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         for word in value.split()[:10]:

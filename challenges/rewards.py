@@ -1,37 +1,37 @@
-"""What the game gives for a graded attempt: the one place challenges hands attempts to the game.
+"""What the game gives for a graded attempt: the one place challenges hand attempts to the game.
 
-The game's `challenge_attempt_record` (XP by difficulty for a first pass, a little for a new
-best, skill points and badges) takes the attempt from here. Until the game has it, a graded
-attempt earns no XP and `best` is judged from the attempts themselves.
+The game (`game.services.challenge_attempt_record`) awards XP by difficulty for a first pass and a
+little for a new best, keeps the learner's best per challenge, skill points and the boards, and
+unlocks the solving badges; it is idempotent per attempt.
 """
 
-from dataclasses import dataclass
+from challenges.models import Attempt, Challenge, Visibility
+from game import services as game_services
 
-from challenges.models import Attempt, AttemptStatus, Challenge
-
-
-@dataclass(frozen=True)
-class Award:
-    xp_awarded: int
-    best: bool  # a new personal best score on this challenge
-    skill_points: int
+Award = game_services.ChallengeAward
 
 
-def _beats(attempt: Attempt, best: tuple[int, int] | None) -> bool:
-    return best is None or (attempt.score, -attempt.prompt_tokens) > (best[0], -best[1])
+def track_challenges(challenge: Challenge) -> list[str]:
+    """The built-in challenges of the challenge's track: solving them all completes the track."""
+    return list(
+        Challenge.objects.filter(builtin=True, visibility=Visibility.PUBLIC, track=challenge.track).values_list(
+            "slug", flat=True
+        )
+    )
 
 
 def attempt_reward(*, attempt: Attempt, challenge: Challenge) -> Award:
-    """The award for a completed attempt; call inside its settle transaction (idempotent per attempt)."""
-    if not attempt.passed:
-        return Award(xp_awarded=0, best=False, skill_points=0)
-    earlier = (
-        Attempt.objects.filter(
-            challenge=challenge, user_id=attempt.user_id, status=AttemptStatus.COMPLETED, passed=True
-        )
-        .exclude(pk=attempt.pk)
-        .order_by("-score", "prompt_tokens")
-        .values_list("score", "prompt_tokens")
-        .first()
+    """The game's award for a completed attempt; call inside its settle transaction."""
+    return game_services.challenge_attempt_record(
+        user_id=attempt.user_id,
+        attempt_id=str(attempt.pk),
+        challenge=challenge.slug,
+        track=challenge.track,
+        difficulty=challenge.difficulty,
+        score=attempt.score,
+        prompt_tokens=attempt.prompt_tokens,
+        passed=attempt.passed,
+        par_tokens=attempt.version.par_tokens,
+        track_challenges=track_challenges(challenge),
+        occurred_at=attempt.finished_at,
     )
-    return Award(xp_awarded=0, best=_beats(attempt, earlier), skill_points=0)

@@ -1,16 +1,18 @@
 """Reads of challenges, attempts and leaderboards, with the visibility rules in one place.
 
-Another user's private challenge, and another user's attempt, are simply not found.
+Another user's private challenge, and another user's attempt, are simply not found. Bests,
+solvers and boards are the game's (it learns every graded attempt).
 """
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, F, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Window
-from django.db.models.functions import Coalesce, RowNumber
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
 from challenges.models import Attempt, AttemptStatus, Challenge, ChallengeVersion, Visibility
+from game import selectors as game_selectors
 
 EXPORT_FIELDS = (
     "slug",
@@ -41,55 +43,53 @@ def challenge_visible_q(user) -> Q:
     return Q(visibility=Visibility.PUBLIC) | Q(author_id=user.pk)
 
 
+def challenge_list(*, user) -> QuerySet[Challenge]:
+    """Visible challenges, with their authors."""
+    return Challenge.objects.filter(challenge_visible_q(user)).select_related("author")
+
+
 def challenge_get_visible(*, slug: str, user) -> Challenge:
     """The challenge if `user` may see it; Http404 otherwise."""
-    challenge = Challenge.objects.filter(challenge_visible_q(user), slug=slug).select_related("author").first()
-    if challenge is None:
-        raise Http404("No challenge matches the given slug.")
-    return challenge
-
-
-def _passed(**filters: Any) -> QuerySet[Attempt]:
-    return Attempt.objects.filter(status=AttemptStatus.COMPLETED, passed=True, **filters)
-
-
-def _with_stats(challenges: QuerySet[Challenge], *, user) -> QuerySet[Challenge]:
-    """Each challenge with the user's best passing score and how many learners solved it."""
-    best = _passed(challenge=OuterRef("pk"), user_id=user.pk).values("challenge").annotate(best=Max("score"))
-    solvers = (
-        _passed(challenge=OuterRef("pk")).values("challenge").annotate(count=Count("user", distinct=True))
-    ).values("count")
-    return challenges.select_related("author").annotate(
-        best_score=Subquery(best.values("best"), output_field=IntegerField()),
-        solvers_count=Coalesce(Subquery(solvers, output_field=IntegerField()), 0),
-    )
-
-
-def challenge_list(*, user) -> QuerySet[Challenge]:
-    """Visible challenges, with the caller's best score and the solvers count."""
-    return _with_stats(Challenge.objects.filter(challenge_visible_q(user)), user=user)
-
-
-def challenge_row(*, challenge: Challenge, user) -> Challenge:
-    """One challenge the caller just changed, with the list's figures (whether or not they still see it)."""
-    return _with_stats(Challenge.objects.filter(pk=challenge.pk), user=user).get()
-
-
-def challenge_solvers_count(*, challenge: Challenge) -> int:
-    """Learners with a passing attempt at the challenge."""
-    return _passed(challenge=challenge).values("user_id").distinct().count()
-
-
-def challenge_detail(*, slug: str, user) -> Challenge:
-    """One visible challenge, annotated like the list."""
     challenge = challenge_list(user=user).filter(slug=slug).first()
     if challenge is None:
         raise Http404("No challenge matches the given slug.")
     return challenge
 
 
+def challenge_reread(*, challenge: Challenge) -> Challenge:
+    """A challenge as stored now, with its author (whether or not the caller still sees it)."""
+    return Challenge.objects.select_related("author").get(pk=challenge.pk)
+
+
 def challenge_version_current(challenge: Challenge) -> ChallengeVersion:
     return ChallengeVersion.objects.get(challenge=challenge, number=challenge.version)
+
+
+def solved_slugs(*, user) -> list[str]:
+    """The challenges the user has passed."""
+    return list(game_selectors.challenge_bests(user.pk))
+
+
+@dataclass(frozen=True)
+class ListFigures:
+    """The caller's bests and the solvers counts shown beside a page of challenges."""
+
+    bests: dict[str, tuple[int, int]]  # slug -> (score, prompt_tokens)
+    solvers: dict[str, int]
+
+    def best_score(self, slug: str) -> int | None:
+        best = self.bests.get(slug)
+        return best[0] if best else None
+
+
+def challenge_figures(*, challenges: list[Challenge], user) -> ListFigures:
+    """The list's figures for these challenges, in two reads."""
+    slugs = [challenge.slug for challenge in challenges]
+    bests = game_selectors.challenge_bests(user.pk)
+    return ListFigures(
+        bests={slug: bests[slug] for slug in slugs if slug in bests},
+        solvers=game_selectors.challenge_solvers_counts(slugs) if slugs else {},
+    )
 
 
 def challenge_document(challenge: Challenge) -> dict[str, Any]:
@@ -105,48 +105,36 @@ def public_cases(cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
-def challenge_leaderboard(*, challenge: Challenge, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
-    """Best passing score per user: `{rank, user, score, prompt_tokens, attempts, achieved_at}`.
+def author_passed(*, challenge: Challenge) -> bool:
+    """Whether the author has a passing attempt at the challenge's current version."""
+    return Attempt.objects.filter(
+        challenge=challenge,
+        user_id=challenge.author_id,
+        version__number=challenge.version,
+        status=AttemptStatus.COMPLETED,
+        passed=True,
+    ).exists()
 
-    Ties go to fewer prompt tokens, then to whoever got there first.
+
+def challenge_solvers_count(*, challenge: Challenge) -> int:
+    """Learners who have passed the challenge."""
+    return game_selectors.challenge_solvers_count(challenge.slug)
+
+
+def challenge_leaderboard(*, challenge: Challenge, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
+    """The challenge's board: `{rank, user, score, prompt_tokens, attempts, achieved_at}`.
+
+    Best passing score per user; ties go to fewer prompt tokens, then to whoever got there first.
     """
-    order = (F("score").desc(), F("prompt_tokens").asc(), F("finished_at").asc())
-    bests = (
-        _passed(challenge=challenge)
-        .annotate(position=Window(RowNumber(), partition_by=[F("user_id")], order_by=order))
-        .filter(position=1)
-        .select_related("user")
-        .order_by(*order, "user_id")
-    )
-    page = list(bests[offset : offset + limit])
+    entries = game_selectors.challenge_leaderboard(challenge.slug, limit=limit, offset=offset)
+    user_ids = [entry["user"]["id"] for entry in entries]
     counts = dict(
-        Attempt.objects.filter(challenge=challenge, user_id__in=[best.user_id for best in page])
+        Attempt.objects.filter(challenge=challenge, user_id__in=user_ids)
         .values("user_id")
         .annotate(count=Count("pk"))
         .values_list("user_id", "count")
     )
-    return [
-        {
-            "rank": offset + index,
-            "user": {"id": best.user_id, "username": best.user.username},
-            "score": best.score,
-            "prompt_tokens": best.prompt_tokens,
-            "attempts": counts.get(best.user_id, 0),
-            "achieved_at": best.finished_at,
-        }
-        for index, best in enumerate(page, start=1)
-    ]
-
-
-def challenge_best(*, challenge: Challenge, user_id) -> tuple[int, int] | None:
-    """The user's best passing (score, prompt_tokens) on the challenge, if any."""
-    best = (
-        _passed(challenge=challenge, user_id=user_id)
-        .order_by("-score", "prompt_tokens", "finished_at")
-        .values_list("score", "prompt_tokens")
-        .first()
-    )
-    return best
+    return [{**entry, "attempts": counts.get(uuid.UUID(str(entry["user"]["id"])), 0)} for entry in entries]
 
 
 def _parse_id(attempt_id: Any) -> uuid.UUID | None:

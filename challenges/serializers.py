@@ -20,10 +20,12 @@ class AuthorSerializer(serializers.Serializer):
 
 
 class ChallengeListSerializer(serializers.ModelSerializer):
+    """Needs `figures` (selectors.challenge_figures of the challenges shown) in its context."""
+
     author = AuthorSerializer(read_only=True, allow_null=True)
     solved = serializers.SerializerMethodField()
-    best_score = serializers.IntegerField(read_only=True, allow_null=True)
-    solvers_count = serializers.IntegerField(read_only=True)
+    best_score = serializers.SerializerMethodField()
+    solvers_count = serializers.SerializerMethodField()
 
     class Meta:
         model = Challenge
@@ -48,8 +50,18 @@ class ChallengeListSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    @property
+    def _figures(self) -> selectors.ListFigures:
+        return self.context["figures"]
+
     def get_solved(self, challenge: Challenge) -> bool:
-        return challenge.best_score is not None
+        return challenge.slug in self._figures.bests
+
+    def get_best_score(self, challenge: Challenge) -> int | None:
+        return self._figures.best_score(challenge.slug)
+
+    def get_solvers_count(self, challenge: Challenge) -> int:
+        return self._figures.solvers.get(challenge.slug, 0)
 
 
 class PublicCaseSerializer(serializers.Serializer):

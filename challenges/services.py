@@ -17,8 +17,8 @@ from django.db import transaction
 from django.utils.text import slugify
 from rest_framework.exceptions import ValidationError
 
-from challenges import documents
-from challenges.models import Attempt, AttemptStatus, Challenge, ChallengeVersion, Visibility
+from challenges import documents, selectors
+from challenges.models import Challenge, ChallengeVersion, Visibility
 
 # Document field -> model field, for the fields whose names differ.
 _MODEL_FIELD = {"models": "allowed_models"}
@@ -103,20 +103,10 @@ def _version_write(challenge: Challenge) -> ChallengeVersion:
     )
 
 
-def _author_passed_current(challenge: Challenge) -> bool:
-    return Attempt.objects.filter(
-        challenge=challenge,
-        user_id=challenge.author_id,
-        version__number=challenge.version,
-        status=AttemptStatus.COMPLETED,
-        passed=True,
-    ).exists()
-
-
 def _check_publishable(challenge: Challenge) -> None:
     if challenge.builtin:
         return
-    if not _author_passed_current(challenge):
+    if not selectors.author_passed(challenge=challenge):
         raise ValidationError(
             {"visibility": [f"Pass version {challenge.version} of your challenge yourself before making it public."]}
         )

@@ -123,22 +123,27 @@ class ChallengeViewSet(viewsets.GenericViewSet):
     def _visible(self, slug: str) -> Challenge:
         return selectors.challenge_get_visible(slug=slug, user=self.request.user)
 
-    def _detail_data(self, slug: str) -> dict:
-        return ChallengeDetailSerializer(selectors.challenge_detail(slug=slug, user=self.request.user)).data
+    def _data(self, challenge: Challenge, serializer=ChallengeDetailSerializer) -> dict:
+        figures = selectors.challenge_figures(challenges=[challenge], user=self.request.user)
+        return serializer(challenge, context={"figures": figures}).data
+
+    def _detail_data(self, challenge: Challenge) -> dict:
+        return self._data(selectors.challenge_reread(challenge=challenge))
 
     def list(self, request: Request) -> Response:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(ChallengeListSerializer(page, many=True).data)
+        figures = selectors.challenge_figures(challenges=page, user=request.user)
+        return self.get_paginated_response(ChallengeListSerializer(page, many=True, context={"figures": figures}).data)
 
     def retrieve(self, request: Request, slug: str) -> Response:
-        return Response(self._detail_data(slug))
+        return Response(self._data(self._visible(slug)))
 
     @extend_schema(request=documents.ChallengeDocumentSerializer, responses={201: ChallengeDetailSerializer})
     def create(self, request: Request) -> Response:
         document = documents.ChallengeDocumentSerializer(data=request.data)
         document.is_valid(raise_exception=True)
         challenge = services.challenge_create(author=request.user, document=document.validated_data)
-        return Response(self._detail_data(challenge.slug), status=status.HTTP_201_CREATED)
+        return Response(self._detail_data(challenge), status=status.HTTP_201_CREATED)
 
     @extend_schema(
         parameters=[SLUG],
@@ -158,13 +163,13 @@ class ChallengeViewSet(viewsets.GenericViewSet):
             merged = documents.ChallengeDocumentSerializer(data={**selectors.challenge_document(challenge), **changes})
             merged.is_valid(raise_exception=True)
             document = merged.validated_data
-        services.challenge_update(
+        challenge = services.challenge_update(
             challenge=challenge,
             actor=request.user,
             document=document,
             visibility=patch.validated_data.get("visibility"),
         )
-        return Response(self._detail_data(slug))
+        return Response(self._detail_data(challenge))
 
     @extend_schema(parameters=[SLUG], responses={200: ChallengeDocumentOutSerializer, 403: None, 404: NOT_FOUND})
     @action(detail=True, methods=["get"], filter_backends=[])
@@ -180,7 +185,7 @@ class ChallengeViewSet(viewsets.GenericViewSet):
     def import_document(self, request: Request) -> Response:
         """Create a private challenge of yours from an exported document."""
         challenge = services.challenge_import(author=request.user, document=request.data)
-        return Response(self._detail_data(challenge.slug), status=status.HTTP_201_CREATED)
+        return Response(self._detail_data(challenge), status=status.HTTP_201_CREATED)
 
     @extend_schema(
         parameters=[SLUG], request=FeatureInputSerializer, responses={200: ChallengeDetailSerializer, 403: None}
@@ -190,17 +195,17 @@ class ChallengeViewSet(viewsets.GenericViewSet):
         """Staff: feature a public challenge (`{"featured": false}` stops featuring it)."""
         body = FeatureInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        services.challenge_feature(
+        challenge = services.challenge_feature(
             challenge=self._visible(slug), actor=request.user, featured=body.validated_data["featured"]
         )
-        return Response(self._detail_data(slug))
+        return Response(self._detail_data(challenge))
 
     @extend_schema(parameters=[SLUG], request=None, responses={200: ChallengeListSerializer, 403: None})
     @action(detail=True, methods=["post"], filter_backends=[])
     def unpublish(self, request: Request, slug: str) -> Response:
         """Staff moderation: make a challenge private to its author."""
         challenge = services.challenge_unpublish(challenge=self._visible(slug), actor=request.user)
-        return Response(ChallengeListSerializer(selectors.challenge_row(challenge=challenge, user=request.user)).data)
+        return Response(self._data(selectors.challenge_reread(challenge=challenge), ChallengeListSerializer))
 
     @extend_schema(parameters=[SLUG], responses={200: AttemptSerializer(many=True), 404: NOT_FOUND})
     @action(detail=True, methods=["get"], filter_backends=[])

@@ -274,7 +274,7 @@ def test_the_list_and_attempt_history_take_a_fixed_number_of_queries(
     for challenge in challenges[:2]:
         response_json(auth_client.post(f"/api/v1/challenges/{challenge.slug}/attempts/", {"prompt": PROMPT}))
 
-    with django_assert_num_queries(3):  # the token's user, the count, the page with its figures
+    with django_assert_num_queries(5):  # the token's user, the count, the page, your bests, the solvers
         listing = auth_client.get("/api/v1/challenges/")
     with django_assert_num_queries(5):  # the user, the challenge, the count, the page, its samples
         history = auth_client.get(f"/api/v1/challenges/{challenges[0].slug}/attempts/")

@@ -94,7 +94,7 @@ async def test_an_attempt_streams_public_cases_grades_each_and_completes(user, p
         1000,
         True,
     )
-    assert completed["cost_credits"] == 18 and completed["xp_awarded"] == 0
+    assert completed["cost_credits"] == 18 and completed["xp_awarded"] == 20  # a first beginner pass
     assert completed["prompt_tokens"] == (await attempt_row(attempt_id)).prompt_tokens > 0
 
 
