@@ -133,11 +133,16 @@ def challenge_create(*, author, document: Mapping[str, Any], builtin: bool = Fal
     return challenge
 
 
-def _locked_for_editor(*, challenge: Challenge, actor) -> Challenge:
-    locked = Challenge.objects.select_for_update().get(pk=challenge.pk)
-    allowed = actor.is_staff if locked.builtin else locked.author_id == actor.pk
+def challenge_check_editor(*, challenge: Challenge, actor) -> None:
+    """Raise PermissionDenied unless `actor` may edit the challenge: its author, or staff for a built-in."""
+    allowed = actor.is_staff if challenge.builtin else challenge.author_id == actor.pk
     if not allowed:
         raise PermissionDenied("Only the author can change this challenge.")
+
+
+def _locked_for_editor(*, challenge: Challenge, actor) -> Challenge:
+    locked = Challenge.objects.select_for_update().get(pk=challenge.pk)
+    challenge_check_editor(challenge=locked, actor=actor)
     return locked
 
 

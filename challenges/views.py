@@ -153,6 +153,7 @@ class ChallengeViewSet(viewsets.GenericViewSet):
     )
     def partial_update(self, request: Request, slug: str) -> Response:
         challenge = self._visible(slug)
+        services.challenge_check_editor(challenge=challenge, actor=request.user)  # before any field is read
         if not isinstance(request.data, dict):
             raise ValidationError({"non_field_errors": ["Send a JSON object."]})
         patch = ChallengePatchSerializer(data=request.data)

@@ -151,10 +151,11 @@ def test_only_the_author_edits_or_exports_a_public_challenge(auth_client, user, 
     other = client_for(make_user("mallory"))
 
     patch = other.patch(f"/api/v1/challenges/{challenge.slug}/", {"title": "mine now"}, format="json")
+    bad_patch = other.patch(f"/api/v1/challenges/{challenge.slug}/", {"samples": 99}, format="json")
     export = other.get(f"/api/v1/challenges/{challenge.slug}/export/")
     seen = other.get(f"/api/v1/challenges/{challenge.slug}/")
 
-    assert (patch.status_code, export.status_code, seen.status_code) == (403, 403, 200)
+    assert (patch.status_code, bad_patch.status_code, export.status_code, seen.status_code) == (403, 403, 403, 200)
     assert "Japan" not in seen.content.decode() and "tokyo" not in seen.content.decode()
 
 
