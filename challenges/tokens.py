@@ -1,14 +1,12 @@
 """Prompt tokens for scores: one tokenizer for every model, so scores compare across models.
 
-The Gemma 3 vocabulary (from the embedded model's GGUF, loaded vocabulary-only: no weights,
-about 0.4 s once per process) counts the learner's template as written, placeholders included.
+The Gemma 3 vocabulary (from the embedded model's GGUF, loaded vocabulary-only, without weights,
+once per process) counts the learner's template as written, placeholders included.
 """
 
 import atexit
 import threading
 from typing import Any
-
-from llm.providers.local.models import gemma_path
 
 _lock = threading.Lock()
 _vocab: Any = None
@@ -17,7 +15,10 @@ _vocab: Any = None
 def _tokenizer() -> Any:
     global _vocab
     if _vocab is None:
+        # Imported on first use, like the providers (llm.registry.providers_preload says why).
         from llama_cpp import Llama
+
+        from llm.providers.local.models import gemma_path
 
         _vocab = Llama(model_path=str(gemma_path()), vocab_only=True, n_ctx=8, verbose=False)  # no generation here
         atexit.register(_close)
