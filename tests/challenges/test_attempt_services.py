@@ -68,3 +68,22 @@ def test_an_attempt_that_lost_its_process_is_settled_and_refunded(user, provider
     attempt = Attempt.objects.get()
     assert (attempt.status, attempt.error_code, attempt.cost_credits) == ("failed", "interrupted", 0)
     assert credits_of(user) == before
+
+
+def test_racing_settlements_refund_once(user, provider):
+    challenge = make_challenge(user)
+    started = attempts.attempt_create(user=user, challenge=challenge.slug, prompt=PROMPT)
+    attempt_id = started.attempt.pk
+    before = credits_of(user)
+
+    results = run_in_threads(
+        lambda i: attempts.attempt_settle(
+            attempt_id=attempt_id, graded=[], status="failed", error_code="interrupted", error_message=f"racer {i}"
+        ),
+        6,
+    )
+
+    assert not [r for r in results if isinstance(r, BaseException)]
+    assert len({r.error_message for r in results}) == 1  # every racer answers with the one settlement
+    assert CreditEntry.objects.filter(reason="attempt.refund").count() == 1
+    assert credits_of(user) == before + RESERVE
