@@ -12,14 +12,15 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 
+import challenges.routing  # noqa: E402
 import game.routing  # noqa: E402
-import llm.routing  # noqa: E402
 from config.gc_tuning import gc_tune  # noqa: E402
 from llm.registry import providers_preload  # noqa: E402
 
 websocket_urlpatterns = [
     *game.routing.websocket_urlpatterns,
-    *llm.routing.websocket_urlpatterns,
+    # /ws/playground/: llm's runs and the challenges' graded attempts on one socket.
+    *challenges.routing.websocket_urlpatterns,
 ]
 
 application = ProtocolTypeRouter(

@@ -8,6 +8,7 @@ api_v1 = [
     path("auth/", include("accounts.urls")),
     path("", include("prompts.urls")),
     path("llm/", include("llm.urls")),
+    path("", include("challenges.urls")),
     path("game/", include("game.urls")),
     path("insights/", include("insights.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

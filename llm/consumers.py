@@ -106,7 +106,9 @@ class PlaygroundConsumer(AuthenticatedJsonConsumer):
     async def run_cancel(self, message: RunCancel) -> None:
         run_id = _parse_run_id(message.run_id)
         execution = live_runs.get(run_id) if run_id else None
-        if execution is not None and execution.user_id == self.user.pk and not execution.done.is_set():
+        if execution is not None and (execution.user_id != self.user.pk or execution.sealed):
+            execution = None
+        if execution is not None and not execution.done.is_set():
             execution.stop(STOP_CANCEL)
             if self.send_frame not in execution.sinks:  # started from another socket: tell this one too
                 await execution.attach(self.send_frame, after_seq=ONLY_TERMINAL)

@@ -68,8 +68,13 @@ class InvalidMessage(Exception):
 
 def parse_client_message(content: dict[str, Any]) -> RunStart | RunCancel | RunResume:
     """The typed command, or InvalidMessage naming what is wrong."""
+    return parse_with(_client_adapter, content)
+
+
+def parse_with(adapter: TypeAdapter, content: dict[str, Any]) -> Any:
+    """`content` validated by a union of commands, or InvalidMessage naming the first problem."""
     try:
-        return _client_adapter.validate_python(content)
+        return adapter.validate_python(content)
     except ValidationError as exc:
         first = exc.errors()[0]
         if first["type"] == "union_tag_invalid":

@@ -43,6 +43,7 @@ class RunExecution:
         self.user_id = run.user_id
         self.request_id = request_id
         self.model_id = run.model
+        self.sealed = run.sealed  # its frames go only to the sinks its starter attached
         self._request = request
         self.frames: list[tuple[dict[str, Any], str]] = []  # everything emitted, for in-process resume
         self.sinks: list[Sink] = []

@@ -49,6 +49,12 @@ class LLMRun(models.Model):
     input_tokens = models.PositiveIntegerField(default=0)
     output_tokens = models.PositiveIntegerField(default=0)
     reserved_credits = models.PositiveIntegerField(default=0)
+    # Paid from its caller's reservation (a graded attempt holds one for all its runs): the start
+    # takes no credits and the settle refunds none; the caller settles the reservation once.
+    prepaid = models.BooleanField(default=False)
+    # Left out of its user's history and resume: a run whose prompt or output is not the user's
+    # to see (a hidden challenge case).
+    sealed = models.BooleanField(default=False)
     cost_credits = models.PositiveIntegerField(default=0)
     ttft_ms = models.PositiveIntegerField(null=True, blank=True)
     latency_ms = models.PositiveIntegerField(null=True, blank=True)

@@ -182,14 +182,47 @@ def _new_run(user_id, plan: RunPlan) -> LLMRun:
     )
 
 
+def _lock_user(user_id) -> None:
+    User.objects.select_for_update().values_list("pk", flat=True).get(pk=user_id)
+
+
+def _run_counts(user_id, now: datetime) -> tuple[throttles.Window, dict[str, int]]:
+    """The ai_requests window with the user's runs in it, and their runs still going."""
+    window, stale_before = throttles.ai_requests_window(now), _stale_before()
+    counts = LLMRun.objects.filter(user_id=user_id, created_at__gte=min(window.start, stale_before)).aggregate(
+        recent=Count("pk", filter=Q(created_at__gte=window.start)),
+        running=Count("pk", filter=Q(status=RunStatus.RUNNING, created_at__gte=stale_before)),
+    )
+    return window, counts
+
+
+def run_window_check(*, user_id, runs: int) -> None:
+    """Raise RunRefused (rate_limited) unless the ai_requests window has room for `runs` more runs.
+
+    Call inside a transaction, before starting a batch of runs whose credits are reserved at once
+    (a graded attempt); it takes the user row lock that every run start takes.
+    """
+    _lock_user(user_id)
+    now = timezone.now()
+    window, counts = _run_counts(user_id, now)
+    if counts["recent"] + runs > window.limit:
+        raise RunRefused(
+            "rate_limited",
+            f"This needs {runs} AI requests and the hourly allowance does not cover them; try again later.",
+            retry_after=window.retry_after(now),
+        )
+
+
 @transaction.atomic
-def run_start(*, user_id, plan: RunPlan) -> LLMRun:
+def run_start(*, user_id, plan: RunPlan, prepaid: bool = False, sealed: bool = False) -> LLMRun:
     """Create the run and reserve its maximum cost; raises RunRefused (throttle, concurrency) before writing.
 
     A run the balance cannot cover is saved as failed `insufficient_credits` (charging nothing),
-    so the client gets a run id to refer to.
+    so the client gets a run id to refer to. A `prepaid` run is paid from its caller's reservation
+    (no balance check, no reservation of its own); a `sealed` one stays out of the user's history.
     """
     run = _new_run(user_id, plan)
+    run.prepaid, run.sealed = prepaid, sealed
     # The reservation comes first: its first statement locks the user row, which serialises the
     # starts of one user across processes, so the `ai_requests` window (llm.throttles) and the
     # concurrency limit below are exact. The counts are a later statement than the lock: on
@@ -197,11 +230,7 @@ def run_start(*, user_id, plan: RunPlan) -> LLMRun:
     # raises, and the transaction takes the reservation back.
     covered = _reserve(run)
     now = timezone.now()
-    window, stale_before = throttles.ai_requests_window(now), _stale_before()
-    counts = LLMRun.objects.filter(user_id=user_id, created_at__gte=min(window.start, stale_before)).aggregate(
-        recent=Count("pk", filter=Q(created_at__gte=window.start)),
-        running=Count("pk", filter=Q(status=RunStatus.RUNNING, created_at__gte=stale_before)),
-    )
+    window, counts = _run_counts(user_id, now)
     if counts["recent"] >= window.limit:
         raise RunRefused("rate_limited", "Too many AI requests; try again later.", retry_after=window.retry_after(now))
     limit = conf.max_concurrent_runs()
@@ -218,8 +247,8 @@ def run_start(*, user_id, plan: RunPlan) -> LLMRun:
 
 def _reserve(run: LLMRun) -> bool:
     """Take the run's reservation from the balance (locking the user row); False when it does not cover it."""
-    if run.reserved_credits <= 0:
-        User.objects.select_for_update().values_list("pk", flat=True).get(pk=run.user_id)
+    if run.prepaid or run.reserved_credits <= 0:
+        _lock_user(run.user_id)
         return True
     try:
         game_services.credits_spend(
@@ -264,7 +293,10 @@ def _settled_cost(run: LLMRun, spec: registry.ModelSpec | None, outcome: RunOutc
 
 @transaction.atomic
 def run_settle(*, run_id, outcome: RunOutcome) -> LLMRun:
-    """Record how the run ended and refund the unused reservation; a settled run is left as it is."""
+    """Record how the run ended and refund the unused reservation; a settled run is left as it is.
+
+    A prepaid run refunds nothing: its caller settles the reservation that paid for it.
+    """
     # The run row first, then (through the refund) the user row: the order every settle takes.
     run = LLMRun.objects.select_for_update().get(pk=run_id)
     if run.status != RunStatus.RUNNING:
@@ -277,7 +309,7 @@ def run_settle(*, run_id, outcome: RunOutcome) -> LLMRun:
     run.error_code, run.error_message = outcome.error_code, outcome.error_message[:500]
     run.finished_at = timezone.now()
     run.save(update_fields=SETTLE_FIELDS)
-    refund = run.reserved_credits - cost
+    refund = 0 if run.prepaid else run.reserved_credits - cost
     if refund > 0:
         game_services.credits_grant(
             user_id=run.user_id,

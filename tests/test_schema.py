@@ -11,7 +11,7 @@ from django.db import connection
 
 pytestmark = pytest.mark.django_db
 
-OWN_APPS = ("accounts", "prompts", "llm", "game", "insights")
+OWN_APPS = ("accounts", "prompts", "llm", "challenges", "game", "insights")
 
 # A plain index (not unique, not partial, on columns) whose columns and operator classes are
 # the leading ones of another index on the same table: that one answers every query it could.

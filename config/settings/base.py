@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "game",
     "prompts",
     "llm",
+    "challenges",
     "insights",
     "web",
 ]
@@ -147,6 +148,8 @@ CELERY_BEAT_SCHEDULE["game-leaderboards-rebuild"] = {
 }
 # Runs whose server process died are settled (refunded) once they are past LLM_RUN_MAX_SECONDS.
 CELERY_BEAT_SCHEDULE["llm-runs-fail-stale"] = {"task": "llm.runs_fail_stale", "schedule": 300.0}
+# Attempts whose server process died are settled (their unused reservation refunded) the same way.
+CELERY_BEAT_SCHEDULE["challenges-attempts-fail-stale"] = {"task": "challenges.attempts_fail_stale", "schedule": 300.0}
 
 # --- REST API -------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -199,6 +202,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "ENUM_NAME_OVERRIDES": {
+        "TemplateVisibilityEnum": "prompts.models.Visibility",
+        "ChallengeVisibilityEnum": "challenges.models.Visibility",
+    },
 }
 
 # --- CORS, WebSocket origins ------------------------------------------------------------
@@ -267,3 +274,11 @@ LLM_TOKEN_FLUSH_INTERVAL = env_float("LLM_TOKEN_FLUSH_INTERVAL", 0.025)
 # Redis Streams of run frames (for resume on any process): length cap and expiry.
 LLM_STREAM_MAXLEN = env_int("LLM_STREAM_MAXLEN", 10_000)
 LLM_STREAM_TTL_SECONDS = env_int("LLM_STREAM_TTL_SECONDS", 300)
+
+# --- Challenges -------------------------------------------------------------------------
+# The model that judges `llm-rubric` checks (a model id); empty: challenges cannot use them.
+CHALLENGES_JUDGE_MODEL = env_str("CHALLENGES_JUDGE_MODEL", "")
+# Case runs of one attempt at a time (within LLM_MAX_CONCURRENT_RUNS and the local model's slots).
+CHALLENGES_ATTEMPT_PARALLEL = env_int("CHALLENGES_ATTEMPT_PARALLEL", 3)
+# An attempt still running after this long lost its process: settled as failed, the rest refunded.
+CHALLENGES_ATTEMPT_MAX_SECONDS = env_float("CHALLENGES_ATTEMPT_MAX_SECONDS", 1800.0)

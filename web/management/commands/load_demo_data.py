@@ -9,7 +9,7 @@ import importlib
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-DEMO_APPS = ("accounts", "game", "prompts", "llm", "insights", "web")
+DEMO_APPS = ("accounts", "game", "prompts", "llm", "challenges", "insights", "web")
 
 
 def demo_module(app: str):

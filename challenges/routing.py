@@ -1,8 +1,9 @@
 from django.urls import path
 
 from accounts.ws.origins import OriginValidator
-from llm.consumers import PlaygroundConsumer
+from challenges.consumers import PlaygroundConsumer
 
+# llm's playground socket, extended with graded attempts.
 websocket_urlpatterns = [
     path("ws/playground/", OriginValidator(PlaygroundConsumer.as_asgi())),
 ]

@@ -1,0 +1,89 @@
+"""The attempt services on PostgreSQL: concurrent reservations, one settlement, stale attempts."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from challenges import attempts
+from challenges.models import Attempt
+from game.models import CreditEntry
+from tests.challenges.support import PROMPT, make_challenge
+from tests.game.conftest import run_in_threads
+from tests.llm.runs_support import set_credits
+
+pytestmark = [pytest.mark.django_db(transaction=True)]
+
+User = get_user_model()
+RESERVE = 34 + 33 + 33  # the three cases' runs (see test_attempts_api)
+
+
+def credits_of(user) -> int:
+    return User.objects.values_list("credits", flat=True).get(pk=user.pk)
+
+
+def test_concurrent_attempts_never_overdraw(user, provider):
+    challenge = make_challenge(user)
+    set_credits(user, 2 * RESERVE + 5)
+
+    results = run_in_threads(
+        lambda i: attempts.attempt_create(user=user, challenge=challenge.slug, prompt=PROMPT).attempt, 8
+    )
+
+    assert not [r for r in results if isinstance(r, BaseException)]
+    statuses = sorted(attempt.status for attempt in results)
+    assert statuses == ["failed"] * 6 + ["running"] * 2
+    assert {a.error_code for a in results if a.status == "failed"} == {"insufficient_credits"}
+    assert credits_of(user) == 5
+    assert CreditEntry.objects.filter(reason="attempt.reserve").count() == 2
+
+
+def test_an_attempt_settles_once(user, provider):
+    challenge = make_challenge(user)
+    started = attempts.attempt_create(user=user, challenge=challenge.slug, prompt=PROMPT)
+    attempt_id = started.attempt.pk
+    graded = [attempts.GradedSample(job.case_id, job.sample, True, "ok", []) for job in started.jobs]
+    for job in started.jobs:
+        attempts.attempt_run_start(attempt_id=attempt_id, user_id=user.pk, job=job)
+
+    first = attempts.attempt_settle(attempt_id=attempt_id, graded=graded, status="completed")
+    second = attempts.attempt_settle(attempt_id=attempt_id, graded=[], status="failed", error_code="interrupted")
+
+    assert (first.status, first.passed, first.score) == ("completed", True, 1000)
+    assert (second.status, second.score, second.finished_at) == ("completed", 1000, first.finished_at)
+    assert CreditEntry.objects.filter(reason="attempt.refund").count() == 1
+    with pytest.raises(attempts.AttemptEnded):
+        attempts.attempt_run_start(attempt_id=attempt_id, user_id=user.pk, job=started.jobs[0])
+
+
+def test_an_attempt_that_lost_its_process_is_settled_and_refunded(user, provider, settings):
+    settings.CHALLENGES_ATTEMPT_MAX_SECONDS = 60
+    challenge = make_challenge(user)
+    before = credits_of(user)
+    started = attempts.attempt_create(user=user, challenge=challenge.slug, prompt=PROMPT)
+    Attempt.objects.filter(pk=started.attempt.pk).update(created_at=timezone.now() - timezone.timedelta(seconds=61))
+
+    assert attempts.attempts_fail_stale() == 1
+    assert attempts.attempts_fail_stale() == 0
+
+    attempt = Attempt.objects.get()
+    assert (attempt.status, attempt.error_code, attempt.cost_credits) == ("failed", "interrupted", 0)
+    assert credits_of(user) == before
+
+
+def test_racing_settlements_refund_once(user, provider):
+    challenge = make_challenge(user)
+    started = attempts.attempt_create(user=user, challenge=challenge.slug, prompt=PROMPT)
+    attempt_id = started.attempt.pk
+    before = credits_of(user)
+
+    results = run_in_threads(
+        lambda i: attempts.attempt_settle(
+            attempt_id=attempt_id, graded=[], status="failed", error_code="interrupted", error_message=f"racer {i}"
+        ),
+        6,
+    )
+
+    assert not [r for r in results if isinstance(r, BaseException)]
+    assert len({r.error_message for r in results}) == 1  # every racer answers with the one settlement
+    assert CreditEntry.objects.filter(reason="attempt.refund").count() == 1
+    assert credits_of(user) == before + RESERVE
