@@ -1,4 +1,5 @@
-"""A graded attempt on the event loop: its case runs a few at a time, each graded as it ends.
+"""A graded attempt on the event loop: up to CHALLENGES_ATTEMPT_PARALLEL case runs at a time, each
+graded as it ends.
 
 An `AttemptExecution` starts each case run as a normal `llm.execution.RunExecution` with a sink
 of its own. The sink watches the streamed text for a check it already fails (and then stops the
@@ -11,7 +12,6 @@ happens; a cancel stops its live runs and starts no more.
 import asyncio
 import json
 import logging
-import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -32,17 +32,14 @@ from challenges.events import (
 )
 from challenges.grading import grade
 from challenges.models import Attempt, AttemptStatus
-from llm import conf as llm_conf
 from llm.events import RunStarted
 from llm.execution import RunExecution
 from llm.live_runs import STOP_CANCEL
 from llm.models import LLMRun, RunStatus
-from llm.services import RunRefused
 
 logger = logging.getLogger(__name__)
 
 Sink = Callable[[dict[str, Any], str], Awaitable[None]]
-CONCURRENCY_RETRY_SECONDS = 0.2
 HIDDEN_FAILURE = "A hidden case's run failed."
 
 
@@ -126,7 +123,7 @@ class AttemptExecution:
         try:
             await self.emit(self._started_frame)
             jobs = deque(self._jobs)
-            parallel = min(conf.attempt_parallel(self.model_id), len(jobs))
+            parallel = min(conf.attempt_parallel(), len(jobs))
             await asyncio.gather(*(self._work(jobs) for _ in range(parallel)))
         except asyncio.CancelledError:
             self._fail("interrupted", "The server stopped the attempt.")
@@ -146,22 +143,16 @@ class AttemptExecution:
                 self._fail("provider_error", "A case could not be graded.")
 
     async def _run_start(self, job: attempts.SampleJob) -> LLMRun | None:
-        """The case's run, started once the user's run limit allows; None when the attempt stops first."""
-        deadline = time.monotonic() + llm_conf.run_max_seconds()
-        while not self._stopping:
-            try:
-                return await database_sync_to_async(attempts.attempt_run_start)(
-                    attempt_id=self.attempt_id, user_id=self.user_id, job=job
-                )
-            except RunRefused as exc:
-                if exc.code != "concurrency_limit" or time.monotonic() > deadline:
-                    self._fail(exc.code, exc.message)
-                    return None
-            except attempts.AttemptEnded:
-                self._fail("interrupted", "The attempt was settled while it ran.")
-                return None
-            await asyncio.sleep(CONCURRENCY_RETRY_SECONDS)
-        return None
+        """The case's run, in the attempt's batch (it holds the run slot); None when the attempt stopped."""
+        if self._stopping:
+            return None
+        try:
+            return await database_sync_to_async(attempts.attempt_run_start)(
+                attempt_id=self.attempt_id, user_id=self.user_id, job=job
+            )
+        except attempts.AttemptEnded:
+            self._fail("interrupted", "The attempt was settled while it ran.")
+            return None
 
     async def _sample(self, job: attempts.SampleJob) -> None:
         run = await self._run_start(job)

@@ -1,7 +1,7 @@
 """Reads of challenges, attempts and leaderboards, with the visibility rules in one place.
 
 Another user's private challenge, and another user's attempt, are simply not found. Bests,
-solvers and boards are the game's (it learns every graded attempt).
+solvers and boards are the game's (it learns every graded attempt that counts there).
 """
 
 import uuid

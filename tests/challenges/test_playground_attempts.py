@@ -48,7 +48,7 @@ def ledger(attempt_id: str) -> dict[str, int]:
 
 
 async def test_an_attempt_streams_public_cases_grades_each_and_completes(user, provider):
-    challenge = await challenge_of(user)
+    challenge = await challenge_of(None, builtin=True)
     ws = await playground(user)
     try:
         await ws.send_json_to(attempt_start_frame(challenge.slug))
@@ -350,19 +350,83 @@ async def test_a_hidden_cases_failure_does_not_say_what_it_was(user, provider):
     assert "Japan" not in json.dumps(frames)
 
 
-async def test_case_runs_wait_for_a_free_run_slot_instead_of_failing(user, provider, settings):
+async def active_streams(provider, count: int, timeout: float = 5) -> None:
+    for _ in range(int(timeout / 0.01)):
+        if provider.active >= count:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"{provider.active} streams, expected {count}")
+
+
+async def test_an_attempt_holds_one_run_slot_and_streams_all_its_cases_at_once(user, provider, settings):
     settings.LLM_MAX_CONCURRENT_RUNS = 2
-    provider.delay = 0.02
-    challenge = await challenge_of(user)
-    # Another of the user's runs holds one of the two slots while the attempt runs.
+    provider.gate = asyncio.Event()
+    challenge = await challenge_of(user, cases=[case(c) for c in ("France", "Italy", "Japan", "Peru")])
+    # Another of the user's runs holds one of the two slots; the attempt takes the other.
     held = await database_sync_to_async(LLMRun.objects.create)(user=user, model=TEST_MODEL, prompt="busy")
     ws = await playground(user)
     try:
         await ws.send_json_to(attempt_start_frame(challenge.slug))
+        await active_streams(provider, 4)
+        await ws.send_json_to({"type": "run.start", "request_id": "r1", "model": TEST_MODEL, "prompt": "Peru?"})
+        refused = await receive_until(ws, {"run.failed"})
+        provider.gate.set()
         frames = await receive_until(ws, ATTEMPT_END)
     finally:
         await ws.disconnect()
 
+    assert refused[-1]["request_id"] == "r1" and refused[-1]["error"]["code"] == "concurrency_limit"
     assert frames[-1]["type"] == "attempt.completed" and frames[-1]["passed"] is True
-    assert provider.most_active == 1 and len(provider.requests) == 3
+    assert provider.most_active == 4 and len(provider.requests) == 4
     assert (await database_sync_to_async(LLMRun.objects.get)(pk=held.pk)).status == "running"
+
+
+async def test_an_attempt_runs_up_to_ten_case_samples_at_once_by_default(user, provider):
+    provider.gate = asyncio.Event()
+    countries = ["France", "Italy", "Japan", "Peru"] * 3
+    challenge = await challenge_of(user, cases=[case(c) for c in countries])
+    ws = await playground(user)
+    try:
+        await ws.send_json_to(attempt_start_frame(challenge.slug))
+        await active_streams(provider, 10)
+        await asyncio.sleep(0.2)
+        waiting = provider.active
+        provider.gate.set()
+        frames = await receive_until(ws, ATTEMPT_END)
+    finally:
+        await ws.disconnect()
+
+    assert waiting == provider.most_active == 10
+    assert frames[-1]["type"] == "attempt.completed" and len(provider.requests) == 12
+
+
+async def test_an_attempt_when_every_run_slot_is_taken_is_refused_and_writes_nothing(user, provider, settings):
+    settings.LLM_MAX_CONCURRENT_RUNS = 1
+    challenge = await challenge_of(user)
+    await database_sync_to_async(LLMRun.objects.create)(user=user, model=TEST_MODEL, prompt="busy")
+    ws = await playground(user)
+    try:
+        await ws.send_json_to(attempt_start_frame(challenge.slug))
+        error = await ws.receive_json_from(timeout=5)
+    finally:
+        await ws.disconnect()
+
+    assert (error["type"], error["code"], error["request_id"]) == ("error", "concurrency_limit", "a1")
+    assert not await database_sync_to_async(Attempt.objects.exists)()
+    await database_sync_to_async(user.refresh_from_db)()
+    assert user.credits == 1000 and provider.requests == []
+
+
+async def test_a_settled_attempt_frees_its_run_slot(user, provider, settings):
+    settings.LLM_MAX_CONCURRENT_RUNS = 1
+    challenge = await challenge_of(user)
+    ws = await playground(user)
+    try:
+        await ws.send_json_to(attempt_start_frame(challenge.slug))
+        first = await receive_until(ws, ATTEMPT_END)
+        await ws.send_json_to(attempt_start_frame(challenge.slug, request_id="a2"))
+        second = await receive_until(ws, ATTEMPT_END)
+    finally:
+        await ws.disconnect()
+
+    assert first[-1]["type"] == second[-1]["type"] == "attempt.completed"
