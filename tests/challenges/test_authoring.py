@@ -67,7 +67,22 @@ def test_slugs_stay_unique(auth_client, provider):
         ),
         (
             {"cases": [case("France", checks=[{"type": "contains", "value": "x"}, {"type": "regex", "value": "("}])]},
-            {"cases": {"0": {"checks": {"1": ["bad regex: missing ), unterminated subpattern at position 0."]}}}},
+            {"cases": {"0": {"checks": {"1": ["bad regex: missing ) at position 1."]}}}},
+        ),
+        (
+            {"cases": [case("France", checks=[{"type": "not-regex", "value": "(a|aa)+$"}])]},
+            {
+                "cases": {
+                    "0": {
+                        "checks": {
+                            "0": [
+                                "this regex takes over 50 ms on a few 2,000-character texts (catastrophic "
+                                "backtracking): avoid nested or overlapping repeats such as (a+)+ or (a|a)*."
+                            ]
+                        }
+                    }
+                }
+            },
         ),
         (
             {"cases": [case("France", checks=[{"type": "is-json", "schema": {"type": 5}}])]},
