@@ -34,7 +34,7 @@ from challenges.grading import grade
 from challenges.models import Attempt, AttemptStatus
 from llm.events import RunStarted
 from llm.execution import RunExecution
-from llm.live_runs import STOP_CANCEL
+from llm.live_runs import STOP_CANCEL, live_runs
 from llm.models import LLMRun, RunStatus
 
 logger = logging.getLogger(__name__)
@@ -82,6 +82,7 @@ class AttemptExecution:
             self.sinks.append(sink)
         self.task = asyncio.get_running_loop().create_task(self._run(), name=f"challenge-attempt-{self.attempt_id}")
         live_attempts[self.attempt_id] = self
+        live_runs.watch_cancel(self.attempt_id, self.cancel)  # an attempt.cancel heard on another process
         return self.task
 
     def cancel(self) -> None:
@@ -236,6 +237,7 @@ class AttemptExecution:
             self.sinks.clear()
             self.done.set()
             live_attempts.pop(self.attempt_id, None)
+            live_runs.unwatch_cancel(self.attempt_id)
 
     def _terminal_frame(self) -> dict[str, Any]:
         attempt = self.settled

@@ -153,6 +153,24 @@ def attempt_list_for(*, user, challenge: Challenge) -> QuerySet[Attempt]:
     return _attempt_rows().filter(user_id=user.pk, challenge=challenge).order_by("-created_at")
 
 
+def attempt_is_running_for(*, attempt_id: Any, user) -> bool:
+    parsed = _parse_id(attempt_id)
+    return bool(parsed) and Attempt.objects.filter(pk=parsed, user_id=user.pk, status=AttemptStatus.RUNNING).exists()
+
+
+def attempt_ended_for(*, attempt_id: Any, user) -> Attempt | None:
+    """The user's attempt once it has settled; None while it runs (or for anyone else's)."""
+    parsed = _parse_id(attempt_id)
+    if parsed is None:
+        return None
+    return (
+        Attempt.objects.select_related("challenge", "version")
+        .filter(pk=parsed, user_id=user.pk)
+        .exclude(status=AttemptStatus.RUNNING)
+        .first()
+    )
+
+
 def attempt_get_for(*, attempt_id: Any, user) -> Attempt:
     """The user's attempt; Http404 for anyone else's (and for ids that are not UUIDs)."""
     parsed = _parse_id(attempt_id)
