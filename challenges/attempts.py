@@ -239,20 +239,30 @@ class AttemptEnded(Exception):
 
 
 @transaction.atomic
-def attempt_run_start(*, attempt_id, user_id, job: SampleJob) -> LLMRun:
-    """Start one case run of a running attempt, in its batch and paid from its reservation; raises AttemptEnded.
+def attempt_runs_start(*, attempt_id, user_id, jobs: list[SampleJob]) -> list[LLMRun]:
+    """Start case runs of a running attempt together, in its batch, paid from its reservation; raises AttemptEnded.
 
-    The attempt row lock orders the start against the settlement: a run either starts before the
-    settlement reads the attempt's runs, or finds the attempt settled (and its batch closed).
+    The attempt row lock orders the start against the settlement: runs either start before the
+    settlement reads the attempt's runs, or find the attempt settled (and its batch closed).
     """
     if Attempt.objects.select_for_update().filter(pk=attempt_id, status=AttemptStatus.RUNNING).first() is None:
         raise AttemptEnded(str(attempt_id))
     try:
-        run = llm_services.run_start(user_id=user_id, plan=job.plan, batch_id=attempt_id, sealed=job.sealed)
+        runs = llm_services.batch_runs_start(
+            user_id=user_id, batch_id=attempt_id, plans=[(job.plan, job.sealed) for job in jobs]
+        )
     except llm_services.RunRefused as exc:  # its batch is closed or used up: the attempt is over
         raise AttemptEnded(str(attempt_id)) from exc
-    AttemptSample.objects.create(attempt_id=attempt_id, case_id=job.case_id, sample=job.sample, run=run)
-    return run
+    AttemptSample.objects.bulk_create(
+        AttemptSample(attempt_id=attempt_id, case_id=job.case_id, sample=job.sample, run=run)
+        for job, run in zip(jobs, runs, strict=True)
+    )
+    return runs
+
+
+def attempt_run_start(*, attempt_id, user_id, job: SampleJob) -> LLMRun:
+    """Start one case run of a running attempt (see attempt_runs_start); raises AttemptEnded."""
+    return attempt_runs_start(attempt_id=attempt_id, user_id=user_id, jobs=[job])[0]
 
 
 def _score(attempt: Attempt, rows: list[AttemptSample]) -> None:

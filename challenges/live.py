@@ -124,41 +124,47 @@ class AttemptExecution:
         try:
             await self.emit(self._started_frame)
             jobs = deque(self._jobs)
-            parallel = min(conf.attempt_parallel(), len(jobs))
-            await asyncio.gather(*(self._work(jobs) for _ in range(parallel)))
+            # The first runs start together (one transaction), then one more as each ends.
+            first = [jobs.popleft() for _ in range(min(conf.attempt_parallel(), len(jobs)))]
+            runs = await self._runs_start(first)
+            await asyncio.gather(*(self._work(jobs, job, run) for job, run in zip(first, runs, strict=False)))
         except asyncio.CancelledError:
             self._fail("interrupted", "The server stopped the attempt.")
             raise
         finally:
             await asyncio.shield(self._settle())
 
-    async def _work(self, jobs: deque[attempts.SampleJob]) -> None:
-        while jobs and not self._stopping:
-            job = jobs.popleft()
+    async def _work(self, jobs: deque[attempts.SampleJob], job: attempts.SampleJob, run: LLMRun) -> None:
+        """Stream and grade the started run, then start and grade the next job, until none is left."""
+        while True:
             try:
-                await self._sample(job)
+                await self._sample(job, run)
             except asyncio.CancelledError:
                 raise
             except Exception:
                 logger.exception("attempt %s: case %s could not be graded", self.attempt_id, job.case_id)
                 self._fail("provider_error", "A case could not be graded.")
+            if not jobs or self._stopping:
+                return
+            job = jobs.popleft()
+            started = await self._runs_start([job])
+            if not started:
+                return
+            run = started[0]
 
-    async def _run_start(self, job: attempts.SampleJob) -> LLMRun | None:
-        """The case's run, in the attempt's batch (it holds the run slot); None when the attempt stopped."""
-        if self._stopping:
-            return None
+    async def _runs_start(self, jobs: list[attempts.SampleJob]) -> list[LLMRun]:
+        """The jobs' runs, in the attempt's batch (it holds the run slot); [] when the attempt stopped."""
+        if self._stopping or not jobs:
+            return []
         try:
-            return await database_sync_to_async(attempts.attempt_run_start)(
-                attempt_id=self.attempt_id, user_id=self.user_id, job=job
+            return await database_sync_to_async(attempts.attempt_runs_start)(
+                attempt_id=self.attempt_id, user_id=self.user_id, jobs=jobs
             )
         except attempts.AttemptEnded:
             self._fail("interrupted", "The attempt was settled while it ran.")
-            return None
+            return []
 
-    async def _sample(self, job: attempts.SampleJob) -> None:
-        run = await self._run_start(job)
-        if run is None:
-            return
+    async def _sample(self, job: attempts.SampleJob, run: LLMRun) -> None:
         case = self._cases[job.case_id]
         tag = {"attempt_id": self.attempt_id, "case_id": job.case_id, "sample": job.sample}
         execution = RunExecution(run, job.plan.request, request_id=self.request_id)

@@ -9,6 +9,7 @@ batch is checked against the limits once, holds one run slot for all its runs, a
 start without limits or reservations of their own (`run_start(batch_id=...)`).
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -244,17 +245,23 @@ def batch_close(*, batch_id) -> None:
     RunBatch.objects.filter(pk=batch_id).delete()
 
 
-def _batch_take(batch_id, user_id) -> None:
-    """Count one more started run of the batch; RunRefused (batch_closed) when it is closed or used up.
+@transaction.atomic
+def batch_runs_start(*, user_id, batch_id, plans: Sequence[tuple[RunPlan, bool]]) -> list[LLMRun]:
+    """Start runs of an open batch, `(plan, sealed)` each, in one statement; raises RunRefused (batch_closed).
 
-    A batch run needs no user row lock: it moves one run from the batch's pending room into the
-    window's runs and holds no slot of its own, so no other start's counts change.
+    Refused when the batch is closed, belongs to someone else, or has fewer runs left. Batch runs
+    take no user row lock: they move runs from the batch's pending room into the window's runs
+    and hold no slot of their own, so no other start's counts change.
     """
-    taken = RunBatch.objects.filter(pk=batch_id, user_id=user_id, started__lt=F("runs")).update(
-        started=F("started") + 1
+    taken = RunBatch.objects.filter(pk=batch_id, user_id=user_id, started__lte=F("runs") - len(plans)).update(
+        started=F("started") + len(plans)
     )
     if not taken:
         raise RunRefused("batch_closed", "The batch these runs belong to is closed.")
+    runs = [_new_run(user_id, plan) for plan, _ in plans]
+    for run, (_, sealed) in zip(runs, plans, strict=True):
+        run.prepaid, run.sealed = True, sealed
+    return LLMRun.objects.bulk_create(runs)
 
 
 @transaction.atomic
@@ -266,13 +273,10 @@ def run_start(*, user_id, plan: RunPlan, batch_id=None, sealed: bool = False) ->
     from its caller's reservation, limited by its batch (no checks, slot or reservation of its
     own). A `sealed` one stays out of the user's history.
     """
+    if batch_id is not None:
+        return batch_runs_start(user_id=user_id, batch_id=batch_id, plans=[(plan, sealed)])[0]
     run = _new_run(user_id, plan)
     run.sealed = sealed
-    if batch_id is not None:
-        _batch_take(batch_id, user_id)
-        run.prepaid = True
-        run.save(force_insert=True)
-        return run
     # The reservation comes first: its first statement locks the user row, which serialises the
     # starts of one user across processes, so the `ai_requests` window (llm.throttles) and the
     # concurrency limit below are exact. The counts are a later statement than the lock: on

@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from challenges import attempts
-from challenges.models import Attempt
+from challenges.models import Attempt, AttemptSample
 from game.models import CreditEntry
 from llm.models import RunBatch
 from tests.challenges.support import PROMPT, make_challenge
@@ -67,6 +67,27 @@ def test_an_attempt_the_balance_cannot_cover_holds_no_run_slot(user, provider, s
 
     assert (refused.status, refused.error_code, started.status) == ("failed", "insufficient_credits", "running")
     assert list(RunBatch.objects.values_list("pk", flat=True)) == [started.pk]
+
+
+def test_an_attempts_case_runs_start_together_in_a_fixed_number_of_statements(user, provider):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    challenge = make_challenge(user)
+    one = attempts.attempt_create(user=user, challenge=challenge.slug, prompt=PROMPT)
+    every = attempts.attempt_create(user=user, challenge=challenge.slug, prompt=PROMPT)
+
+    with CaptureQueriesContext(connection) as single:
+        attempts.attempt_runs_start(attempt_id=one.attempt.pk, user_id=user.pk, jobs=list(one.jobs[:1]))
+    with CaptureQueriesContext(connection) as together:
+        runs = attempts.attempt_runs_start(attempt_id=every.attempt.pk, user_id=user.pk, jobs=list(every.jobs))
+
+    assert len(together.captured_queries) == len(single.captured_queries)
+    samples = AttemptSample.objects.filter(attempt=every.attempt).order_by("case_id")
+    assert [(sample.case_id, sample.run_id) for sample in samples] == [
+        (job.case_id, run.pk) for job, run in zip(every.jobs, runs, strict=True)
+    ]
+    assert [run.sealed for run in runs] == [False, False, True]  # c3 is hidden
 
 
 def test_an_attempt_settles_once(user, provider):

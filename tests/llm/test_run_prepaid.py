@@ -137,6 +137,25 @@ def test_batch_runs_start_only_while_it_is_open_and_not_used_up(user, make_user)
     assert LLMRun.objects.count() == 2
 
 
+def test_runs_of_a_batch_start_together_or_not_at_all(user):
+    batch_id = open_batch(user, runs=3)
+
+    together = services.batch_runs_start(
+        user_id=user.pk, batch_id=batch_id, plans=[(plan(user), False), (plan(user), True)]
+    )
+    with pytest.raises(services.RunRefused) as refused:
+        services.batch_runs_start(user_id=user.pk, batch_id=batch_id, plans=[(plan(user), False)] * 2)
+    last = services.batch_runs_start(user_id=user.pk, batch_id=batch_id, plans=[(plan(user), False)])
+
+    assert [(run.prepaid, run.sealed, run.status) for run in together] == [
+        (True, False, "running"),
+        (True, True, "running"),
+    ]
+    assert refused.value.code == "batch_closed"
+    assert LLMRun.objects.count() == 3 and last[0].pk in set(LLMRun.objects.values_list("pk", flat=True))
+    assert RunBatch.objects.get(pk=batch_id).started == 3
+
+
 def test_opening_a_batch_checks_the_window_for_all_its_runs(user, settings):
     with_ai_requests(settings, "3/hour")
     start(user)
