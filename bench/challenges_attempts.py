@@ -323,17 +323,9 @@ def lost_frames(runs: dict[str, dict]) -> list[str]:
     return problems
 
 
-def gaps(runs: list[dict]) -> tuple[list[float], list[float]]:
-    """Token-frame gaps (ms) of these runs: all of them, and those while every run streamed."""
-    everyone = max(run["stamps"][0] for run in runs)
-    first_done = min(run["stamps"][-1] for run in runs)
-    every, middle = [], []
-    for run in runs:
-        for a, b in itertools.pairwise(run["stamps"]):
-            every.append((b - a) * 1000)
-            if everyone <= a and b <= first_done:
-                middle.append((b - a) * 1000)
-    return every, middle
+def gaps(runs: list[dict]) -> list[float]:
+    """The gaps (ms) between consecutive `run.token` frames of each of these runs."""
+    return [(b - a) * 1000 for run in runs for a, b in itertools.pairwise(run["stamps"])]
 
 
 # --- phases ------------------------------------------------------------------------------------
@@ -426,13 +418,12 @@ async def crowd_baseline(port: int, learners: list[tuple[str, str]], prompts: li
     finally:
         await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
     runs = {run_id: run for ws in sockets for run_id, run in runs_of(ws.frames()).items()}
-    every, middle = gaps(list(runs.values()))
+    every = gaps(list(runs.values()))
     return {
         "runs": len(runs),
         "lost": lost_frames(runs)[:5],
         "wall_s": wall,
         "token_frame_gap_ms": spread(every),
-        "token_frame_gap_while_all_stream_ms": spread(middle),
         "load_average_1m": os.getloadavg()[0],
     }
 
@@ -455,7 +446,7 @@ async def crowd_attempts(port: int, daphne_pid: int, slug: str, learners: list[t
         await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
     problems: list[str] = []
     all_runs: dict[str, dict] = {}
-    completed, refused, attempt_walls = 0, 0, []
+    completed, refused, attempt_walls, waits, to_runs, to_end = 0, 0, [], [], [], []
     for ws in sockets:
         frames = ws.frames()
         errors = [f for _, f in frames if f["type"] == "error"]
@@ -465,6 +456,7 @@ async def crowd_attempts(port: int, daphne_pid: int, slug: str, learners: list[t
         for start in starts:
             attempt_id = start["attempt_id"]
             mine = [(stamp, f) for stamp, f in frames if f.get("attempt_id") == attempt_id]
+            waits.append(mine[0][0] - started)  # attempt.start sent -> attempt.started
             graded = {(f["case_id"], f["sample"]) for _, f in mine if f["type"] == "attempt.case"}
             expected = {(case["id"], s) for case in start["cases"] for s in range(start["samples"])}
             if graded != expected:
@@ -477,11 +469,14 @@ async def crowd_attempts(port: int, daphne_pid: int, slug: str, learners: list[t
                 attempt_walls.append(mine[-1][0] - started)
             runs = runs_of(mine)
             problems += lost_frames(runs)
+            if runs and ends:
+                to_runs.append(max(run["start"] for run in runs.values()) - mine[0][0])
+                to_end.append(mine[-1][0] - max(run["end_stamp"] for run in runs.values()))
             public = sum(1 for case in start["cases"] if not case["hidden"])
             if len(runs) != public * start["samples"]:
                 problems.append(f"{attempt_id}: {len(runs)} public runs streamed of {public}")
             all_runs.update(runs)
-    every, middle = gaps(list(all_runs.values()))
+    every = gaps(list(all_runs.values()))
     return {
         "learners": len(learners),
         "attempts_completed": completed,
@@ -492,8 +487,10 @@ async def crowd_attempts(port: int, daphne_pid: int, slug: str, learners: list[t
         "run_xp_tasks_queued_by_case_runs": await asyncio.to_thread(run_xp_tasks_queued) - xp_tasks_before,
         "wall_s": wall,
         "attempt_wall_s": spread(attempt_walls),
+        "start_to_attempt_started_s": spread(waits),
+        "attempt_started_to_last_case_run_started_s": spread(to_runs),
+        "last_case_run_end_to_attempt_end_s": spread(to_end),
         "token_frame_gap_ms": spread(every),
-        "token_frame_gap_while_all_stream_ms": spread(middle),
         "daphne_cpu_share": daphne_cpu / wall,
         "load_average_1m": os.getloadavg()[0],
     }
