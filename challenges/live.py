@@ -110,8 +110,8 @@ class AttemptExecution:
 
     # --- frames ----------------------------------------------------------------------------
 
-    async def emit(self, frame: dict[str, Any]) -> None:
-        text = _dumps(frame)
+    async def emit(self, frame: dict[str, Any], text: str | None = None) -> None:
+        text = _dumps(frame) if text is None else text
         for sink in list(self.sinks):
             try:
                 await sink(frame, text)
@@ -167,6 +167,9 @@ class AttemptExecution:
     async def _sample(self, job: attempts.SampleJob, run: LLMRun) -> None:
         case = self._cases[job.case_id]
         tag = {"attempt_id": self.attempt_id, "case_id": job.case_id, "sample": job.sample}
+        # A run frame's JSON text is a compact object: the tag goes in before its closing brace,
+        # so the run's frames are not serialised twice.
+        tag_text = "," + _dumps(tag)[1:]
         execution = RunExecution(run, job.plan.request, request_id=self.request_id)
         streamed: list[str] = []
         stopped: list[int] = []
@@ -178,7 +181,7 @@ class AttemptExecution:
                     stopped.append(index)
                     execution.stop(STOP_CANCEL)
             if not job.hidden:
-                await self.emit({**frame, **tag})
+                await self.emit({**frame, **tag}, text[:-1] + tag_text)
 
         self.runs[execution.run_id] = execution
         if not job.hidden:
