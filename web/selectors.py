@@ -96,7 +96,7 @@ class ChallengePage:
         }
 
 
-def _card(challenge: Challenge) -> ChallengeCard:
+def _card(challenge: Challenge, solvers: int) -> ChallengeCard:
     return ChallengeCard(
         slug=challenge.slug,
         title=challenge.title,
@@ -109,20 +109,26 @@ def _card(challenge: Challenge) -> ChallengeCard:
         par_tokens=challenge.par_tokens,
         public_cases=challenge.public_cases,
         hidden_cases=challenge.hidden_cases,
-        solvers_count=challenge.solvers_count,
+        solvers_count=solvers,
         featured=challenge.featured,
     )
 
 
 def _public_challenges():
-    # Nobody's view: no personal figures. The visibility filter is explicit because an anonymous
-    # user's missing id would otherwise also match the author-less built-in challenges.
+    # The visibility filter is explicit because an anonymous user's missing id would otherwise
+    # also match the author-less built-in challenges.
     return challenge_selectors.challenge_list(user=AnonymousUser()).filter(visibility=Visibility.PUBLIC)
+
+
+def _cards(challenges: list[Challenge]) -> list[ChallengeCard]:
+    # Nobody's view: the solvers counts, no personal figures.
+    figures = challenge_selectors.challenge_figures(challenges=challenges, user=AnonymousUser())
+    return [_card(challenge, figures.solvers.get(challenge.slug, 0)) for challenge in challenges]
 
 
 def challenge_catalogue() -> list[ChallengeCard]:
     """Every public challenge, featured first, with its solvers count."""
-    return [_card(challenge) for challenge in _public_challenges()[:CATALOGUE_LIMIT]]
+    return _cards(list(_public_challenges()[:CATALOGUE_LIMIT]))
 
 
 def _track_label(track: str) -> str:
@@ -169,7 +175,7 @@ def challenge_page(slug: str) -> ChallengePage | None:
     if models and default not in {model.id for model in models}:
         default = models[0].id
     return ChallengePage(
-        card=_card(challenge),
+        card=_cards([challenge])[0],
         lesson=render_lesson(challenge.brief),
         variables=challenge.variables,
         cases=challenge_selectors.public_cases(challenge.cases),

@@ -11,6 +11,7 @@ from tests.browser.support import (
     HIDDEN_INPUT,
     HIDDEN_MARKERS,
     builtin_challenge,
+    in_thread,
     screenshot,
     sign_up,
 )
@@ -42,6 +43,30 @@ def _assert_nothing_hidden(page: Page, frames: list[str], responses: list) -> No
         assert not [body for body in bodies if marker in body]
 
 
+def _solved_elsewhere(slug: str, *, username: str, score: int) -> None:
+    """Another learner's passing attempt, as the game learns it (it broadcasts the board on commit)."""
+    from django.contrib.auth import get_user_model
+
+    from game.services import challenge_attempt_record
+
+    other = get_user_model().objects.create_user(
+        username=username, email=f"{username}@example.com", password="x-Pass-9!"
+    )
+    in_thread(
+        challenge_attempt_record,
+        user_id=other.pk,
+        attempt_id=f"elsewhere-{username}",
+        challenge=slug,
+        track="foundations",
+        difficulty="beginner",
+        score=score,
+        prompt_tokens=20,
+        passed=True,
+        par_tokens=40,
+        track_challenges=[slug],
+    )
+
+
 def _write_prompt(page: Page, text_before: str) -> None:
     """Type the prompt with the variable inserted from its chip."""
     prompt = page.get_by_label("Prompt template")
@@ -59,6 +84,12 @@ def test_a_learner_solves_a_challenge_end_to_end_and_sees_no_hidden_data(page, f
     builtin_challenge()
     fake_openai_server.server.script(tokens=["Positive", "."], delay=0.3)
     frames, responses = _record_frames(page), _record_api_responses(page)
+
+    # and a visitor who is not logged in reads the lesson but is asked to log in to submit
+    page.goto("/challenges/sentiment-one-word/")
+    _wait_ready(page)
+    expect(page.get_by_role("link", name="Log in to submit")).to_be_visible()
+    expect(page.get_by_role("button", name="Submit")).to_be_hidden()
     sign_up(page, "ada")
 
     # when the learner finds it in the catalogue and opens it
@@ -125,6 +156,7 @@ def test_a_learner_solves_a_challenge_end_to_end_and_sees_no_hidden_data(page, f
     expect(row).to_have_class("me")
     expect(page.locator("[data-board-live]")).to_have_text("● Live")
     expect(page.locator("[data-your-best]")).to_have_text(f"{attempt.score:,}")
+    page.evaluate("() => document.querySelectorAll('.toast').forEach((toast) => toast.remove())")
     screenshot(page, "challenge-solved")
     _assert_nothing_hidden(page, frames, responses)
 
@@ -160,6 +192,11 @@ def test_a_case_failing_on_its_stream_stops_early_and_two_attempts_can_be_compar
     sign_up(page, "bea")
     page.goto("/challenges/no-apologies/")
     _wait_ready(page)
+    expect(page.locator("[data-board-live]")).to_have_text("● Live")
+
+    # and the leaderboard moves live when someone else solves it meanwhile
+    _solved_elsewhere("no-apologies", username="zed", score=870)
+    expect(page.locator('[data-challenge-board] li[data-username="zed"]')).to_have_attribute("data-score", "870")
 
     # when the learner submits a first prompt
     _write_prompt(page, "Reply to the customer about their parcel: ")
@@ -185,6 +222,7 @@ def test_a_case_failing_on_its_stream_stops_early_and_two_attempts_can_be_compar
     _write_prompt(page, "Reply briefly and factually about their parcel: ")
     page.get_by_role("button", name="Submit").click()
     expect(page.locator("[data-attempt-status]")).to_have_text("Passed")
+    expect(page.locator("[data-challenge-board] .board-name")).to_have_text(["bea", "zed"])
 
     # then both attempts are listed, and ticking both shows what changed between their prompts
     rows = page.locator("[data-attempts] tr[data-attempt-id]")

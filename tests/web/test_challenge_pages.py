@@ -79,6 +79,28 @@ def test_the_catalogue_lists_public_challenges_by_track_with_their_figures(make_
     assert "bobs-draft" not in html and "unfinished draft" not in html
 
 
+def test_the_solvers_counts_are_the_games_solvers(make_user):
+    from game.services import challenge_attempt_record
+
+    _builtin()
+    for number, username in enumerate(["ann", "ben"]):
+        challenge_attempt_record(
+            user_id=make_user(username).pk,
+            attempt_id=f"attempt-{number}",
+            challenge="sentiment-one-word",
+            track="foundations",
+            difficulty="beginner",
+            score=900,
+            prompt_tokens=33,
+            passed=True,
+            par_tokens=30,
+            track_challenges=["sentiment-one-word"],
+        )
+
+    assert "<span data-solvers>2 solvers</span>" in Client().get("/challenges/").content.decode()
+    assert "<dd data-solvers-count>2</dd>" in Client().get("/challenges/sentiment-one-word/").content.decode()
+
+
 def test_an_unpublished_built_in_challenge_is_not_listed(make_user):
     challenge = _builtin()
     staff = make_user("staffer")
