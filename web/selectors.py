@@ -6,6 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.http import Http404
 from django.utils.safestring import SafeString
 
 from challenges import selectors as challenge_selectors
@@ -165,9 +166,16 @@ def _model_choices(allowed: list[str]) -> list[ModelChoice]:
     return choices
 
 
-def challenge_page(slug: str) -> ChallengePage | None:
-    """The public challenge `slug` for its page, or None."""
-    challenge = _public_challenges().filter(slug=slug).first()
+def _visible_to(user, slug: str) -> Challenge | None:
+    try:
+        return challenge_selectors.challenge_get_visible(slug=slug, user=user)
+    except Http404:
+        return None
+
+
+def challenge_page(slug: str, *, user=None) -> ChallengePage | None:
+    """The challenge `slug` for its page: public, or (given `user`) one they may see; None otherwise."""
+    challenge = _public_challenges().filter(slug=slug).first() if user is None else _visible_to(user, slug)
     if challenge is None:
         return None
     models = _model_choices(list(challenge.allowed_models))

@@ -19,6 +19,7 @@ urlpatterns = [
     path("leaderboard/", views.page("leaderboard"), name="leaderboard"),
     path("challenges/", views.challenge_list_page, name="challenges"),
     path("challenges/<slug:slug>/", views.challenge_detail_page, name="challenge"),
+    path("challenges/<slug:slug>/body/", views.challenge_body, name="challenge_body"),
     path("widgets/leaderboard/", views.leaderboard_widget_frame, name="leaderboard_widget"),
     path("session/", session_views.session_open, name="session_open"),
     path("session/token/", session_views.session_token, name="session_token"),

@@ -4,9 +4,15 @@ and the challenge pages, whose public content (the catalogue, the lessons) is re
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET
+from drf_spectacular.utils import extend_schema
+from rest_framework.decorators import api_view
+from rest_framework.exceptions import NotFound
+from rest_framework.request import Request
+from rest_framework.response import Response
 
 from web.selectors import cards_by_track, challenge_catalogue, challenge_facets, challenge_page, widget_board_params
 
@@ -64,6 +70,21 @@ def challenge_detail_page(request: HttpRequest, slug: str) -> HttpResponse:
     challenge = challenge_page(slug)
     context = {**_context("challenge"), "challenge": challenge, "slug": slug}
     return render(request, PAGES["challenge"][0], context, status=200 if challenge else 404)
+
+
+@extend_schema(exclude=True)  # a piece of a page, not part of the API
+@api_view(["GET"])
+def challenge_body(request: Request, slug: str) -> Response:
+    """The page body of a challenge the caller may see (their own private one), for its page's script.
+
+    The page itself is rendered for everyone, so it knows only public challenges; an author's
+    script asks here, with its bearer token, and shows the same HTML.
+    """
+    challenge = challenge_page(slug, user=request.user)
+    if challenge is None:
+        raise NotFound("No challenge matches the given slug.")
+    html = render_to_string("web/_challenge.html", {"challenge": challenge}, request=request._request)
+    return Response({"title": challenge.card.title, "html": html})
 
 
 @require_GET

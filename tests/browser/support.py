@@ -155,11 +155,9 @@ def run_free_prompt(page: Page, prompt: str, *, max_tokens: int, model: str | No
     page.get_by_role("button", name="Run", exact=True).click()
 
 
-def builtin_challenge(**overrides):
-    """A public (built-in) challenge on the fake OpenAI model, with two hidden cases."""
-    from challenges.services import challenge_builtin_upsert
-
-    document = {
+def challenge_document(**overrides) -> dict:
+    """A challenge on the fake OpenAI model, with two public and two hidden cases."""
+    return {
         "slug": "sentiment-one-word",
         "title": "Sentiment in one word",
         "summary": "Classify a review as positive or negative, in one word.",
@@ -191,4 +189,19 @@ def builtin_challenge(**overrides):
         "hints": ["Say which labels are allowed."],
         **overrides,
     }
-    return challenge_builtin_upsert(document=document)[0]
+
+
+def builtin_challenge(**overrides):
+    """A public (built-in) challenge from `challenge_document`."""
+    from challenges.services import challenge_builtin_upsert
+
+    return challenge_builtin_upsert(document=challenge_document(**overrides))[0]
+
+
+def private_challenge(author, **overrides):
+    """A challenge of `author`'s own, still private."""
+    from challenges import documents, services
+
+    checked = documents.ChallengeDocumentSerializer(data=challenge_document(**overrides))
+    checked.is_valid(raise_exception=True)
+    return services.challenge_create(author=author, document=checked.validated_data)

@@ -12,6 +12,7 @@ from tests.browser.support import (
     HIDDEN_MARKERS,
     builtin_challenge,
     in_thread,
+    private_challenge,
     screenshot,
     sign_up,
 )
@@ -171,7 +172,22 @@ def test_a_learner_solves_a_challenge_end_to_end_and_sees_no_hidden_data(page, f
     expect(page.locator("[data-no-match]")).to_be_visible()
     assert page.url.endswith("/challenges/?solved=false")
     page.get_by_label("Status").select_option("")
+
+    # when they have a private challenge of their own, it is listed apart and its page opens for them
+    from django.contrib.auth import get_user_model
+
+    private_challenge(get_user_model().objects.get(username="ada"), slug="adas-draft", title="Ada's draft")
+    page.reload()
+    expect(page.locator("body[data-challenges-ready='true']")).to_be_attached()
+    own = page.locator('section[data-track="__mine"] [data-challenge-card]')
+    expect(own).to_have_attribute("data-slug", "adas-draft")
     screenshot(page, "challenges-catalogue")
+    _assert_nothing_hidden(page, frames, responses)
+    own.get_by_role("link", name="Ada's draft").click()
+    _wait_ready(page)
+    expect(page.locator("h1")).to_have_text("Ada's draft")
+    expect(page.locator("[data-case-spec]")).to_have_count(2)
+    expect(page.get_by_role("button", name="Submit")).to_be_visible()
     _assert_nothing_hidden(page, frames, responses)
 
 
@@ -240,4 +256,15 @@ def test_a_case_failing_on_its_stream_stops_early_and_two_attempts_can_be_compar
     expect(first).to_have_attribute("data-state", "stopped")
     expect(page.locator("[data-attempt-status]")).to_contain_text("Not passed")
     screenshot(page, "challenge-diff")
+
+    # when a slow attempt is under way and they press Escape, it stops
+    fake_openai_server.server.script(tokens=["Your", " parcel", *tail], delay=0.5)
+    page.get_by_label("Prompt template").press("Control+Enter")
+    expect(page.locator('[data-case-id="c2"] [data-sample-output]')).not_to_be_empty()
+    page.keyboard.press("Escape")
+    expect(page.locator("[data-attempt-status]")).to_have_text("Stopped")
+    expect(page.locator('[data-case-id="c2"]')).to_have_attribute("data-state", "skipped")
+    expect(page.get_by_role("button", name="Submit")).to_be_enabled()
+    expect(rows).to_have_count(3)
+    expect(rows.first.locator(".status")).to_have_text("Stopped")
     _assert_nothing_hidden(page, frames, responses)

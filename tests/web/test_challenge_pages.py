@@ -212,3 +212,28 @@ def test_unknown_and_private_challenges_are_not_found(make_user):
 )
 def test_every_check_is_described_in_words(check, text):
     assert describe_check(check) == text
+
+
+def test_an_authors_page_script_gets_the_body_of_their_private_challenge(make_user):
+    from rest_framework.test import APIClient
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    bob, eve = make_user("bob"), make_user("eve")
+    _private(bob, slug="bobs-draft", title="Bob's draft")
+
+    def get(user=None):
+        client = APIClient()
+        if user is not None:
+            client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
+        return client.get("/challenges/bobs-draft/body/")
+
+    assert get().status_code == 401
+    assert get(eve).status_code == 404
+    response = get(bob)
+    assert response.status_code == 200
+    assert response.json()["title"] == "Bob's draft"
+    html = response.json()["html"]
+    assert "<h1>Bob&#x27;s draft</h1>" in html and "<h2>Classification</h2>" in html
+    assert '<script id="challenge-data" type="application/json">' in html
+    assert "<dd><pre>Loved every minute</pre></dd>" in html
+    assert HIDDEN_INPUT not in html and HIDDEN_VALUE not in html

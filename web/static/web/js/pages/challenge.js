@@ -1,6 +1,7 @@
 // A challenge page: the prompt editor, graded attempts streaming into the case grid, the score,
 // the learner's attempts with a prompt diff, and the live leaderboard.
 import { api } from "../api.js";
+import { getAccess } from "../auth.js";
 import { boot } from "../app.js";
 import { AttemptClient } from "../attempt_client.js";
 import { CaseGrid } from "../case_grid.js";
@@ -10,13 +11,13 @@ import { apiErrorMessage, runErrorMessage } from "../errors.js";
 import { diffNodes, diffPrompts } from "../prompt_diff.js";
 import { scanVariables } from "../variables.js";
 
-const dataNode = document.getElementById("challenge-data");
-const challenge = dataNode ? JSON.parse(dataNode.textContent) : null;
-const form = $("[data-attempt-form]");
-const promptField = form && form.elements.prompt;
-const submitButton = $("[data-submit]");
-const stopButton = $("[data-stop]");
-const statusBadge = $("[data-attempt-status]");
+// Set by bind() once the page body is in the document (rendered with the page, or fetched for an author).
+let challenge = null;
+let form = null;
+let promptField = null;
+let submitButton = null;
+let stopButton = null;
+let statusBadge = null;
 const attemptsById = new Map();
 let grid = null;
 let client = null;
@@ -332,8 +333,34 @@ async function startBoard(user) {
 
 // --- wiring ------------------------------------------------------------------------------------
 
-async function main() {
-  const user = await boot();
+function bind() {
+  const dataNode = document.getElementById("challenge-data");
+  if (!dataNode) return false;
+  challenge = JSON.parse(dataNode.textContent);
+  form = $("[data-attempt-form]");
+  promptField = form.elements.prompt;
+  submitButton = $("[data-submit]");
+  stopButton = $("[data-stop]");
+  statusBadge = $("[data-attempt-status]");
+  return true;
+}
+
+/** The page body of a challenge only its author sees (the server rendered the page for everyone). */
+async function fetchOwnChallenge(slug) {
+  const token = await getAccess().catch(() => null);
+  if (!token) return false;
+  const response = await fetch(`/challenges/${encodeURIComponent(slug)}/body/`, {
+    headers: { Accept: "application/json", Authorization: `Bearer ${token}` },
+    credentials: "omit",
+  }).catch(() => null);
+  if (!response || !response.ok) return false;
+  const { title, html } = await response.json();
+  $("#main").innerHTML = html; // rendered and escaped by the server's templates, like the page itself
+  document.title = `${title} · PromptCraft`;
+  return true;
+}
+
+async function main(user) {
   grid = new CaseGrid($("[data-case-grid]"), { samples: challenge.samples });
   for (const chip of $$("[data-variable-chip]", form)) chip.addEventListener("click", () => insertVariable(chip.dataset.variableChip));
   promptField.addEventListener("input", () => {
@@ -346,7 +373,6 @@ async function main() {
   startBoard(user);
   if (!user) {
     $("[data-guest-actions]").hidden = false;
-    document.body.dataset.challengeReady = "true";
     return;
   }
   $("[data-member-actions]").hidden = false;
@@ -378,8 +404,9 @@ async function main() {
   });
   syncVariables();
   await Promise.all([loadAttempts(), loadSummary()]);
-  document.body.dataset.challengeReady = "true";
 }
 
-if (challenge) main();
-else boot().then(() => (document.body.dataset.challengeReady = "true"));
+const viewer = await boot();
+const missing = $("[data-challenge-missing]");
+if (bind() || (viewer && missing && (await fetchOwnChallenge(missing.dataset.slug)) && bind())) await main(viewer);
+document.body.dataset.challengeReady = "true";
