@@ -5,7 +5,8 @@ A socket is authenticated by the page's session, or by a first message
 bad/expired token, closes the socket with 4401; an authenticated socket is closed with 4401 when
 its access token expires (access tokens cannot be revoked, so they must not outlive their exp), and
 a session-authenticated one after WS_SESSION_MAX_SECONDS.
-Malformed frames get an `error` message and the socket stays open.
+Malformed frames get an `error` message and the socket stays open; a frame longer than the
+socket type's `max_message_chars` closes it with 1009 unread.
 """
 
 import asyncio
@@ -25,6 +26,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
 CLOSE_UNAUTHENTICATED = 4401
+CLOSE_MESSAGE_TOO_BIG = 1009  # RFC 6455: a message too big to process
 
 
 class WsAuthError(Exception):
@@ -55,6 +57,11 @@ def user_from_access_token(raw: object):
 class JsonConsumer(AsyncWebsocketConsumer):
     """JSON text frames with typed `error` replies for anything malformed."""
 
+    # The longest message (in characters, or bytes for binary frames) this socket type reads.
+    # Anything longer is refused before it is parsed; the server's own cap (config.serve) is above
+    # every consumer's, so this is what clients meet.
+    max_message_chars = 1024
+
     async def dispatch(self, message: dict[str, Any]) -> None:
         """The message's handler, without Channels' `close_old_connections` hop before it.
 
@@ -69,6 +76,9 @@ class JsonConsumer(AsyncWebsocketConsumer):
         await handler(message)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if len(text_data if text_data is not None else bytes_data or b"") > self.max_message_chars:
+            await self.close(code=CLOSE_MESSAGE_TOO_BIG)
+            return
         if text_data is None:
             await self.send_error("invalid_message", "Send JSON text frames.")
             return
@@ -94,6 +104,8 @@ class JsonConsumer(AsyncWebsocketConsumer):
 
 class AuthenticatedJsonConsumer(JsonConsumer):
     """Base for sockets that belong to a user. Subclasses implement `on_authenticated` and `handle`."""
+
+    max_message_chars = 8 * 1024  # an `auth` frame: its token is at most 4096 characters
 
     user = None
     _auth_timer: asyncio.TimerHandle | None = None
