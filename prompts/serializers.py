@@ -4,6 +4,7 @@ from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core import safe_json
 from prompts import selectors, variables
 from prompts.models import Category, Difficulty, PromptTemplate, TemplateVersion, Visibility
 
@@ -77,13 +78,31 @@ class VariableSpecsField(serializers.JSONField):
     """`{name: spec}`; checked against the content by the service (a spec for an unused variable is a 400)."""
 
     def to_internal_value(self, data):
-        data = super().to_internal_value(data)
+        if getattr(data, "is_json_string", False):  # a form field's text: parsed with the API's limits
+            try:
+                data = safe_json.loads(data)
+            except ValueError:
+                self.fail("invalid")
+        else:
+            data = super().to_internal_value(data)
         if not isinstance(data, dict):
             raise serializers.ValidationError("Must be an object mapping variable names to specs.")
         # PostgreSQL's jsonb cannot store NUL characters: refuse them here rather than fail on save.
         if _contains_nul(data):
             raise serializers.ValidationError("Null characters are not allowed.")
         return data
+
+
+class CategoryField(serializers.SlugRelatedField):
+    """A category by slug; a slug with a NUL (which PostgreSQL text cannot hold) is simply not found."""
+
+    def __init__(self, **kwargs):
+        super().__init__(slug_field="slug", queryset=Category.objects.all(), allow_null=True, required=False, **kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data)
+        return super().to_internal_value(data)
 
 
 def _variables_of(content: str, specs: dict) -> list[dict]:
@@ -144,9 +163,7 @@ class TemplateInputSerializer(serializers.Serializer):
     description = serializers.CharField(max_length=2000, allow_blank=True, required=False, default="")
     content = serializers.CharField(max_length=20_000, trim_whitespace=False)
     variable_specs = VariableSpecsField(required=False)
-    category = serializers.SlugRelatedField(
-        slug_field="slug", queryset=Category.objects.all(), allow_null=True, required=False
-    )
+    category = CategoryField()
     tags = serializers.ListField(
         child=serializers.CharField(max_length=32, validators=[tag_validator]),
         max_length=MAX_TAGS,
@@ -211,9 +228,7 @@ class TransferTemplateSerializer(serializers.Serializer):
     description = serializers.CharField(max_length=2000, allow_blank=True, required=False, default="")
     content = serializers.CharField(max_length=20_000, trim_whitespace=False)
     variable_specs = VariableSpecsField(required=False)
-    category = serializers.SlugRelatedField(
-        slug_field="slug", queryset=Category.objects.all(), allow_null=True, required=False
-    )
+    category = CategoryField()
     tags = serializers.ListField(
         child=serializers.CharField(max_length=32, validators=[tag_validator]), max_length=MAX_TAGS, required=False
     )

@@ -25,6 +25,8 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import AccessToken
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
+from core import safe_json
+
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_MESSAGE_TOO_BIG = 1009  # RFC 6455: a message too big to process
 
@@ -83,7 +85,10 @@ class JsonConsumer(AsyncWebsocketConsumer):
             await self.send_error("invalid_message", "Send JSON text frames.")
             return
         try:
-            content = json.loads(text_data)
+            content = safe_json.loads(text_data)
+        except safe_json.JSONRefused as exc:
+            await self.send_error("invalid_json", str(exc))
+            return
         except ValueError:
             await self.send_error("invalid_json", "The message is not valid JSON.")
             return

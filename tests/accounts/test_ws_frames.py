@@ -172,3 +172,35 @@ async def test_a_real_server_refuses_a_message_over_its_cap_with_1009(daphne, us
     over_playground = ping_of_length(PlaygroundConsumer.max_message_chars + 1)
     assert await close_code_after_sending(f"{server.ws_url}/ws/playground/", over_playground, first=auth) == (1009, "")
     assert "Traceback" not in server.log()
+
+
+@pytest.mark.parametrize("depth", [65, 1000, 4000])
+async def test_a_deeply_nested_message_gets_an_error_and_the_socket_stays_open(user, depth):
+    socket = WebsocketCommunicator(application, "/ws/events/")
+    connected, _ = await socket.connect()
+    assert connected
+    try:
+        await socket.send_to(text_data='{"type": "ping", "x": ' + "[" * depth + "]" * depth + "}")
+
+        assert await socket.receive_json_from(timeout=3) == {
+            "type": "error",
+            "code": "invalid_json",
+            "message": "Nested deeper than 64 levels.",
+        }
+        token = await database_sync_to_async(lambda: str(AccessToken.for_user(user)))()
+        await socket.send_json_to({"type": "auth", "token": token})
+        assert (await socket.receive_json_from(timeout=3))["type"] == "auth.ok"
+    finally:
+        await socket.disconnect()
+
+
+async def test_a_playground_message_nested_forty_thousand_deep_gets_an_error(user):
+    socket = await playground(user)
+    try:
+        await socket.send_to(text_data="[" * 40_000 + "]" * 40_000)
+
+        assert (await socket.receive_json_from(timeout=3))["code"] == "invalid_json"
+        await socket.send_json_to({"type": "run.cancel", "run_id": "nope"})
+        assert (await socket.receive_json_from(timeout=3))["code"] == "unknown_run"
+    finally:
+        await socket.disconnect()
