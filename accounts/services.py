@@ -1,5 +1,6 @@
 """Account writes: registration, sign-in tokens, profile and password changes."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,6 +49,24 @@ class InvalidResetLink(Exception):
 class TokenPair:
     access: str
     refresh: str
+
+
+# --- Row locks -----------------------------------------------------------------------------
+
+
+def users_lock(*, user_ids: Iterable) -> None:
+    """Lock these users' rows in primary-key order; call inside a transaction, before locking what they act on.
+
+    User rows come early in the project's lock order, ascending by primary key: before the runs,
+    templates, ratings and favourites a write changes (prompts.services); only the row of an
+    operation that spans many runs (a challenge attempt) is locked before its user. A write that
+    touches two users (one rates, forks or favourites the other's template, which awards its
+    owner) takes both here, so two such writes crossing each other queue instead of deadlocking.
+    PostgreSQL locks the rows in the ORDER BY order.
+    """
+    ids = set(user_ids)
+    if ids:
+        list(User.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
 
 
 # --- Registration and profile -------------------------------------------------------------
