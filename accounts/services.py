@@ -4,6 +4,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from celery import current_app
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import update_last_login
@@ -23,6 +24,8 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from accounts import selectors
 
 User = get_user_model()
+
+PASSWORD_RESET_EMAIL_TASK = "accounts.password_reset_email_send"
 
 
 class InvalidCredentials(Exception):
@@ -224,11 +227,20 @@ def password_reset_link(*, user) -> tuple[str, str]:
     return urlsafe_base64_encode(force_bytes(user.pk)), default_token_generator.make_token(user)
 
 
-def password_reset_request(*, email: str) -> bool:
-    """Email a reset link when an active account has this email; True if one was sent.
+def password_reset_request(*, email: str) -> None:
+    """Queue the reset email for `email` (a worker sends it, if an active account has that email).
 
-    The caller answers the same either way so the endpoint does not reveal who is registered.
+    The request neither looks the email up nor talks to the mail server, so its answer and its
+    timing are the same for every address, and a mail server failure is the worker's to retry.
+    The task is named rather than imported: accounts.tasks imports this module.
     """
+    send = current_app.signature(PASSWORD_RESET_EMAIL_TASK, kwargs={"email": email})
+    # robust: a broker that cannot take the task (or an eager run that fails) is logged, not a 500.
+    transaction.on_commit(send.delay, robust=True)
+
+
+def password_reset_email_send(*, email: str) -> bool:
+    """Email a reset link when an active account has this email; True if one was sent."""
     user = selectors.user_find_by_email(email=email)
     if user is None or not user.is_active or not user.has_usable_password():
         return False
