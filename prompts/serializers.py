@@ -4,7 +4,7 @@ from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core import safe_json
+from core.serializer_fields import JSONField
 from prompts import selectors, variables
 from prompts.models import Category, Difficulty, PromptTemplate, TemplateVersion, Visibility
 
@@ -74,17 +74,11 @@ def _contains_nul(value) -> bool:
 
 
 @extend_schema_field(serializers.DictField(child=VariableSpecSerializer()))
-class VariableSpecsField(serializers.JSONField):
+class VariableSpecsField(JSONField):
     """`{name: spec}`; checked against the content by the service (a spec for an unused variable is a 400)."""
 
     def to_internal_value(self, data):
-        if getattr(data, "is_json_string", False):  # a form field's text: parsed with the API's limits
-            try:
-                data = safe_json.loads(data)
-            except ValueError:
-                self.fail("invalid")
-        else:
-            data = super().to_internal_value(data)
+        data = super().to_internal_value(data)
         if not isinstance(data, dict):
             raise serializers.ValidationError("Must be an object mapping variable names to specs.")
         # PostgreSQL's jsonb cannot store NUL characters: refuse them here rather than fail on save.

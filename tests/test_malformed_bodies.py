@@ -148,3 +148,18 @@ def test_a_template_posted_as_a_form_is_created(auth_client):
     assert response.status_code == 201
     assert response.json()["variables"][0]["label"] == "Name"
     assert response.json()["tags"] == ["greeting"]
+
+
+@pytest.mark.parametrize(
+    "cases",
+    ["[" * 1000, '[{"input": {"text": "\\ud800"}, "checks": [{"type": "contains", "value": "x"}]}]'],
+    ids=["deep", "lone-surrogate"],
+)
+def test_a_challenge_posted_as_a_form_with_bad_cases_is_a_400(auth_client, cases):
+    auth_client.raise_request_exception = False
+    form = {"title": "t", "brief": "b", "technique": "few-shot", "difficulty": "beginner", "cases": cases}
+
+    response = auth_client.post("/api/v1/challenges/", form, format="multipart")
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["cases"]
