@@ -1,7 +1,9 @@
 """Account writes: registration, sign-in tokens, profile and password changes."""
 
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from celery import current_app
@@ -22,6 +24,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts import selectors
+from accounts.ws import revocation
 
 User = get_user_model()
 
@@ -143,9 +146,14 @@ def user_authenticate(*, username_or_email: str, password: str):
     return user
 
 
-def token_pair_issue(*, user) -> TokenPair:
-    """A new refresh token (recorded as outstanding) and its access token."""
+def token_pair_issue(*, user, session_id: str | None = None) -> TokenPair:
+    """A new refresh token (recorded as outstanding) and its access token.
+
+    Both carry the session's id (`sid`, a new one unless given): rotations keep it, so a logout
+    can end the open sockets of that session alone.
+    """
     refresh = RefreshToken.for_user(user)
+    refresh[revocation.SESSION_CLAIM] = session_id or uuid.uuid4().hex
     return TokenPair(access=str(refresh.access_token), refresh=str(refresh))
 
 
@@ -156,8 +164,8 @@ def user_login(*, username_or_email: str, password: str) -> tuple[Any, TokenPair
     return user, token_pair_issue(user=user)
 
 
-def _locked_outstanding(raw: str) -> OutstandingToken:
-    """The live outstanding row of a refresh token, locked; call inside a transaction."""
+def _locked_outstanding(raw: str) -> tuple[OutstandingToken, RefreshToken]:
+    """The live outstanding row of a refresh token, locked, and the token; call inside a transaction."""
     try:
         token = RefreshToken(raw)
     except TokenError as exc:
@@ -167,7 +175,7 @@ def _locked_outstanding(raw: str) -> OutstandingToken:
     outstanding = OutstandingToken.objects.select_for_update().filter(jti=token[jwt_settings.JTI_CLAIM]).first()
     if outstanding is None or BlacklistedToken.objects.filter(token_id=outstanding.pk).exists():
         raise InvalidRefreshToken("Token is blacklisted")
-    return outstanding
+    return outstanding, token
 
 
 def _blacklist(outstanding: OutstandingToken) -> None:
@@ -182,24 +190,35 @@ def _blacklist(outstanding: OutstandingToken) -> None:
 @transaction.atomic
 def token_refresh(*, refresh: str) -> TokenPair:
     """Rotate a refresh token: it is blacklisted and a new pair issued; any reuse fails."""
-    outstanding = _locked_outstanding(refresh)
+    outstanding, token = _locked_outstanding(refresh)
     user = User.objects.filter(pk=outstanding.user_id, is_active=True).first()
     if user is None:
         raise InvalidRefreshToken("No active account found for the given token.")
     _blacklist(outstanding)
-    return token_pair_issue(user=user)
+    return token_pair_issue(user=user, session_id=token.get(revocation.SESSION_CLAIM))
 
 
 @transaction.atomic
 def token_revoke(*, refresh: str) -> None:
-    """Log out: blacklist one refresh token."""
-    _blacklist(_locked_outstanding(refresh))
+    """Log out: blacklist one refresh token, and end its session's open sockets."""
+    outstanding, token = _locked_outstanding(refresh)
+    _blacklist(outstanding)
+    session_id = token.get(revocation.SESSION_CLAIM)
+    if session_id:  # tokens issued before sessions had ids name none
+        end = partial(revocation.session_end, user_id=outstanding.user_id, session_id=session_id)
+        transaction.on_commit(end, robust=True)
 
 
-def user_refresh_tokens_revoke_all(*, user) -> int:
-    """Blacklist every live refresh token of a user; returns how many."""
+def user_sessions_end(*, user) -> int:
+    """End every session of a user: blacklist its live refresh tokens, close its open sockets; returns how many tokens.
+
+    For a password change or reset and a deactivation. The sockets close after commit (4401, on
+    every process); their access tokens open no new one, as they carry the old password's hash or
+    name an inactive user.
+    """
     live = list(selectors.user_live_refresh_tokens(user_id=user.pk))
     BlacklistedToken.objects.bulk_create([BlacklistedToken(token=t) for t in live], ignore_conflicts=True)
+    transaction.on_commit(partial(revocation.sockets_close, user_id=user.pk), robust=True)
     return len(live)
 
 
@@ -218,7 +237,7 @@ def user_password_change(*, user, new_password: str) -> TokenPair:
     user.set_password(new_password)
     user.save(update_fields=["password"])
     # Access tokens carry a hash of the password (CHECK_REVOKE_TOKEN), so they die with it.
-    user_refresh_tokens_revoke_all(user=user)
+    user_sessions_end(user=user)
     return token_pair_issue(user=user)
 
 
@@ -279,5 +298,5 @@ def password_reset_confirm(*, uid: str, token: str, new_password: str):
     user = password_reset_user(uid=uid, token=token)
     user.set_password(new_password)
     user.save(update_fields=["password"])
-    user_refresh_tokens_revoke_all(user=user)
+    user_sessions_end(user=user)
     return user

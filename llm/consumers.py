@@ -69,6 +69,11 @@ class PlaygroundConsumer(AuthenticatedJsonConsumer):
         elif isinstance(message, RunResume):
             await self.run_resume(message)
 
+    async def on_revoked(self) -> None:
+        # Signed out: the runs this socket started are cancelled, not kept for a resume.
+        for execution in self.executions.values():
+            execution.stop(STOP_CANCEL)
+
     async def on_disconnected(self, code: int) -> None:
         for execution in self.executions.values():
             execution.detach(self.send_frame)
