@@ -14,6 +14,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from web.redirects import next_path
 from web.selectors import cards_by_track, challenge_catalogue, challenge_facets, challenge_page, widget_board_params
 
 # Every page shell: (template, script module under web/js/pages/, whether the page needs a login).
@@ -33,6 +34,9 @@ PAGES: dict[str, tuple[str, str, bool]] = {
     "challenge": ("web/challenge_detail.html", "challenge", False),
 }
 
+# Pages that send the visitor on to `?next=` once signed in (checked here, read by web/js/auth.js).
+SIGN_IN_PAGES = frozenset({"login", "signup"})
+
 
 def _context(name: str) -> dict:
     _, script, login_required = PAGES[name]
@@ -48,6 +52,8 @@ def page(name: str):
     def view(request: HttpRequest, **kwargs) -> HttpResponse:
         context = _context(name)
         context.update({key: str(value) for key, value in kwargs.items()})
+        if name in SIGN_IN_PAGES:
+            context["next_path"] = next_path(request)
         return render(request, template, context)
 
     view.__name__ = f"{name}_page"
