@@ -1,11 +1,13 @@
 # syntax=docker/dockerfile:1
 # PromptCraft: one image for the web server (daphne), the Celery worker and Celery beat.
+# It runs the production settings (DEBUG off): give it DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS,
+# DATABASE_URL, REDIS_URL and NUM_PROXIES (README, "Running with Docker Compose").
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    DJANGO_SETTINGS_MODULE=config.settings.dev
+    DJANGO_SETTINGS_MODULE=config.settings.production
 
 # A C/C++ toolchain and CMake: llama-cpp-python compiles llama.cpp once for the embedded model.
 RUN apt-get update \
@@ -21,7 +23,8 @@ RUN --mount=type=cache,target=/root/.cache/pip \
     && pip install --no-deps -r requirements-nodeps.txt
 
 COPY . .
-RUN python manage.py collectstatic --noinput --verbosity 0 \
+# The build has no secrets or services: collect the static files under the dev settings (same files).
+RUN DJANGO_SETTINGS_MODULE=config.settings.dev python manage.py collectstatic --noinput --verbosity 0 \
     && useradd --create-home --uid 1000 promptcraft \
     && mkdir -p /home/promptcraft/.cache/promptcraft \
     && chown -R promptcraft /app /home/promptcraft/.cache

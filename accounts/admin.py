@@ -59,3 +59,5 @@ class UserAdmin(BaseUserAdmin):
             super().save_model(request, obj, form, change)
             if not change:
                 services.user_onboard(user=obj)  # same starting credits and progress as self-registration
+            elif "is_active" in form.changed_data and not obj.is_active:
+                services.user_sessions_end(user=obj)  # a deactivated user's sockets close, its tokens die

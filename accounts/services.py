@@ -1,8 +1,12 @@
 """Account writes: registration, sign-in tokens, profile and password changes."""
 
+import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
+from celery import current_app
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import update_last_login
@@ -20,8 +24,11 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts import selectors
+from accounts.ws import revocation
 
 User = get_user_model()
+
+PASSWORD_RESET_EMAIL_TASK = "accounts.password_reset_email_send"
 
 
 class InvalidCredentials(Exception):
@@ -48,6 +55,24 @@ class InvalidResetLink(Exception):
 class TokenPair:
     access: str
     refresh: str
+
+
+# --- Row locks -----------------------------------------------------------------------------
+
+
+def users_lock(*, user_ids: Iterable) -> None:
+    """Lock these users' rows in primary-key order; call inside a transaction, before locking what they act on.
+
+    User rows come early in the project's lock order, ascending by primary key: before the runs,
+    templates, ratings and favourites a write changes (prompts.services); only the row of an
+    operation that spans many runs (a challenge attempt) is locked before its user. A write that
+    touches two users (one rates, forks or favourites the other's template, which awards its
+    owner) takes both here, so two such writes crossing each other queue instead of deadlocking.
+    PostgreSQL locks the rows in the ORDER BY order.
+    """
+    ids = set(user_ids)
+    if ids:
+        list(User.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
 
 
 # --- Registration and profile -------------------------------------------------------------
@@ -121,9 +146,14 @@ def user_authenticate(*, username_or_email: str, password: str):
     return user
 
 
-def token_pair_issue(*, user) -> TokenPair:
-    """A new refresh token (recorded as outstanding) and its access token."""
+def token_pair_issue(*, user, session_id: str | None = None) -> TokenPair:
+    """A new refresh token (recorded as outstanding) and its access token.
+
+    Both carry the session's id (`sid`, a new one unless given): rotations keep it, so a logout
+    can end the open sockets of that session alone.
+    """
     refresh = RefreshToken.for_user(user)
+    refresh[revocation.SESSION_CLAIM] = session_id or uuid.uuid4().hex
     return TokenPair(access=str(refresh.access_token), refresh=str(refresh))
 
 
@@ -134,8 +164,8 @@ def user_login(*, username_or_email: str, password: str) -> tuple[Any, TokenPair
     return user, token_pair_issue(user=user)
 
 
-def _locked_outstanding(raw: str) -> OutstandingToken:
-    """The live outstanding row of a refresh token, locked; call inside a transaction."""
+def _locked_outstanding(raw: str) -> tuple[OutstandingToken, RefreshToken]:
+    """The live outstanding row of a refresh token, locked, and the token; call inside a transaction."""
     try:
         token = RefreshToken(raw)
     except TokenError as exc:
@@ -145,7 +175,7 @@ def _locked_outstanding(raw: str) -> OutstandingToken:
     outstanding = OutstandingToken.objects.select_for_update().filter(jti=token[jwt_settings.JTI_CLAIM]).first()
     if outstanding is None or BlacklistedToken.objects.filter(token_id=outstanding.pk).exists():
         raise InvalidRefreshToken("Token is blacklisted")
-    return outstanding
+    return outstanding, token
 
 
 def _blacklist(outstanding: OutstandingToken) -> None:
@@ -160,24 +190,35 @@ def _blacklist(outstanding: OutstandingToken) -> None:
 @transaction.atomic
 def token_refresh(*, refresh: str) -> TokenPair:
     """Rotate a refresh token: it is blacklisted and a new pair issued; any reuse fails."""
-    outstanding = _locked_outstanding(refresh)
+    outstanding, token = _locked_outstanding(refresh)
     user = User.objects.filter(pk=outstanding.user_id, is_active=True).first()
     if user is None:
         raise InvalidRefreshToken("No active account found for the given token.")
     _blacklist(outstanding)
-    return token_pair_issue(user=user)
+    return token_pair_issue(user=user, session_id=token.get(revocation.SESSION_CLAIM))
 
 
 @transaction.atomic
 def token_revoke(*, refresh: str) -> None:
-    """Log out: blacklist one refresh token."""
-    _blacklist(_locked_outstanding(refresh))
+    """Log out: blacklist one refresh token, and end its session's open sockets."""
+    outstanding, token = _locked_outstanding(refresh)
+    _blacklist(outstanding)
+    session_id = token.get(revocation.SESSION_CLAIM)
+    if session_id:  # tokens issued before sessions had ids name none
+        end = partial(revocation.session_end, user_id=outstanding.user_id, session_id=session_id)
+        transaction.on_commit(end, robust=True)
 
 
-def user_refresh_tokens_revoke_all(*, user) -> int:
-    """Blacklist every live refresh token of a user; returns how many."""
+def user_sessions_end(*, user) -> int:
+    """End every session of a user: blacklist its live refresh tokens, close its open sockets; returns how many tokens.
+
+    For a password change or reset and a deactivation. The sockets close after commit (4401, on
+    every process); their access tokens open no new one, as they carry the old password's hash or
+    name an inactive user.
+    """
     live = list(selectors.user_live_refresh_tokens(user_id=user.pk))
     BlacklistedToken.objects.bulk_create([BlacklistedToken(token=t) for t in live], ignore_conflicts=True)
+    transaction.on_commit(partial(revocation.sockets_close, user_id=user.pk), robust=True)
     return len(live)
 
 
@@ -196,7 +237,7 @@ def user_password_change(*, user, new_password: str) -> TokenPair:
     user.set_password(new_password)
     user.save(update_fields=["password"])
     # Access tokens carry a hash of the password (CHECK_REVOKE_TOKEN), so they die with it.
-    user_refresh_tokens_revoke_all(user=user)
+    user_sessions_end(user=user)
     return token_pair_issue(user=user)
 
 
@@ -205,11 +246,20 @@ def password_reset_link(*, user) -> tuple[str, str]:
     return urlsafe_base64_encode(force_bytes(user.pk)), default_token_generator.make_token(user)
 
 
-def password_reset_request(*, email: str) -> bool:
-    """Email a reset link when an active account has this email; True if one was sent.
+def password_reset_request(*, email: str) -> None:
+    """Queue the reset email for `email` (a worker sends it, if an active account has that email).
 
-    The caller answers the same either way so the endpoint does not reveal who is registered.
+    The request neither looks the email up nor talks to the mail server, so its answer and its
+    timing are the same for every address, and a mail server failure is the worker's to retry.
+    The task is named rather than imported: accounts.tasks imports this module.
     """
+    send = current_app.signature(PASSWORD_RESET_EMAIL_TASK, kwargs={"email": email})
+    # robust: a broker that cannot take the task (or an eager run that fails) is logged, not a 500.
+    transaction.on_commit(send.delay, robust=True)
+
+
+def password_reset_email_send(*, email: str) -> bool:
+    """Email a reset link when an active account has this email; True if one was sent."""
     user = selectors.user_find_by_email(email=email)
     if user is None or not user.is_active or not user.has_usable_password():
         return False
@@ -248,5 +298,5 @@ def password_reset_confirm(*, uid: str, token: str, new_password: str):
     user = password_reset_user(uid=uid, token=token)
     user.set_password(new_password)
     user.save(update_fields=["password"])
-    user_refresh_tokens_revoke_all(user=user)
+    user_sessions_end(user=user)
     return user

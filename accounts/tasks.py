@@ -1,5 +1,7 @@
 """Celery tasks of accounts: thin wrappers over services."""
 
+from smtplib import SMTPException
+
 from celery import shared_task
 
 from accounts import services
@@ -9,3 +11,15 @@ from accounts import services
 def expired_tokens_flush() -> int:
     """Keep the refresh token tables small (beat runs it daily)."""
     return services.expired_tokens_flush()
+
+
+@shared_task(
+    name=services.PASSWORD_RESET_EMAIL_TASK,
+    ignore_result=True,
+    autoretry_for=(SMTPException, OSError),
+    max_retries=5,
+    retry_backoff=True,
+)
+def password_reset_email_send(email: str) -> bool:
+    """Send a reset link off the request; a mail server that fails is retried with backoff."""
+    return services.password_reset_email_send(email=email)

@@ -84,9 +84,13 @@ class AuthAccountThrottle(FixedWindowRateThrottle):
 
     scope = "auth_account"
 
+    def submitted(self, request) -> object:
+        """The submitted fields: a DRF request's parsed body."""
+        return request.data
+
     def get_cache_key(self, request, view) -> str | None:
         field = getattr(view, "throttle_account_field", None)
-        data = request.data
+        data = self.submitted(request)
         if not field or not isinstance(data, dict) or not isinstance(data.get(field), str):
             return None
         account = data[field].strip().lower()

@@ -85,7 +85,7 @@ def prepare_database() -> None:
     subprocess.run([PYTHON, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=REPO, env=env, check=True)
     with psycopg.connect(DATABASE_URL, autocommit=True) as conn:
         # Every run starts from no runs: a start counts its user's running runs.
-        conn.execute("TRUNCATE llm_llmrun")
+        conn.execute("TRUNCATE llm_llmrun CASCADE")
 
 
 def start_fake() -> tuple[subprocess.Popen, int]:

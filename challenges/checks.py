@@ -27,6 +27,8 @@ import regex
 from jsonschema import exceptions as schema_exceptions
 from jsonschema import validators as schema_validators
 
+from core import safe_json
+
 MAX_VALUE_CHARS = 1_000
 MAX_LIST_ITEMS = 20
 MAX_PATTERN_CHARS = 500
@@ -294,7 +296,9 @@ def _is_json(spec: Mapping[str, Any]) -> PreparedCheck:
 
     def run(output: str) -> Verdict:
         try:
-            value = json.loads(output)
+            value = safe_json.loads(output)  # a model's output may be nested past the parser's recursion
+        except safe_json.JSONRefused as exc:
+            return Verdict(False, f"not acceptable JSON: {exc}")
         except ValueError as exc:
             return Verdict(False, f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})")
         if validator is None:

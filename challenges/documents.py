@@ -15,6 +15,7 @@ from rest_framework import serializers
 
 from challenges import checks
 from challenges.models import BRIEF_MAX_CHARS, Technique
+from core.serializer_fields import JSONField
 from llm import registry
 from llm.models import PROMPT_MAX_CHARS, SYSTEM_MAX_CHARS
 from prompts import variables
@@ -100,7 +101,7 @@ def cases_validate(cases: Any, *, judge_model: str) -> list[dict[str, Any]]:
     return [{**case, "hidden": case.get("hidden", False)} for case in cases]
 
 
-class CasesField(serializers.JSONField):
+class CasesField(JSONField):
     """`[{input: {...}, checks: [...], hidden?: bool, id?}]`, every check validated."""
 
     def to_internal_value(self, data: Any) -> list[dict[str, Any]]:

@@ -39,8 +39,11 @@ EXPORT_FIELDS = (
 
 
 def challenge_visible_q(user) -> Q:
-    """Challenges `user` may see: public ones and their own."""
-    return Q(visibility=Visibility.PUBLIC) | Q(author_id=user.pk)
+    """Challenges `user` may see: public ones and their own (an anonymous visitor owns none)."""
+    public = Q(visibility=Visibility.PUBLIC)
+    if user is None or user.pk is None:  # `author_id=None` would match every built-in, private or not
+        return public
+    return public | Q(author_id=user.pk)
 
 
 def challenge_list(*, user) -> QuerySet[Challenge]:

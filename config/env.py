@@ -10,6 +10,11 @@ def env_str(name: str, default: str = "") -> str:
     return os.environ.get(name) or default
 
 
+def env_is_set(name: str) -> bool:
+    """Whether the variable has a value (an empty one counts as unset, as everywhere here)."""
+    return os.environ.get(name, "") != ""
+
+
 def env_int(name: str, default: int) -> int:
     raw = os.environ.get(name)
     return default if raw in (None, "") else int(raw)

@@ -56,6 +56,7 @@ class LeaderboardConsumer(JsonConsumer):
     """
 
     channel_layer_alias = NO_CHANNEL_LAYER
+    max_message_chars = 256  # a read-only widget: clients send at most a ping
     board: str = ""
     size: int = DEFAULT_WIDGET_SIZE
     _shown: list[dict[str, Any]] | None = None

@@ -42,6 +42,10 @@ class InsufficientCredits(Exception):
     """The balance does not cover the amount; nothing was written."""
 
 
+class IdempotencyConflict(Exception):
+    """The idempotency key was used for a different request; nothing was written."""
+
+
 @dataclass(frozen=True)
 class CreditResult:
     entry_id: int
@@ -564,10 +568,18 @@ def challenge_attempt_record(
 
 
 def xp_award(*, user_id, amount: int, reason: str, idempotency_key: str, source: str = "") -> XPResult:
-    """Award XP directly (a ledger row + F() update); idempotent per key, subject to the reason's daily cap."""
+    """Award XP directly (a ledger row + F() update); idempotent per key, subject to the reason's daily cap.
+
+    A key already used for another amount or reason raises IdempotencyConflict: the caller is
+    told, rather than answered with the first award as if it were this one.
+    """
     _validate(amount, reason, idempotency_key)
     with transaction.atomic():
-        turn = _Turn(user_id)
+        turn = _Turn(user_id)  # the user row lock makes the key check below final
+        prior = XPEvent.objects.filter(user_id=user_id, idempotency_key=idempotency_key)
+        used_for = prior.values_list("amount", "reason").first()
+        if used_for is not None and used_for != (amount, reason):
+            raise IdempotencyConflict(f"The key was used for an award of {used_for[0]} XP for {used_for[1]!r}.")
         result = _xp_add(turn, amount=amount, reason=reason, idempotency_key=idempotency_key, source=source)
         turn.finish()
     return result

@@ -3,9 +3,9 @@
 from dataclasses import asdict
 
 from django.contrib.auth import get_user_model
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import IsAdminUser
 from rest_framework.request import Request
@@ -92,24 +92,40 @@ class LeaderboardView(APIView):
         return request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
 
 
+class IdempotencyKeyReused(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "This idempotency key was used for a different request."
+    default_code = "idempotency_conflict"
+
+
 class AwardCreateView(APIView):
     """Staff only: award bonus XP (contests, events); idempotent per key like every award."""
 
     permission_classes = [IsAdminUser]
 
-    @extend_schema(request=AwardInputSerializer, responses={201: AwardSerializer, 200: AwardSerializer})
+    @extend_schema(
+        request=AwardInputSerializer,
+        responses={
+            201: AwardSerializer,
+            200: OpenApiResponse(AwardSerializer, description="The key was used for this award: the first result."),
+            409: OpenApiResponse(description="The key was used for another amount or reason; nothing awarded."),
+        },
+    )
     def post(self, request: Request) -> Response:
         data = AwardInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user_id = data.validated_data["user"]
         if not get_user_model().objects.filter(pk=user_id).exists():
             raise ValidationError({"user": ["Unknown user."]})
-        result = services.xp_award(
-            user_id=user_id,
-            amount=data.validated_data["amount"],
-            reason=data.validated_data["reason"],
-            idempotency_key=f"staff:{data.validated_data['idempotency_key']}",
-            source=f"staff:{request.user.pk}",
-        )
+        try:
+            result = services.xp_award(
+                user_id=user_id,
+                amount=data.validated_data["amount"],
+                reason=data.validated_data["reason"],
+                idempotency_key=f"staff:{data.validated_data['idempotency_key']}",
+                source=f"staff:{request.user.pk}",
+            )
+        except services.IdempotencyConflict as exc:
+            raise IdempotencyKeyReused(str(exc)) from None
         code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
         return Response(AwardSerializer(asdict(result)).data, status=code)

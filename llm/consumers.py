@@ -25,12 +25,17 @@ from llm.events import (
 )
 from llm.execution import STOP_CANCEL, RunExecution
 from llm.live_runs import live_runs
+from llm.models import PROMPT_MAX_CHARS, SYSTEM_MAX_CHARS
 
 # Idle seconds (one check each) without the owner's heartbeat before a run counts as orphaned.
 ORPHANED_AFTER_IDLE_SECONDS = 5
 
 # An after_seq past any token: only the run's terminal frame is relayed.
 ONLY_TERMINAL = 2**62
+
+# A run.start with a prompt and a system prompt at their limits, even if JSON escapes every character
+# to two (newlines, quotes), plus the rest of the message.
+MAX_MESSAGE_CHARS = 2 * (PROMPT_MAX_CHARS + SYSTEM_MAX_CHARS) + 4 * 1024
 
 
 def _parse_run_id(raw: str) -> str | None:
@@ -41,6 +46,8 @@ def _parse_run_id(raw: str) -> str | None:
 
 
 class PlaygroundConsumer(AuthenticatedJsonConsumer):
+    max_message_chars = MAX_MESSAGE_CHARS
+
     async def on_authenticated(self) -> None:
         self.executions: dict[str, RunExecution] = {}
         self.followers: dict[str, asyncio.Task] = {}
@@ -61,6 +68,11 @@ class PlaygroundConsumer(AuthenticatedJsonConsumer):
             await self.run_cancel(message)
         elif isinstance(message, RunResume):
             await self.run_resume(message)
+
+    async def on_revoked(self) -> None:
+        # Signed out: the runs this socket started are cancelled, not kept for a resume.
+        for execution in self.executions.values():
+            execution.stop(STOP_CANCEL)
 
     async def on_disconnected(self, code: int) -> None:
         for execution in self.executions.values():

@@ -12,12 +12,13 @@ start without limits or reservations of their own (`run_start(batch_id=...)`).
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from celery import current_app
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, F, Q, Subquery, Sum
 from django.utils import timezone
 
 from game import services as game_services
@@ -350,7 +351,10 @@ def run_settle(*, run_id, outcome: RunOutcome) -> LLMRun:
     A prepaid run refunds nothing and earns no run XP: its caller settles the reservation that
     paid for it, and rewards what the batch was for.
     """
-    # The run row first, then (through the refund) the user row: the order every settle takes.
+    # The runner's user row, then the run row: the project's lock order (prompts.services), so a
+    # settle queues behind a rating or fork that holds the user and never waits holding the run.
+    runner = LLMRun.objects.filter(pk=run_id).values("user_id")
+    User.objects.select_for_update().filter(pk=Subquery(runner)).values_list("pk", flat=True).first()
     run = LLMRun.objects.select_for_update().get(pk=run_id)
     if run.status != RunStatus.RUNNING:
         return run
@@ -373,7 +377,10 @@ def run_settle(*, run_id, outcome: RunOutcome) -> LLMRun:
         )
     if run.status == RunStatus.COMPLETED:
         if run.template_id:
-            template_runs.template_record_use(template_id=run.template_id, user_id=run.user_id)
+            # After commit: a template comes before its runs in the lock order (a delete unlinks
+            # them), and this transaction holds the run.
+            record_use = partial(template_runs.template_record_use, template_id=run.template_id, user_id=run.user_id)
+            transaction.on_commit(record_use, robust=True)
         # XP, streaks and badges follow in the worker, off the run's path, for a run that produced
         # something (an empty one is free, so it earns nothing either). The task is named rather
         # than imported: llm.tasks imports this module.

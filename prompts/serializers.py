@@ -4,6 +4,7 @@ from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.serializer_fields import JSONField
 from prompts import selectors, variables
 from prompts.models import Category, Difficulty, PromptTemplate, TemplateVersion, Visibility
 
@@ -73,7 +74,7 @@ def _contains_nul(value) -> bool:
 
 
 @extend_schema_field(serializers.DictField(child=VariableSpecSerializer()))
-class VariableSpecsField(serializers.JSONField):
+class VariableSpecsField(JSONField):
     """`{name: spec}`; checked against the content by the service (a spec for an unused variable is a 400)."""
 
     def to_internal_value(self, data):
@@ -84,6 +85,18 @@ class VariableSpecsField(serializers.JSONField):
         if _contains_nul(data):
             raise serializers.ValidationError("Null characters are not allowed.")
         return data
+
+
+class CategoryField(serializers.SlugRelatedField):
+    """A category by slug; a slug with a NUL (which PostgreSQL text cannot hold) is simply not found."""
+
+    def __init__(self, **kwargs):
+        super().__init__(slug_field="slug", queryset=Category.objects.all(), allow_null=True, required=False, **kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data)
+        return super().to_internal_value(data)
 
 
 def _variables_of(content: str, specs: dict) -> list[dict]:
@@ -144,9 +157,7 @@ class TemplateInputSerializer(serializers.Serializer):
     description = serializers.CharField(max_length=2000, allow_blank=True, required=False, default="")
     content = serializers.CharField(max_length=20_000, trim_whitespace=False)
     variable_specs = VariableSpecsField(required=False)
-    category = serializers.SlugRelatedField(
-        slug_field="slug", queryset=Category.objects.all(), allow_null=True, required=False
-    )
+    category = CategoryField()
     tags = serializers.ListField(
         child=serializers.CharField(max_length=32, validators=[tag_validator]),
         max_length=MAX_TAGS,
@@ -211,9 +222,7 @@ class TransferTemplateSerializer(serializers.Serializer):
     description = serializers.CharField(max_length=2000, allow_blank=True, required=False, default="")
     content = serializers.CharField(max_length=20_000, trim_whitespace=False)
     variable_specs = VariableSpecsField(required=False)
-    category = serializers.SlugRelatedField(
-        slug_field="slug", queryset=Category.objects.all(), allow_null=True, required=False
-    )
+    category = CategoryField()
     tags = serializers.ListField(
         child=serializers.CharField(max_length=32, validators=[tag_validator]), max_length=MAX_TAGS, required=False
     )

@@ -3,6 +3,11 @@
 Callers pass a template they were allowed to see (prompts.selectors.template_get_visible); these
 functions enforce who may change it. Facts the game rewards are reported to
 game.services.activity_record inside the same transaction, so a rolled-back change awards nothing.
+
+Lock order, everywhere: user rows first, in primary-key order (accounts.services.users_lock: the
+actor's and the owner's, whom an award will lock), then the template, then its ratings, favourites
+and runs (a delete unlinks them). A run's settle takes its user, then its run, and counts the
+template's use (template_record_use) after it commits, in a transaction of its own.
 """
 
 from collections.abc import Iterable, Mapping
@@ -16,6 +21,7 @@ from django.http import Http404
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
+from accounts.services import users_lock
 from game import services as game_services
 from prompts import variables
 from prompts.models import Category, Difficulty, Favorite, PromptTemplate, Rating, Tag, TemplateVersion, Visibility
@@ -135,6 +141,7 @@ def template_update(*, template: PromptTemplate, actor, **changes: Any) -> Promp
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise TypeError(f"Not editable: {', '.join(sorted(unknown))}")
+    users_lock(user_ids=[actor.pk])  # publishing awards the owner
     template = _locked_for_owner(template=template, actor=actor)
     tags = changes.pop("tags", None)
     if "content" in changes or "variable_specs" in changes:
@@ -190,6 +197,7 @@ def _hold_template(template: PromptTemplate) -> None:
 @transaction.atomic
 def template_fork(*, template: PromptTemplate, user) -> PromptTemplate:
     """A private copy of the template's current version owned by `user`, with `forked_from` set."""
+    users_lock(user_ids=[user.pk, template.owner_id])
     _hold_template(template)
     fork = template_create(
         owner=user,
@@ -220,6 +228,7 @@ def template_rate(*, template: PromptTemplate, user, score: int) -> Rating:
         raise ValidationError({"template": ["You cannot rate your own template."]})
     if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
         raise ValidationError({"score": ["Must be a whole number from 1 to 5."]})
+    users_lock(user_ids=[user.pk, template.owner_id])
     _hold_template(template)
     rating = Rating.objects.select_for_update().filter(template=template, user=user).first()
     created = False
@@ -264,6 +273,7 @@ def template_rate(*, template: PromptTemplate, user, score: int) -> Rating:
 @transaction.atomic
 def template_favorite_add(*, template: PromptTemplate, user) -> bool:
     """Favourite a template; False if it already was. The owner is credited once per user."""
+    users_lock(user_ids=[user.pk, template.owner_id])
     _hold_template(template)
     if Favorite.objects.filter(template=template, user=user).exists():
         return False
@@ -286,6 +296,7 @@ def template_favorite_add(*, template: PromptTemplate, user) -> bool:
 @transaction.atomic
 def template_favorite_remove(*, template: PromptTemplate, user) -> bool:
     """Un-favourite a template; False if it was not a favourite."""
+    _hold_template(template)  # before the favourite row, as template_favorite_add takes them
     deleted, _ = Favorite.objects.filter(template=template, user=user).delete()
     if not deleted:
         return False
@@ -294,7 +305,10 @@ def template_favorite_remove(*, template: PromptTemplate, user) -> bool:
 
 
 def template_record_use(*, template_id, user_id) -> None:
-    """A run used the template (the caller checked it may see it): count it atomically."""
+    """A run used the template (the caller checked it may see it): count it atomically.
+
+    Run after the run's settle has committed, holding no other lock (the lock order above).
+    """
     PromptTemplate.objects.filter(pk=template_id).update(usage_count=F("usage_count") + 1)
 
 

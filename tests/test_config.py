@@ -28,6 +28,7 @@ def production_env(**overrides: str) -> dict[str, str]:
         "DJANGO_ALLOWED_HOSTS": "promptcraft.example.com",
         "DATABASE_URL": "postgres://promptcraft@db.internal:5432/promptcraft",
         "REDIS_URL": "redis://redis.internal:6379/0",
+        "NUM_PROXIES": "1",
     }
     env.update(overrides)
     return env
@@ -46,6 +47,12 @@ def test_production_settings_pass_the_deploy_checks():
         ({"DJANGO_SECRET_KEY": ""}, "DJANGO_SECRET_KEY must be set"),
         ({"DATABASE_URL": ""}, "DATABASE_URL must point at PostgreSQL"),
         ({"REDIS_URL": ""}, "REDIS_URL is required"),
+        ({"JWT_SIGNING_KEY": "s" * 31}, "JWT_SIGNING_KEY must be a random value of at least 32 characters"),
+        (
+            {"JWT_SIGNING_KEY": "dev-insecure-change-me-0123456789abcdefghijklmnopqrstuvwxyz"},
+            "JWT_SIGNING_KEY must be a random value",
+        ),
+        ({"NUM_PROXIES": ""}, "NUM_PROXIES must be set in production"),
     ],
 )
 def test_production_refuses_to_start_on_embedded_defaults(override, message):
@@ -53,6 +60,25 @@ def test_production_refuses_to_start_on_embedded_defaults(override, message):
 
     assert result.returncode != 0
     assert message in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("num_proxies", "expected"),
+    [("0", [0, None, True]), ("2", [2, ["HTTP_X_FORWARDED_PROTO", "https"], True])],
+)
+def test_production_trusts_forwarded_headers_only_from_the_proxies_it_is_told_of(num_proxies, expected):
+    script = (
+        "import json, django; django.setup()\n"
+        "from django.conf import settings as s\n"
+        "print(json.dumps([s.REST_FRAMEWORK['NUM_PROXIES'], s.SECURE_PROXY_SSL_HEADER,"
+        " s.SIMPLE_JWT['SIGNING_KEY'] == s.SECRET_KEY]))\n"
+    )
+
+    # JWT_SIGNING_KEY unset: tokens are signed with the (checked) secret key.
+    result = run_python(["-c", script], **production_env(NUM_PROXIES=num_proxies, JWT_SIGNING_KEY=""))
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == expected
 
 
 def test_dev_settings_without_environment_use_the_embedded_defaults():

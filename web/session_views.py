@@ -1,11 +1,10 @@
 """`/session/…`: keep the refresh token in an HttpOnly cookie and hand the page fresh access tokens."""
 
-import json
-
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_POST
 
+from core import safe_json
 from web.services import SessionInvalid, session_check, session_close, session_refresh
 
 COOKIE_NAME = "pc_refresh"
@@ -34,7 +33,7 @@ def _unauthenticated(message: str, code: str = "not_authenticated") -> JsonRespo
 def session_open(request: HttpRequest) -> JsonResponse:
     """Store the refresh token from a login/registration answer in the cookie."""
     try:
-        body = json.loads(request.body or b"{}")
+        body = safe_json.loads(request.body or b"{}")
     except ValueError:
         return JsonResponse({"detail": "The body is not valid JSON.", "code": "parse_error"}, status=400)
     refresh = body.get("refresh") if isinstance(body, dict) else None

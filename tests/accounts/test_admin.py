@@ -68,3 +68,37 @@ def test_admin_refuses_usernames_with_an_at_sign(staff_client):
     assert response.status_code == 200
     assert b"Usernames cannot contain @" in response.content
     assert not User.objects.filter(email="bea@example.com").exists()
+
+
+def admin_login(client, username: str, password: str = "wrong-password"):
+    return client.post("/admin/login/?next=/admin/", {"username": username, "password": password})
+
+
+@pytest.mark.django_db
+def test_admin_sign_in_attempts_for_one_account_are_limited(client, make_user):
+    make_user("root", is_staff=True, is_superuser=True)
+
+    statuses = [admin_login(client, "root").status_code for _ in range(10)]
+    refused = admin_login(client, "root", password="Str0ng-pass-phrase!")
+
+    assert statuses == [200] * 10  # the form again, with its error
+    assert refused.status_code == 429
+    assert 1 <= int(refused["Retry-After"]) <= 60
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.django_db
+def test_admin_sign_in_attempts_from_one_ip_are_limited_across_accounts(client):
+    statuses = [admin_login(client, f"guess{n}").status_code for n in range(21)]
+
+    assert statuses == [200] * 20 + [429]
+
+
+@pytest.mark.django_db
+def test_the_admin_and_the_api_sign_in_share_their_buckets(client, api_client, make_user):
+    make_user("root", is_staff=True, is_superuser=True)
+    for _ in range(10):
+        api_client.post("/api/v1/auth/login/", {"username_or_email": "root", "password": "nope"}, format="json")
+
+    assert admin_login(client, "root").status_code == 429
+    assert client.get("/admin/login/").status_code == 200  # showing the form is not an attempt

@@ -1,9 +1,15 @@
+import logging
 import re
+from smtplib import SMTPServerDisconnected
 
 import pytest
+from celery.exceptions import Retry
 from django.core import mail
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts.tasks import password_reset_email_send
+from tests.support.email import FailingEmailBackend
 
 CHANGE = "/api/v1/auth/password/change/"
 RESET = "/api/v1/auth/password/reset/"
@@ -22,6 +28,17 @@ def bearer(access: str) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
     return client
+
+
+@pytest.fixture
+def request_reset(api_client, django_capture_on_commit_callbacks):
+    """POST a reset request and run what it queued (the email task, eager in tests)."""
+
+    def post(email: str):
+        with django_capture_on_commit_callbacks(execute=True):
+            return api_client.post(RESET, {"email": email}, format="json")
+
+    return post
 
 
 def reset_link_from_outbox() -> tuple[str, str]:
@@ -107,8 +124,8 @@ def test_change_needs_authentication(api_client):
 
 
 @pytest.mark.django_db
-def test_reset_request_emails_a_link_to_a_known_address(api_client, user):
-    response = api_client.post(RESET, {"email": "ALICE@example.com"}, format="json")
+def test_reset_request_emails_a_link_to_a_known_address(request_reset, user):
+    response = request_reset("ALICE@example.com")
 
     assert response.status_code == 202
     assert response.json() == {"detail": "If an account uses this email, a reset link is on its way."}
@@ -119,8 +136,8 @@ def test_reset_request_emails_a_link_to_a_known_address(api_client, user):
 
 
 @pytest.mark.django_db
-def test_reset_request_answers_the_same_for_an_unknown_address(api_client, user):
-    response = api_client.post(RESET, {"email": "nobody@example.com"}, format="json")
+def test_reset_request_answers_the_same_for_an_unknown_address(request_reset, user):
+    response = request_reset("nobody@example.com")
 
     assert response.status_code == 202
     assert response.json() == {"detail": "If an account uses this email, a reset link is on its way."}
@@ -128,12 +145,60 @@ def test_reset_request_answers_the_same_for_an_unknown_address(api_client, user)
 
 
 @pytest.mark.django_db
-def test_reset_request_sends_nothing_to_an_inactive_account(api_client, make_user):
+def test_reset_request_sends_nothing_to_an_inactive_account(request_reset, make_user):
     make_user("sleeper", is_active=False)
 
-    response = api_client.post(RESET, {"email": "sleeper@example.com"}, format="json")
+    response = request_reset("sleeper@example.com")
 
     assert response.status_code == 202
+    assert mail.outbox == []
+
+
+@pytest.mark.django_db
+@pytest.mark.django_db
+def test_reset_request_does_the_same_work_for_known_and_unknown_addresses(
+    api_client, user, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    for email in ("alice@example.com", "nobody@example.com"):
+        # No lookup and no mail server on the request: its timing tells nothing about the address.
+        with django_capture_on_commit_callbacks() as queued, django_assert_num_queries(0):
+            response = api_client.post(RESET, {"email": email}, format="json")
+
+        assert response.status_code == 202
+        assert len(queued) == 1
+    assert mail.outbox == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failing_mail_server_is_never_a_500(api_client, user, settings, caplog):
+    settings.EMAIL_BACKEND = "tests.support.email.FailingEmailBackend"
+    FailingEmailBackend.attempts = 0
+
+    with caplog.at_level(logging.ERROR):
+        response = api_client.post(RESET, {"email": "alice@example.com"}, format="json")
+
+    assert response.status_code == 202
+    assert response.json() == {"detail": "If an account uses this email, a reset link is on its way."}
+    assert FailingEmailBackend.attempts == 1  # tasks run eagerly here; a worker would retry it (below)
+    assert "Connection unexpectedly closed" in caplog.text
+
+
+@pytest.mark.django_db
+def test_the_reset_email_task_retries_a_failing_mail_server(user, settings, monkeypatch):
+    settings.EMAIL_BACKEND = "tests.support.email.FailingEmailBackend"
+    retries = []
+
+    def retry(**options):
+        retries.append(options)
+        return Retry(exc=options.get("exc"), when=options.get("countdown"))
+
+    monkeypatch.setattr(password_reset_email_send, "retry", retry)
+
+    result = password_reset_email_send.apply(kwargs={"email": "alice@example.com"}, throw=False)
+
+    assert result.state == "RETRY"
+    assert [type(options["exc"]) for options in retries] == [SMTPServerDisconnected]
+    assert retries[0]["countdown"] >= 0  # with backoff, in a worker
     assert mail.outbox == []
 
 
@@ -146,9 +211,9 @@ def test_reset_request_validates_the_email(api_client):
 
 
 @pytest.mark.django_db
-def test_reset_confirm_sets_the_password_once_and_signs_out_everywhere(api_client, user):
+def test_reset_confirm_sets_the_password_once_and_signs_out_everywhere(api_client, request_reset, user):
     session = str(RefreshToken.for_user(user))
-    api_client.post(RESET, {"email": "alice@example.com"}, format="json")
+    request_reset("alice@example.com")
     uid, token = reset_link_from_outbox()
     body = {"uid": uid, "token": token, "new_password": NEW, "new_password_confirm": NEW}
 
@@ -165,8 +230,8 @@ def test_reset_confirm_sets_the_password_once_and_signs_out_everywhere(api_clien
 
 
 @pytest.mark.django_db
-def test_reset_confirm_refuses_a_wrong_token_or_uid(api_client, user):
-    api_client.post(RESET, {"email": "alice@example.com"}, format="json")
+def test_reset_confirm_refuses_a_wrong_token_or_uid(api_client, request_reset, user):
+    request_reset("alice@example.com")
     uid, token = reset_link_from_outbox()
 
     wrong_token = api_client.post(
@@ -187,8 +252,8 @@ def test_reset_confirm_refuses_a_wrong_token_or_uid(api_client, user):
 
 
 @pytest.mark.django_db
-def test_reset_confirm_validates_the_new_password(api_client, user):
-    api_client.post(RESET, {"email": "alice@example.com"}, format="json")
+def test_reset_confirm_validates_the_new_password(api_client, request_reset, user):
+    request_reset("alice@example.com")
     uid, token = reset_link_from_outbox()
 
     response = api_client.post(

@@ -156,9 +156,9 @@ def test_concurrent_requests_never_exceed_the_limit(rates):
     assert sorted(statuses) == [401] * 5 + [429] * 7
 
 
-def _post_json(url: str, body: dict) -> tuple[int, dict[str, str]]:
+def _post_json(url: str, body: dict, **headers: str) -> tuple[int, dict[str, str]]:
     request = urllib.request.Request(
-        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}, method="POST"
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json", **headers}, method="POST"
     )
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
@@ -184,3 +184,23 @@ def test_limits_hold_across_server_processes(daphne):
     assert statuses == [401, 401, 401]
     assert fourth_status == 429
     assert 1 <= int(fourth_headers["Retry-After"]) <= 86400
+
+
+@pytest.mark.processes
+@pytest.mark.django_db(transaction=True)
+def test_behind_one_proxy_each_client_has_its_own_buckets(daphne):
+    # given a server behind one proxy, which appends each client's address to X-Forwarded-For
+    server = daphne(NUM_PROXIES="1", THROTTLE_AUTH_IP="3/day")
+    url = f"{server.http_url}{LOGIN}"
+
+    def attempt(forwarded_for: str) -> int:
+        return _post_json(url, {"username_or_email": "x", "password": "p"}, **{"X-Forwarded-For": forwarded_for})[0]
+
+    # when one client uses up its sign-in attempts
+    first = [attempt("203.0.113.5") for _ in range(3)]
+    # then it is limited, even sending a made-up address of its own before the proxy's
+    limited = [attempt("203.0.113.5"), attempt("198.51.100.77, 203.0.113.5")]
+    # while another client behind the same proxy is not
+    other = attempt("203.0.113.6")
+
+    assert (first, limited, other) == ([401, 401, 401], [429, 429], 401)

@@ -20,6 +20,13 @@ TIMEOUT_MS = 30_000
 RUN_TIMEOUT_MS = 120_000
 # A prompt the local model answers at length (hundreds of tokens at temperature 0): time to act mid-run.
 LONG_PROMPT = "Write a very long essay about the history of painting, with many chapters."
+# The challenges' model: the fake OpenAI server (the `fake_openai_server` fixture) answers it.
+CHALLENGE_MODEL = "openai:gpt-4o-mini"
+# Strings that exist only in the hidden cases of `builtin_challenge`: none may ever reach the browser.
+HIDDEN_INPUT = "HIDDEN-INPUT-zq81"
+HIDDEN_VALUE = "HIDDEN-VALUE-zq82"
+HIDDEN_PATTERN = "HIDDEN-PATTERN-zq83"
+HIDDEN_MARKERS = ("HIDDEN-", "zq81", "zq82", "zq83")
 
 
 class StaticSite:
@@ -146,3 +153,55 @@ def run_free_prompt(page: Page, prompt: str, *, max_tokens: int, model: str | No
         page.get_by_label("Model", exact=True).select_option(model)
     set_params(page, max_tokens=max_tokens)
     page.get_by_role("button", name="Run", exact=True).click()
+
+
+def challenge_document(**overrides) -> dict:
+    """A challenge on the fake OpenAI model, with two public and two hidden cases."""
+    return {
+        "slug": "sentiment-one-word",
+        "title": "Sentiment in one word",
+        "summary": "Classify a review as positive or negative, in one word.",
+        "brief": "# Classification\n\nName the labels you want.\n\n## Task\nClassify **{{review}}**.",
+        "track": "foundations",
+        "technique": "classification",
+        "difficulty": "beginner",
+        "cases": [
+            {"input": {"review": "I loved it"}, "checks": [{"type": "icontains", "value": "positive"}]},
+            {
+                "input": {"review": "Great fun for everyone"},
+                "checks": [{"type": "icontains", "value": "positive"}, {"type": "word-count", "max": 5}],
+            },
+            {
+                "input": {"review": HIDDEN_INPUT},
+                "checks": [{"type": "contains-any", "value": ["ositive", HIDDEN_VALUE]}],
+                "hidden": True,
+            },
+            {
+                "input": {"review": f"{HIDDEN_INPUT} again"},
+                "checks": [{"type": "regex", "value": f"positive|{HIDDEN_PATTERN}", "flags": "i"}],
+                "hidden": True,
+            },
+        ],
+        "par_tokens": 40,
+        "models": [CHALLENGE_MODEL],
+        "default_model": CHALLENGE_MODEL,
+        "params": {"temperature": 0, "max_tokens": 64},
+        "hints": ["Say which labels are allowed."],
+        **overrides,
+    }
+
+
+def builtin_challenge(**overrides):
+    """A public (built-in) challenge from `challenge_document`."""
+    from challenges.services import challenge_builtin_upsert
+
+    return challenge_builtin_upsert(document=challenge_document(**overrides))[0]
+
+
+def private_challenge(author, **overrides):
+    """A challenge of `author`'s own, still private."""
+    from challenges import documents, services
+
+    checked = documents.ChallengeDocumentSerializer(data=challenge_document(**overrides))
+    checked.is_valid(raise_exception=True)
+    return services.challenge_create(author=author, document=checked.validated_data)

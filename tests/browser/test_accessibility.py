@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.support import LONG_PROMPT, RUN_TIMEOUT_MS, set_params, sign_up
+from tests.browser.support import LONG_PROMPT, RUN_TIMEOUT_MS, builtin_challenge, set_params, sign_up
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -19,6 +19,7 @@ UNNAMED_CONTROLS = """() => [...document.querySelectorAll('input, select, textar
 
 
 def test_every_page_names_its_controls_and_has_one_main_heading(page):
+    builtin_challenge()
     sign_up(page, "ada")
     for path, ready in [
         ("/", "playground-ready"),
@@ -26,6 +27,8 @@ def test_every_page_names_its_controls_and_has_one_main_heading(page):
         ("/library/new/", "editor-ready"),
         ("/profile/", "profile-ready"),
         ("/leaderboard/", "leaderboard-ready"),
+        ("/challenges/", "challenges-ready"),
+        ("/challenges/sentiment-one-word/", "challenge-ready"),
     ]:
         page.goto(path)
         expect(page.locator(f"body[data-{ready}='true']")).to_be_attached()

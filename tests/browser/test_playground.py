@@ -191,6 +191,7 @@ def test_empty_parameters_leave_each_model_its_own_default(page, fake_openai_ser
     sign_up(page, "fran")
     local, hosted = registry.model_get(LOCAL_MODEL), registry.model_get(fake_openai_server.model_id)
     assert local.default_temperature != hosted.default_temperature  # else this test shows nothing
+    page.get_by_label("Model", exact=True).select_option(LOCAL_MODEL)
     page.get_by_label("Compare with").select_option(fake_openai_server.model_id)
     page.locator("details.params").evaluate("details => { details.open = true; }")
 

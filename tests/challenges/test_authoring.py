@@ -297,3 +297,16 @@ def test_the_list_and_attempt_history_take_a_fixed_number_of_queries(
 
     assert listing.json()["count"] == 3
     assert history.json()["count"] == 1
+
+
+def test_an_anonymous_visitor_sees_no_private_built_in_challenge(user, provider):
+    from django.contrib.auth.models import AnonymousUser
+
+    from challenges.selectors import challenge_list
+
+    public = make_challenge(user, slug="public-one", title="Public one")
+    Challenge.objects.filter(pk=public.pk).update(visibility="public", author=None, builtin=True)
+    private = make_challenge(user, slug="private-one", title="Private one")
+    Challenge.objects.filter(pk=private.pk).update(author=None, builtin=True)  # a built-in, unpublished
+
+    assert [challenge.slug for challenge in challenge_list(user=AnonymousUser())] == ["public-one"]

@@ -91,6 +91,12 @@ def test_is_json_parses_and_checks_a_schema():
     assert not passed and message.startswith("not valid JSON: Expecting value (line 1, column 1)")
 
 
+def test_is_json_fails_an_output_nested_past_the_parser_instead_of_raising():
+    passed, message = verdict({"type": "is-json"}, "[" * 100_000 + "]" * 100_000)
+
+    assert not passed and message.startswith("not acceptable JSON: Nested deeper than")
+
+
 def test_word_count_bounds():
     spec = {"type": "word-count", "min": 2, "max": 3}
 

@@ -10,7 +10,14 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 
 from game.levels import level_for_xp, rank_for_level
 from game.models import CreditEntry, XPEvent
-from game.services import InsufficientCredits, activity_record, credits_grant, credits_spend, xp_award
+from game.services import (
+    IdempotencyConflict,
+    InsufficientCredits,
+    activity_record,
+    credits_grant,
+    credits_spend,
+    xp_award,
+)
 
 KEYS = st.sampled_from([f"k{i}" for i in range(6)])
 ACTIVITIES = st.sampled_from(["run.completed", "template.created", "rating.given", "template.published"])
@@ -23,7 +30,7 @@ def test_ledgers_stay_consistent_with_the_counters(make_user):
         def __init__(self) -> None:
             super().__init__()
             self.user = make_user(f"prop{next(_names)}")
-            self.xp_results: dict[str, int] = {}  # key -> event id
+            self.xp_results: dict[str, tuple[int, int]] = {}  # key -> (event id, amount)
             self.credit_results: dict[str, int] = {}  # key -> entry id
             self.last_xp = 0
 
@@ -33,12 +40,16 @@ def test_ledgers_stay_consistent_with_the_counters(make_user):
 
         @rule(amount=st.integers(1, 400), key=KEYS)
         def award(self, amount, key):
+            if key in self.xp_results and self.xp_results[key][1] != amount:
+                with pytest.raises(IdempotencyConflict):  # the key is another award's: nothing changes
+                    xp_award(user_id=self.user.pk, amount=amount, reason="bonus", idempotency_key=f"xp:{key}")
+                return
             result = xp_award(user_id=self.user.pk, amount=amount, reason="bonus", idempotency_key=f"xp:{key}")
             if key in self.xp_results:
-                assert (result.created, result.event_id) == (False, self.xp_results[key])
+                assert (result.created, result.event_id) == (False, self.xp_results[key][0])
             else:
                 assert result.created and result.amount == amount
-                self.xp_results[key] = result.event_id
+                self.xp_results[key] = (result.event_id, amount)
 
         @rule(amount=st.integers(1, 150), key=KEYS)
         def spend(self, amount, key):

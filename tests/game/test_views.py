@@ -195,6 +195,23 @@ def test_staff_award_xp_once_per_key(make_user):
     assert (player.experience_points, player.level) == (150, 2)
 
 
+@pytest.mark.parametrize("change", [{"amount": 151}, {"reason": "contest.second"}], ids=["amount", "reason"])
+def test_the_same_award_key_with_a_different_body_is_a_409_and_awards_nothing(make_user, change):
+    staff, player = make_user("staff", is_staff=True), make_user("player")
+    payload = {"user": str(player.pk), "amount": 150, "reason": "contest.win", "idempotency_key": "contest-7"}
+    client_for(staff).post("/api/v1/game/awards/", payload)
+
+    reused = client_for(staff).post("/api/v1/game/awards/", {**payload, **change})
+
+    assert reused.status_code == 409
+    assert reused.json() == {
+        "detail": "The key was used for an award of 150 XP for 'contest.win'.",
+        "code": "idempotency_conflict",
+    }
+    player.refresh_from_db()
+    assert player.experience_points == 150
+
+
 def test_awards_are_staff_only_and_validated(make_user):
     staff, player = make_user("staff", is_staff=True), make_user("player")
 

@@ -17,6 +17,7 @@ PAGES = [
     (f"/library/{uuid.UUID(int=1)}/edit/", "web/js/pages/template_edit.js", "true"),
     ("/profile/", "web/js/pages/profile.js", "true"),
     ("/leaderboard/", "web/js/pages/leaderboard.js", "false"),
+    ("/challenges/", "web/js/pages/challenges.js", "false"),
 ]
 
 

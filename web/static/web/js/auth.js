@@ -123,8 +123,11 @@ export function redirectToLogin() {
   window.location.assign(loginUrl());
 }
 
-/** Where to go after logging in: only same-site paths are followed. */
+/**
+ * Where to go after logging in: the page's `data-next`, which the server sets only to a path on
+ * this site (web/redirects.py); resolved here too, so no other origin is ever followed.
+ */
 export function nextPath() {
-  const next = new URLSearchParams(window.location.search).get("next") || "/";
-  return next.startsWith("/") && !next.startsWith("//") ? next : "/";
+  const target = new URL(document.body.dataset.next || "/", window.location.origin);
+  return target.origin === window.location.origin ? target.pathname + target.search + target.hash : "/";
 }
