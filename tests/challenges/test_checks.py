@@ -199,7 +199,7 @@ def test_llm_rubric_is_accepted_where_a_judge_is_configured():
 
 # --- author-written patterns that backtrack catastrophically ---------------------------------
 
-CATASTROPHIC = [r"(a|aa)+$", r"(x+x+)+y", r"^(\w+\s*)*$", r"(.*,){10}x"]
+CATASTROPHIC = [r"(a|aa)+$", r"(x+x+)+y", r"^(\w+\s?)+$", r"(.*,){10}x"]
 
 
 @pytest.mark.parametrize("pattern", CATASTROPHIC)
