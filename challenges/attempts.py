@@ -1,12 +1,16 @@
 """Attempt writes: prepare (validate, render every case), start (one credits reservation for all its
 runs), the start of each case run, and the settlement (once).
 
-An attempt reserves the most all its case runs can cost before any provider call; each case run
-is a normal LLM run paid from that reservation (`prepaid`), and a hidden case's run is `sealed`
-out of the learner's history. The settlement refunds what the runs did not use, scores the
-attempt and hands it to the game. Refusals (AttemptRefused) write nothing and charge nothing.
+An attempt reserves the most all its case runs can cost before any provider call; its case runs
+are one LLM run batch (`llm.services.batch_open`, under the attempt's id): the `ai_requests`
+window is checked for all of them at once and the attempt holds ONE of the user's concurrent-run
+slots however many of its runs stream. Each case run is a normal LLM run paid from the
+reservation (prepaid), and a hidden case's run is `sealed` out of the learner's history. The
+settlement closes the batch, refunds what the runs did not use, scores the attempt and hands it
+to the game when it counts there. Refusals (AttemptRefused) write nothing and charge nothing.
 """
 
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -175,15 +179,20 @@ def attempt_prepare(
 
 @transaction.atomic
 def attempt_start(*, user_id, plan: AttemptPlan) -> Attempt:
-    """Create the attempt and reserve what all its runs may cost; raises AttemptRefused (throttle).
+    """Create the attempt, open its run batch and reserve what all its runs may cost.
 
-    An attempt the balance cannot cover is saved as failed `insufficient_credits`, charging nothing.
+    Raises AttemptRefused (429: the window cannot hold its runs, or every run slot is taken). An
+    attempt the balance cannot cover is saved as failed `insufficient_credits`, charging nothing.
     """
+    attempt_id = uuid.uuid4()
     try:
-        llm_services.run_window_check(user_id=user_id, runs=len(plan.jobs))
+        llm_services.batch_open(
+            user_id=user_id, batch_id=attempt_id, runs=len(plan.jobs), max_seconds=conf.attempt_max_seconds()
+        )
     except llm_services.RunRefused as exc:
         raise AttemptRefused(exc.code, exc.message, status=429, retry_after=exc.retry_after) from None
     attempt = Attempt.objects.create(
+        id=attempt_id,
         user_id=user_id,
         challenge=plan.challenge,
         version=plan.version,
@@ -212,6 +221,7 @@ def attempt_start(*, user_id, plan: AttemptPlan) -> Attempt:
             )
             attempt.reserved_credits = 0
             attempt.save(update_fields=["status", "finished_at", "error_code", "error_message", "reserved_credits"])
+            llm_services.batch_close(batch_id=attempt_id)
     return attempt
 
 
@@ -229,14 +239,30 @@ class AttemptEnded(Exception):
 
 
 @transaction.atomic
-def attempt_run_start(*, attempt_id, user_id, job: SampleJob) -> LLMRun:
-    """Start one case run of a running attempt, paid from its reservation; raises RunRefused, AttemptEnded."""
-    # The attempt row first, then (in run_start) the user row: the order the settlement takes.
+def attempt_runs_start(*, attempt_id, user_id, jobs: list[SampleJob]) -> list[LLMRun]:
+    """Start case runs of a running attempt together, in its batch, paid from its reservation; raises AttemptEnded.
+
+    The attempt row lock orders the start against the settlement: runs either start before the
+    settlement reads the attempt's runs, or find the attempt settled (and its batch closed).
+    """
     if Attempt.objects.select_for_update().filter(pk=attempt_id, status=AttemptStatus.RUNNING).first() is None:
         raise AttemptEnded(str(attempt_id))
-    run = llm_services.run_start(user_id=user_id, plan=job.plan, prepaid=True, sealed=job.sealed)
-    AttemptSample.objects.create(attempt_id=attempt_id, case_id=job.case_id, sample=job.sample, run=run)
-    return run
+    try:
+        runs = llm_services.batch_runs_start(
+            user_id=user_id, batch_id=attempt_id, plans=[(job.plan, job.sealed) for job in jobs]
+        )
+    except llm_services.RunRefused as exc:  # its batch is closed or used up: the attempt is over
+        raise AttemptEnded(str(attempt_id)) from exc
+    AttemptSample.objects.bulk_create(
+        AttemptSample(attempt_id=attempt_id, case_id=job.case_id, sample=job.sample, run=run)
+        for job, run in zip(jobs, runs, strict=True)
+    )
+    return runs
+
+
+def attempt_run_start(*, attempt_id, user_id, job: SampleJob) -> LLMRun:
+    """Start one case run of a running attempt (see attempt_runs_start); raises AttemptEnded."""
+    return attempt_runs_start(attempt_id=attempt_id, user_id=user_id, jobs=[job])[0]
 
 
 def _score(attempt: Attempt, rows: list[AttemptSample]) -> None:
@@ -263,9 +289,11 @@ def attempt_settle(
 ) -> Attempt:
     """Record the graded samples, charge what the runs used, score and reward the attempt; once.
 
-    A settled attempt is left as it is. Only a completed attempt (every sample graded) is scored.
+    A settled attempt is left as it is. Only a completed attempt (every sample graded) is scored,
+    and only one that counts in the game (`rewards.attempt_counts`) is handed to it.
     """
-    attempt = Attempt.objects.select_for_update().select_related("challenge", "version").get(pk=attempt_id)
+    # Only the attempt row: the challenge row stays free for its other learners' settlements and edits.
+    attempt = Attempt.objects.select_for_update(of=("self",)).select_related("challenge", "version").get(pk=attempt_id)
     if attempt.status != AttemptStatus.RUNNING:
         return attempt
     rows = list(AttemptSample.objects.filter(attempt=attempt))
@@ -287,12 +315,14 @@ def attempt_settle(
             idempotency_key=f"attempt:{attempt.pk}:refund",
             source=f"challenges.attempt:{attempt.pk}",
         )
+    llm_services.batch_close(batch_id=attempt.pk)
     attempt.status, attempt.finished_at = status, timezone.now()
     attempt.error_code, attempt.error_message = error_code, error_message[:500]
     if status == AttemptStatus.COMPLETED:
         _score(attempt, rows)
-        award = rewards.attempt_reward(attempt=attempt, challenge=attempt.challenge)
-        attempt.xp_awarded, attempt.best = award.xp_awarded, award.best
+        if rewards.attempt_counts(attempt=attempt, challenge=attempt.challenge):
+            award = rewards.attempt_reward(attempt=attempt, challenge=attempt.challenge)
+            attempt.xp_awarded, attempt.best = award.xp_awarded, award.best
     attempt.save()
     return attempt
 

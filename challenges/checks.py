@@ -5,6 +5,11 @@ output with surrounding whitespace stripped. Some types can fail a sample on a p
 streamed output (`fails_on_prefix`): a prefix that fails them fails every output it starts, so
 the run can be stopped at once. `llm-rubric` is judged by a model (challenges.rubric), not here.
 
+Patterns are authors' text, so `regex`/`not-regex` use the `regex` package, whose matching takes
+a timeout: a pattern that backtracks catastrophically fails its check (with a message saying so)
+instead of holding the event loop, and a pattern that already times out on a short probe text
+is refused when the challenge is saved.
+
     errors = check_errors(spec, judge_model="")   # [] when the spec is valid
     check = prepare(spec)                        # once per attempt
     check.run(output.strip())                    # Verdict(passed, message)
@@ -13,10 +18,12 @@ the run can be stopped at once. `llm-rubric` is judged by a model (challenges.ru
 
 import json
 import re
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import regex
 from jsonschema import exceptions as schema_exceptions
 from jsonschema import validators as schema_validators
 
@@ -27,7 +34,15 @@ MAX_LIST_ITEMS = 20
 MAX_PATTERN_CHARS = 500
 MAX_SCHEMA_CHARS = 10_000
 MAX_RUBRIC_CHARS = 2_000
-REGEX_FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL}
+REGEX_FLAGS = {"i": regex.IGNORECASE, "m": regex.MULTILINE, "s": regex.DOTALL}
+# How long one search of an output may take: grading runs on the server's event loop.
+MATCH_TIMEOUT_SECONDS = 0.02
+# Saving a pattern searches probe texts of PROBE_CHARS each; one that needs more than the budget
+# for all of them is refused (a sound pattern needs well under a millisecond).
+PROBE_BUDGET_SECONDS = 0.05
+PROBE_CHARS = 2_000
+_PROBE_UNITS = ("a", "1", " ", "aA1. ", "word ", "a\n")
+_METACHARACTERS = set("\\()[]{}?*+|^$.")
 # Patterns whose match on a prefix may not survive more text: end anchors and lookarounds.
 _PREFIX_UNSAFE = re.compile(r"\$|\\Z|\\z|\(\?[=!<]")
 
@@ -90,6 +105,19 @@ def _flags(spec: Mapping[str, Any]) -> int:
     return sum(REGEX_FLAGS[flag] for flag in set(spec.get("flags") or ""))
 
 
+def _probe_texts(pattern: str) -> list[str]:
+    """Long runs of common text and of the pattern's own literal characters, each with an odd end.
+
+    Nested or overlapping repeats (`(a+)+$`, `(\\w+\\s?)+$`) backtrack exponentially on a run of
+    what they repeat followed by something that does not fit.
+    """
+    literals = sorted({char for char in pattern if char not in _METACHARACTERS and char.isprintable()})
+    units = [*_PROBE_UNITS, *literals[:20]]
+    if literals:
+        units.append("".join(literals[:20]))
+    return [(unit * (PROBE_CHARS // len(unit) + 1))[:PROBE_CHARS] + "\x00" for unit in units]
+
+
 def _regex_spec(spec: Mapping[str, Any]) -> list[str]:
     pattern, flags = spec.get("value"), spec.get("flags", "")
     if not isinstance(pattern, str) or not pattern:
@@ -99,9 +127,18 @@ def _regex_spec(spec: Mapping[str, Any]) -> list[str]:
     if not isinstance(flags, str) or set(flags) - set(REGEX_FLAGS):
         return [f"flags must be a string of {', '.join(REGEX_FLAGS)}."]
     try:
-        re.compile(pattern, _flags(spec))
-    except re.error as exc:
+        compiled = regex.compile(pattern, _flags(spec))
+    except regex.error as exc:
         return [f"bad regex: {exc}."]
+    deadline = time.monotonic() + PROBE_BUDGET_SECONDS
+    try:
+        for text in _probe_texts(pattern):
+            compiled.search(text, timeout=max(deadline - time.monotonic(), 1e-6))
+    except TimeoutError:
+        return [
+            f"this regex takes over {PROBE_BUDGET_SECONDS * 1000:g} ms on a few {PROBE_CHARS:,}-character texts "
+            "(catastrophic backtracking): avoid nested or overlapping repeats such as (a+)+ or (a|a)*."
+        ]
     return []
 
 
@@ -218,11 +255,16 @@ def _starts_with(spec: Mapping[str, Any]) -> PreparedCheck:
 
 
 def _regex(spec: Mapping[str, Any], *, negate: bool) -> PreparedCheck:
-    pattern = re.compile(spec["value"], _flags(spec))
+    pattern = regex.compile(spec["value"], _flags(spec))
     shown = spec["value"] if len(spec["value"]) <= 60 else spec["value"][:59] + "…"
 
     def run(output: str) -> Verdict:
-        found = pattern.search(output) is not None
+        try:
+            found = pattern.search(output, timeout=MATCH_TIMEOUT_SECONDS) is not None
+        except TimeoutError:
+            return Verdict(
+                False, f"/{shown}/ took over {MATCH_TIMEOUT_SECONDS * 1000:g} ms on this output (too much backtracking)"
+            )
         if found != negate:
             return Verdict(True, f"{'does not match' if negate else 'matches'} /{shown}/")
         return Verdict(False, f"expected the output {'not ' if negate else ''}to match /{shown}/")
@@ -231,12 +273,19 @@ def _regex(spec: Mapping[str, Any], *, negate: bool) -> PreparedCheck:
         return PreparedCheck("regex", run)
     if _PREFIX_UNSAFE.search(spec["value"]):
         return PreparedCheck("not-regex", run)
+    timed_out: list[bool] = []  # once a prefix times out, the check waits for the whole output
 
     def fails_on_prefix(prefix: str) -> bool:
         # A match counts once more text follows it within the prefix: the final output holds the
         # same characters around it (and its stripping cannot reach it).
+        if timed_out:
+            return False
         head = prefix.lstrip()
-        return any(head[match.end() :].strip() for match in pattern.finditer(head))
+        try:
+            return any(head[match.end() :].strip() for match in pattern.finditer(head, timeout=MATCH_TIMEOUT_SECONDS))
+        except TimeoutError:
+            timed_out.append(True)
+            return False
 
     return PreparedCheck("not-regex", run, fails_on_prefix)
 

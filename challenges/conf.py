@@ -2,22 +2,19 @@
 
 from django.conf import settings
 
-from llm import conf as llm_conf
-from llm.registry import parse_model_id
-
 
 def judge_model() -> str:
     """The model that judges llm-rubric checks; empty: such checks are refused."""
     return settings.CHALLENGES_JUDGE_MODEL
 
 
-def attempt_parallel(model_id: str) -> int:
-    """Case runs of one attempt at a time: the setting, within the user's run limit and the local model's slots."""
-    parallel = min(settings.CHALLENGES_ATTEMPT_PARALLEL, llm_conf.max_concurrent_runs())
-    if parse_model_id(model_id)[0] == "local":
-        # More would only wait in the local model's queue while counting as running runs.
-        parallel = min(parallel, settings.LLM_LOCAL_CONCURRENCY)
-    return max(1, parallel)
+def attempt_parallel() -> int:
+    """Case runs of one attempt at a time.
+
+    The attempt holds one of the user's run slots for all of them; a local model's own queue
+    still bounds its generations (the rest of an attempt's runs wait there, in order).
+    """
+    return max(1, int(settings.CHALLENGES_ATTEMPT_PARALLEL))
 
 
 def attempt_max_seconds() -> float:

@@ -1,4 +1,5 @@
-"""A graded attempt on the event loop: its case runs a few at a time, each graded as it ends.
+"""A graded attempt on the event loop: up to CHALLENGES_ATTEMPT_PARALLEL case runs at a time, each
+graded as it ends.
 
 An `AttemptExecution` starts each case run as a normal `llm.execution.RunExecution` with a sink
 of its own. The sink watches the streamed text for a check it already fails (and then stops the
@@ -11,7 +12,6 @@ happens; a cancel stops its live runs and starts no more.
 import asyncio
 import json
 import logging
-import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -32,17 +32,14 @@ from challenges.events import (
 )
 from challenges.grading import grade
 from challenges.models import Attempt, AttemptStatus
-from llm import conf as llm_conf
 from llm.events import RunStarted
 from llm.execution import RunExecution
-from llm.live_runs import STOP_CANCEL
+from llm.live_runs import STOP_CANCEL, live_runs
 from llm.models import LLMRun, RunStatus
-from llm.services import RunRefused
 
 logger = logging.getLogger(__name__)
 
 Sink = Callable[[dict[str, Any], str], Awaitable[None]]
-CONCURRENCY_RETRY_SECONDS = 0.2
 HIDDEN_FAILURE = "A hidden case's run failed."
 
 
@@ -85,6 +82,7 @@ class AttemptExecution:
             self.sinks.append(sink)
         self.task = asyncio.get_running_loop().create_task(self._run(), name=f"challenge-attempt-{self.attempt_id}")
         live_attempts[self.attempt_id] = self
+        live_runs.watch_cancel(self.attempt_id, self.cancel)  # an attempt.cancel heard on another process
         return self.task
 
     def cancel(self) -> None:
@@ -112,8 +110,8 @@ class AttemptExecution:
 
     # --- frames ----------------------------------------------------------------------------
 
-    async def emit(self, frame: dict[str, Any]) -> None:
-        text = _dumps(frame)
+    async def emit(self, frame: dict[str, Any], text: str | None = None) -> None:
+        text = _dumps(frame) if text is None else text
         for sink in list(self.sinks):
             try:
                 await sink(frame, text)
@@ -126,49 +124,52 @@ class AttemptExecution:
         try:
             await self.emit(self._started_frame)
             jobs = deque(self._jobs)
-            parallel = min(conf.attempt_parallel(self.model_id), len(jobs))
-            await asyncio.gather(*(self._work(jobs) for _ in range(parallel)))
+            # The first runs start together (one transaction), then one more as each ends.
+            first = [jobs.popleft() for _ in range(min(conf.attempt_parallel(), len(jobs)))]
+            runs = await self._runs_start(first)
+            await asyncio.gather(*(self._work(jobs, job, run) for job, run in zip(first, runs, strict=False)))
         except asyncio.CancelledError:
             self._fail("interrupted", "The server stopped the attempt.")
             raise
         finally:
             await asyncio.shield(self._settle())
 
-    async def _work(self, jobs: deque[attempts.SampleJob]) -> None:
-        while jobs and not self._stopping:
-            job = jobs.popleft()
+    async def _work(self, jobs: deque[attempts.SampleJob], job: attempts.SampleJob, run: LLMRun) -> None:
+        """Stream and grade the started run, then start and grade the next job, until none is left."""
+        while True:
             try:
-                await self._sample(job)
+                await self._sample(job, run)
             except asyncio.CancelledError:
                 raise
             except Exception:
                 logger.exception("attempt %s: case %s could not be graded", self.attempt_id, job.case_id)
                 self._fail("provider_error", "A case could not be graded.")
+            if not jobs or self._stopping:
+                return
+            job = jobs.popleft()
+            started = await self._runs_start([job])
+            if not started:
+                return
+            run = started[0]
 
-    async def _run_start(self, job: attempts.SampleJob) -> LLMRun | None:
-        """The case's run, started once the user's run limit allows; None when the attempt stops first."""
-        deadline = time.monotonic() + llm_conf.run_max_seconds()
-        while not self._stopping:
-            try:
-                return await database_sync_to_async(attempts.attempt_run_start)(
-                    attempt_id=self.attempt_id, user_id=self.user_id, job=job
-                )
-            except RunRefused as exc:
-                if exc.code != "concurrency_limit" or time.monotonic() > deadline:
-                    self._fail(exc.code, exc.message)
-                    return None
-            except attempts.AttemptEnded:
-                self._fail("interrupted", "The attempt was settled while it ran.")
-                return None
-            await asyncio.sleep(CONCURRENCY_RETRY_SECONDS)
-        return None
+    async def _runs_start(self, jobs: list[attempts.SampleJob]) -> list[LLMRun]:
+        """The jobs' runs, in the attempt's batch (it holds the run slot); [] when the attempt stopped."""
+        if self._stopping or not jobs:
+            return []
+        try:
+            return await database_sync_to_async(attempts.attempt_runs_start)(
+                attempt_id=self.attempt_id, user_id=self.user_id, jobs=jobs
+            )
+        except attempts.AttemptEnded:
+            self._fail("interrupted", "The attempt was settled while it ran.")
+            return []
 
-    async def _sample(self, job: attempts.SampleJob) -> None:
-        run = await self._run_start(job)
-        if run is None:
-            return
+    async def _sample(self, job: attempts.SampleJob, run: LLMRun) -> None:
         case = self._cases[job.case_id]
         tag = {"attempt_id": self.attempt_id, "case_id": job.case_id, "sample": job.sample}
+        # A run frame's JSON text is a compact object: the tag goes in before its closing brace,
+        # so the run's frames are not serialised twice.
+        tag_text = "," + _dumps(tag)[1:]
         execution = RunExecution(run, job.plan.request, request_id=self.request_id)
         streamed: list[str] = []
         stopped: list[int] = []
@@ -180,7 +181,7 @@ class AttemptExecution:
                     stopped.append(index)
                     execution.stop(STOP_CANCEL)
             if not job.hidden:
-                await self.emit({**frame, **tag})
+                await self.emit({**frame, **tag}, text[:-1] + tag_text)
 
         self.runs[execution.run_id] = execution
         if not job.hidden:
@@ -245,6 +246,7 @@ class AttemptExecution:
             self.sinks.clear()
             self.done.set()
             live_attempts.pop(self.attempt_id, None)
+            live_runs.unwatch_cancel(self.attempt_id)
 
     def _terminal_frame(self) -> dict[str, Any]:
         attempt = self.settled

@@ -1,7 +1,11 @@
 """What the game gives for a graded attempt: the one place challenges hand attempts to the game.
 
-The game (`game.services.challenge_attempt_record`) awards XP by difficulty for a first pass and a
-little for a new best, keeps the learner's best per challenge, skill points and the boards, and
+Only attempts at public challenges by someone else count there (`attempt_counts`): an attempt at
+a private challenge, or at one the learner wrote, is graded and kept but earns no XP, skill
+points, badge or board place, or writing easy challenges would farm them.
+
+The game (`game.services.challenge_attempt_record`) awards XP by difficulty for a first pass and
+a little for a new best, keeps the learner's best per challenge, skill points and the boards, and
 unlocks the solving badges; it is idempotent per attempt.
 """
 
@@ -18,6 +22,11 @@ def track_challenges(challenge: Challenge) -> list[str]:
             "slug", flat=True
         )
     )
+
+
+def attempt_counts(*, attempt: Attempt, challenge: Challenge) -> bool:
+    """Whether the game hears of this attempt: a public challenge (built in, or another learner's)."""
+    return challenge.visibility == Visibility.PUBLIC and challenge.author_id != attempt.user_id
 
 
 def attempt_reward(*, attempt: Attempt, challenge: Challenge) -> Award:

@@ -1,7 +1,7 @@
 """Reads of challenges, attempts and leaderboards, with the visibility rules in one place.
 
 Another user's private challenge, and another user's attempt, are simply not found. Bests,
-solvers and boards are the game's (it learns every graded attempt).
+solvers and boards are the game's (it learns every graded attempt that counts there).
 """
 
 import uuid
@@ -154,6 +154,24 @@ def _attempt_rows() -> QuerySet[Attempt]:
 def attempt_list_for(*, user, challenge: Challenge) -> QuerySet[Attempt]:
     """The user's attempts at a challenge, newest first, ready to serialise."""
     return _attempt_rows().filter(user_id=user.pk, challenge=challenge).order_by("-created_at")
+
+
+def attempt_is_running_for(*, attempt_id: Any, user) -> bool:
+    parsed = _parse_id(attempt_id)
+    return bool(parsed) and Attempt.objects.filter(pk=parsed, user_id=user.pk, status=AttemptStatus.RUNNING).exists()
+
+
+def attempt_ended_for(*, attempt_id: Any, user) -> Attempt | None:
+    """The user's attempt once it has settled; None while it runs (or for anyone else's)."""
+    parsed = _parse_id(attempt_id)
+    if parsed is None:
+        return None
+    return (
+        Attempt.objects.select_related("challenge", "version")
+        .filter(pk=parsed, user_id=user.pk)
+        .exclude(status=AttemptStatus.RUNNING)
+        .first()
+    )
 
 
 def attempt_get_for(*, attempt_id: Any, user) -> Attempt:

@@ -1,10 +1,15 @@
 """The live (and recently finished) runs of this server process: for resume, cross-process cancels,
-heartbeats and shutdown."""
+heartbeats and shutdown.
+
+Something live here that is not a run but can be cancelled from any process (a graded attempt)
+registers with `watch_cancel`: a cancel published for its id reaches it like a run's.
+"""
 
 import asyncio
 import logging
 import sys
 import weakref
+from collections.abc import Callable
 from typing import Protocol
 
 from llm import streams
@@ -28,6 +33,7 @@ class LiveRun(Protocol):
 class LiveRuns:
     def __init__(self) -> None:
         self.runs: dict[str, LiveRun] = {}
+        self.cancel_watchers: dict[str, Callable[[], None]] = {}
         self._shutdown_hooked = False
         self._loop_tasks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Task]] = (
             weakref.WeakKeyDictionary()
@@ -39,6 +45,15 @@ class LiveRuns:
         if streams.enabled():
             self._keep_running("cancels", lambda: streams.listen_for_cancels(self._cancel_requested))
             self._keep_running("heartbeat", self._heartbeat)
+
+    def watch_cancel(self, key: str, on_cancel: Callable[[], None]) -> None:
+        """Call `on_cancel` when any process asks to cancel `key`, until `unwatch_cancel(key)`."""
+        self.cancel_watchers[key] = on_cancel
+        if streams.enabled():
+            self._keep_running("cancels", lambda: streams.listen_for_cancels(self._cancel_requested))
+
+    def unwatch_cancel(self, key: str) -> None:
+        self.cancel_watchers.pop(key, None)
 
     def get(self, run_id: str) -> LiveRun | None:
         return self.runs.get(run_id)
@@ -69,10 +84,12 @@ class LiveRuns:
                 logger.warning("could not mark %d runs alive", len(live), exc_info=True)
             await asyncio.sleep(streams.ALIVE_EVERY_SECONDS)
 
-    def _cancel_requested(self, run_id: str) -> None:
-        run = self.runs.get(run_id)
+    def _cancel_requested(self, key: str) -> None:
+        run = self.runs.get(key)
         if run is not None:
             run.stop(STOP_CANCEL)
+        elif (on_cancel := self.cancel_watchers.get(key)) is not None:
+            on_cancel()
 
     async def interrupt_all(self) -> None:
         """Stop every live run of this loop as interrupted and wait until each has settled."""

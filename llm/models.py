@@ -49,8 +49,9 @@ class LLMRun(models.Model):
     input_tokens = models.PositiveIntegerField(default=0)
     output_tokens = models.PositiveIntegerField(default=0)
     reserved_credits = models.PositiveIntegerField(default=0)
-    # Paid from its caller's reservation (a graded attempt holds one for all its runs): the start
-    # takes no credits and the settle refunds none; the caller settles the reservation once.
+    # A run of a RunBatch, paid from its caller's reservation (a graded attempt holds one for all
+    # its runs): the start takes no credits and the settle refunds none; the caller settles the
+    # reservation once. It holds no run slot of its own (its batch holds one) and earns no run XP.
     prepaid = models.BooleanField(default=False)
     # Left out of its user's history and resume: a run whose prompt or output is not the user's
     # to see (a hidden challenge case).
@@ -78,3 +79,30 @@ class LLMRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.model} run {self.id} ({self.status})"
+
+
+class RunBatch(models.Model):
+    """Runs a caller starts together and prepays in one reservation (a graded attempt's case runs).
+
+    A batch exists while its caller runs it, and is deleted when it closes. Until then (and not
+    past `expires_at`) it holds one of its user's concurrent-run slots, however many of its runs
+    stream at once, and its runs not started yet stay counted in the `ai_requests` window, so the
+    room checked for all of them when it opened is still there when they start. Its id is the
+    caller's (the attempt's).
+    """
+
+    id = models.UUIDField(primary_key=True, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    runs = models.PositiveIntegerField()  # the runs it may start
+    started = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # A batch still here after this lost its process: it no longer holds a slot or window room.
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(started__lte=models.F("runs")), name="llm_batch_started_le_runs"),
+        ]
+
+    def __str__(self) -> str:
+        return f"run batch {self.id} ({self.started}/{self.runs})"

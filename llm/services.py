@@ -3,8 +3,13 @@
 A run reserves the most it can cost before any provider call and settles once, when it ends,
 refunding the difference between the reservation and what it used. Nothing is written per token.
 The game owns the credit ledger: the reservation and the refund go through `game.services`.
+
+A caller that prepays many runs at once (a graded attempt) opens a `RunBatch` for them: the
+batch is checked against the limits once, holds one run slot for all its runs, and its runs
+start without limits or reservations of their own (`run_start(batch_id=...)`).
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
@@ -13,12 +18,12 @@ from typing import Any
 from celery import current_app
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Count, Q, Subquery
+from django.db.models import Count, F, Q, Subquery, Sum
 from django.utils import timezone
 
 from game import services as game_services
 from llm import conf, registry, template_runs, throttles
-from llm.models import OUTPUT_MAX_CHARS, PROMPT_MAX_CHARS, SYSTEM_MAX_CHARS, LLMRun, RunStatus
+from llm.models import OUTPUT_MAX_CHARS, PROMPT_MAX_CHARS, SYSTEM_MAX_CHARS, LLMRun, RunBatch, RunStatus
 from llm.providers.base import GenerationRequest
 
 User = get_user_model()
@@ -188,20 +193,38 @@ def _lock_user(user_id) -> None:
 
 
 def _run_counts(user_id, now: datetime) -> tuple[throttles.Window, dict[str, int]]:
-    """The ai_requests window with the user's runs in it, and their runs still going."""
+    """The user's `ai_requests` in the window and their runs going, read under their row lock.
+
+    `recent` counts the runs created in the window plus the runs their open batches have yet to
+    start; `running` counts their running runs outside batches plus one per open batch.
+    """
     window, stale_before = throttles.ai_requests_window(now), _stale_before()
-    counts = LLMRun.objects.filter(user_id=user_id, created_at__gte=min(window.start, stale_before)).aggregate(
+    runs = LLMRun.objects.filter(user_id=user_id, created_at__gte=min(window.start, stale_before)).aggregate(
         recent=Count("pk", filter=Q(created_at__gte=window.start)),
-        running=Count("pk", filter=Q(status=RunStatus.RUNNING, created_at__gte=stale_before)),
+        running=Count("pk", filter=Q(status=RunStatus.RUNNING, prepaid=False, created_at__gte=stale_before)),
     )
-    return window, counts
+    batches = RunBatch.objects.filter(user_id=user_id, expires_at__gt=now).aggregate(
+        open=Count("pk"), pending=Sum(F("runs") - F("started"))
+    )
+    return window, {
+        "recent": runs["recent"] + (batches["pending"] or 0),
+        "running": runs["running"] + batches["open"],
+    }
 
 
-def run_window_check(*, user_id, runs: int) -> None:
-    """Raise RunRefused (rate_limited) unless the ai_requests window has room for `runs` more runs.
+def _check_concurrency(counts: dict[str, int]) -> None:
+    limit = conf.max_concurrent_runs()
+    if counts["running"] >= limit:
+        raise RunRefused("concurrency_limit", f"At most {limit} runs at a time; wait for one to finish.")
 
-    Call inside a transaction, before starting a batch of runs whose credits are reserved at once
-    (a graded attempt); it takes the user row lock that every run start takes.
+
+@transaction.atomic
+def batch_open(*, user_id, batch_id, runs: int, max_seconds: float) -> None:
+    """Open a batch of `runs` prepaid runs; raises RunRefused (rate_limited, concurrency_limit) before writing.
+
+    The `ai_requests` window must hold all its runs, and the batch takes one run slot (it counts
+    as one run against LLM_MAX_CONCURRENT_RUNS until closed, or for `max_seconds` at most). The
+    checks run under the user row lock that every run start takes, so they are exact.
     """
     _lock_user(user_id)
     now = timezone.now()
@@ -212,18 +235,49 @@ def run_window_check(*, user_id, runs: int) -> None:
             f"This needs {runs} AI requests and the hourly allowance does not cover them; try again later.",
             retry_after=window.retry_after(now),
         )
+    _check_concurrency(counts)
+    RunBatch.objects.create(
+        id=batch_id, user_id=user_id, runs=runs, expires_at=now + timezone.timedelta(seconds=max_seconds)
+    )
+
+
+def batch_close(*, batch_id) -> None:
+    """Release the batch's run slot and the window room of the runs it did not start (idempotent)."""
+    RunBatch.objects.filter(pk=batch_id).delete()
 
 
 @transaction.atomic
-def run_start(*, user_id, plan: RunPlan, prepaid: bool = False, sealed: bool = False) -> LLMRun:
+def batch_runs_start(*, user_id, batch_id, plans: Sequence[tuple[RunPlan, bool]]) -> list[LLMRun]:
+    """Start runs of an open batch, `(plan, sealed)` each, in one statement; raises RunRefused (batch_closed).
+
+    Refused when the batch is closed, belongs to someone else, or has fewer runs left. Batch runs
+    take no user row lock: they move runs from the batch's pending room into the window's runs
+    and hold no slot of their own, so no other start's counts change.
+    """
+    taken = RunBatch.objects.filter(pk=batch_id, user_id=user_id, started__lte=F("runs") - len(plans)).update(
+        started=F("started") + len(plans)
+    )
+    if not taken:
+        raise RunRefused("batch_closed", "The batch these runs belong to is closed.")
+    runs = [_new_run(user_id, plan) for plan, _ in plans]
+    for run, (_, sealed) in zip(runs, plans, strict=True):
+        run.prepaid, run.sealed = True, sealed
+    return LLMRun.objects.bulk_create(runs)
+
+
+@transaction.atomic
+def run_start(*, user_id, plan: RunPlan, batch_id=None, sealed: bool = False) -> LLMRun:
     """Create the run and reserve its maximum cost; raises RunRefused (throttle, concurrency) before writing.
 
     A run the balance cannot cover is saved as failed `insufficient_credits` (charging nothing),
-    so the client gets a run id to refer to. A `prepaid` run is paid from its caller's reservation
-    (no balance check, no reservation of its own); a `sealed` one stays out of the user's history.
+    so the client gets a run id to refer to. A run of an open batch (`batch_id`) is prepaid: paid
+    from its caller's reservation, limited by its batch (no checks, slot or reservation of its
+    own). A `sealed` one stays out of the user's history.
     """
+    if batch_id is not None:
+        return batch_runs_start(user_id=user_id, batch_id=batch_id, plans=[(plan, sealed)])[0]
     run = _new_run(user_id, plan)
-    run.prepaid, run.sealed = prepaid, sealed
+    run.sealed = sealed
     # The reservation comes first: its first statement locks the user row, which serialises the
     # starts of one user across processes, so the `ai_requests` window (llm.throttles) and the
     # concurrency limit below are exact. The counts are a later statement than the lock: on
@@ -234,9 +288,7 @@ def run_start(*, user_id, plan: RunPlan, prepaid: bool = False, sealed: bool = F
     window, counts = _run_counts(user_id, now)
     if counts["recent"] >= window.limit:
         raise RunRefused("rate_limited", "Too many AI requests; try again later.", retry_after=window.retry_after(now))
-    limit = conf.max_concurrent_runs()
-    if counts["running"] >= limit:
-        raise RunRefused("concurrency_limit", f"At most {limit} runs at a time; wait for one to finish.")
+    _check_concurrency(counts)
     if not covered:
         run.status, run.finished_at = RunStatus.FAILED, now
         run.error_code = "insufficient_credits"
@@ -248,7 +300,7 @@ def run_start(*, user_id, plan: RunPlan, prepaid: bool = False, sealed: bool = F
 
 def _reserve(run: LLMRun) -> bool:
     """Take the run's reservation from the balance (locking the user row); False when it does not cover it."""
-    if run.prepaid or run.reserved_credits <= 0:
+    if run.reserved_credits <= 0:
         _lock_user(run.user_id)
         return True
     try:
@@ -296,7 +348,8 @@ def _settled_cost(run: LLMRun, spec: registry.ModelSpec | None, outcome: RunOutc
 def run_settle(*, run_id, outcome: RunOutcome) -> LLMRun:
     """Record how the run ended and refund the unused reservation; a settled run is left as it is.
 
-    A prepaid run refunds nothing: its caller settles the reservation that paid for it.
+    A prepaid run refunds nothing and earns no run XP: its caller settles the reservation that
+    paid for it, and rewards what the batch was for.
     """
     # The runner's user row, then the run row: the project's lock order (prompts.services), so a
     # settle queues behind a rating or fork that holds the user and never waits holding the run.
@@ -331,7 +384,7 @@ def run_settle(*, run_id, outcome: RunOutcome) -> LLMRun:
         # XP, streaks and badges follow in the worker, off the run's path, for a run that produced
         # something (an empty one is free, so it earns nothing either). The task is named rather
         # than imported: llm.tasks imports this module.
-        if outcome.produced_tokens:
+        if outcome.produced_tokens and not run.prepaid:
             completed = current_app.signature("llm.run_completed_record", args=(str(run.pk),))
             transaction.on_commit(completed.delay, robust=True)
     return run

@@ -204,6 +204,11 @@ async def request_cancel(run_id: str) -> None:
     await redis.publish(CANCEL_CHANNEL, run_id)
 
 
+async def announce_cancel(key: str) -> None:
+    """Ask whichever process watches `key` (`live_runs.watch_cancel`) to cancel it; heard only live."""
+    await client().publish(CANCEL_CHANNEL, key)
+
+
 async def listen_for_cancels(on_cancel: Callable[[str], None]) -> None:
     """Call `on_cancel(run_id)` for every cancel request published by any process; runs until cancelled."""
     while True:

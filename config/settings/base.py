@@ -284,7 +284,8 @@ LLM_STREAM_TTL_SECONDS = env_int("LLM_STREAM_TTL_SECONDS", 300)
 # --- Challenges -------------------------------------------------------------------------
 # The model that judges `llm-rubric` checks (a model id); empty: challenges cannot use them.
 CHALLENGES_JUDGE_MODEL = env_str("CHALLENGES_JUDGE_MODEL", "")
-# Case runs of one attempt at a time (within LLM_MAX_CONCURRENT_RUNS and the local model's slots).
-CHALLENGES_ATTEMPT_PARALLEL = env_int("CHALLENGES_ATTEMPT_PARALLEL", 3)
+# Case runs of one attempt at a time (the attempt holds one LLM_MAX_CONCURRENT_RUNS slot for all of
+# them; a local model's own queue still bounds its generations).
+CHALLENGES_ATTEMPT_PARALLEL = env_int("CHALLENGES_ATTEMPT_PARALLEL", 10)
 # An attempt still running after this long lost its process: settled as failed, the rest refunded.
 CHALLENGES_ATTEMPT_MAX_SECONDS = env_float("CHALLENGES_ATTEMPT_MAX_SECONDS", 1800.0)

@@ -92,13 +92,17 @@ def document(**overrides) -> dict:
     return {**copy.deepcopy(BASE_DOCUMENT), **overrides}
 
 
-def make_challenge(author, **overrides):
-    """A challenge of `author` (private) from BASE_DOCUMENT with `overrides`, through the services."""
+def make_challenge(author, *, builtin: bool = False, **overrides):
+    """A challenge of `author` (private) from BASE_DOCUMENT with `overrides`, through the services.
+
+    `builtin`: a public challenge of the curriculum instead (no author), one whose attempts count
+    in the game.
+    """
     from challenges import documents, services
 
     checked = documents.ChallengeDocumentSerializer(data=document(**overrides))
     checked.is_valid(raise_exception=True)
-    return services.challenge_create(author=author, document=checked.validated_data)
+    return services.challenge_create(author=author, document=checked.validated_data, builtin=builtin)
 
 
 def attempt_start_frame(challenge: str, prompt: str = PROMPT, request_id: str = "a1", **extra) -> dict:

@@ -251,7 +251,7 @@ def sse_events(response) -> list[tuple[str, dict]]:
 
 
 def test_an_attempt_streams_as_server_sent_events_without_hidden_data(auth_client, user, provider):
-    challenge = make_challenge(user)
+    challenge = make_challenge(None, builtin=True)
 
     response = auth_client.post(
         f"/api/v1/challenges/{challenge.slug}/attempts/",
@@ -291,7 +291,7 @@ def test_an_attempt_streams_as_server_sent_events_without_hidden_data(auth_clien
 
 
 def test_your_attempts_are_listed_and_anothers_are_404(auth_client, user, make_user, api_client, provider):
-    challenge = make_challenge(user)
+    challenge = make_challenge(None, builtin=True)
     first = response_json(attempt(auth_client, challenge.slug))
     second = response_json(attempt(auth_client, challenge.slug))
     mallory = make_user("mallory")
@@ -311,7 +311,7 @@ def test_your_attempts_are_listed_and_anothers_are_404(auth_client, user, make_u
 
 
 def test_the_leaderboard_ranks_best_scores_then_fewer_tokens(auth_client, user, make_user, provider):
-    challenge = make_challenge(user, par_tokens=4)
+    challenge = make_challenge(None, builtin=True, par_tokens=4)
     short = response_json(attempt(auth_client, challenge.slug, prompt="{{country}} capital?"))
     response_json(attempt(auth_client, challenge.slug))
     Attempt.objects.create(

@@ -1,7 +1,10 @@
 """Each check type: its verdicts, what it can decide on a streamed prefix, and its validation."""
 
+import time
+
 import pytest
 
+from challenges import checks
 from challenges.checks import check_errors, prepare
 
 
@@ -170,7 +173,7 @@ def test_a_prefix_that_fails_fails_the_whole_output(spec, prefix, rest):
         ({"type": "contains"}, ["value must be a non-empty string."]),
         ({"type": "contains", "value": "x", "flags": "i"}, ["unknown keys for contains: flags."]),
         ({"type": "contains-any", "value": []}, ["value must be a list of 1 to 20 non-empty strings."]),
-        ({"type": "regex", "value": "(unclosed"}, ["bad regex: missing ), unterminated subpattern at position 0."]),
+        ({"type": "regex", "value": "(unclosed"}, ["bad regex: missing ) at position 9."]),
         ({"type": "regex", "value": "x", "flags": "q"}, ["flags must be a string of i, m, s."]),
         (
             {"type": "is-json", "schema": {"type": "nope"}},
@@ -192,3 +195,59 @@ def test_llm_rubric_is_accepted_where_a_judge_is_configured():
     assert check_errors({"type": "llm-rubric", "rubric": " "}, judge_model="test:echo") == [
         "rubric must be a non-empty string."
     ]
+
+
+# --- author-written patterns that backtrack catastrophically ---------------------------------
+
+CATASTROPHIC = [r"(a|aa)+$", r"(x+x+)+y", r"^(\w+\s?)+$", r"(.*,){10}x"]
+
+
+@pytest.mark.parametrize("pattern", CATASTROPHIC)
+@pytest.mark.parametrize("kind", ["regex", "not-regex"])
+def test_a_pattern_that_times_out_on_the_probe_is_refused_at_save(kind, pattern):
+    started = time.monotonic()
+
+    errors = check_errors({"type": kind, "value": pattern}, judge_model="")
+
+    assert errors == [
+        "this regex takes over 50 ms on a few 2,000-character texts (catastrophic backtracking): "
+        "avoid nested or overlapping repeats such as (a+)+ or (a|a)*."
+    ]
+    assert time.monotonic() - started < 2
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [r"^\d{3}-\d{4}$", r"\bsecret\b", r"^\s*\{.*\}\s*$", r'"name"\s*:\s*"[^"]+"', r"(?:\w+\W+){0,40}\w*"],
+)
+def test_sound_patterns_pass_the_probe(pattern):
+    assert check_errors({"type": "regex", "value": pattern}, judge_model="") == []
+
+
+@pytest.mark.parametrize("kind", ["regex", "not-regex"])
+def test_a_search_that_times_out_fails_its_check_with_a_message_instead_of_stalling(kind):
+    check = prepare({"type": kind, "value": r"(a|aa)+$"})  # saved before the probe existed, say
+    started = time.monotonic()
+
+    result = check.run("a" * 40 + "!")
+
+    assert time.monotonic() - started < 0.5
+    assert not result.passed
+    assert result.message == "/(a|aa)+$/ took over 20 ms on this output (too much backtracking)"
+    assert check.run("b").passed is (kind == "not-regex")  # other outputs are judged as ever
+
+
+def test_a_streamed_prefix_that_times_out_stops_checking_prefixes_for_that_check():
+    check = prepare({"type": "not-regex", "value": r"(a|aa)+b"})
+    streamed = "a" * 40 + "!"
+
+    first = time.monotonic()
+    assert check.fails_on_prefix(streamed) is False
+    first = time.monotonic() - first
+    later = time.monotonic()
+    for n in range(20):
+        assert check.fails_on_prefix(streamed + " more" * n) is False
+    later = time.monotonic() - later
+
+    assert first >= checks.MATCH_TIMEOUT_SECONDS
+    assert later < checks.MATCH_TIMEOUT_SECONDS  # no search at all once one timed out

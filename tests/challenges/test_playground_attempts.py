@@ -11,6 +11,7 @@ from game.models import CreditEntry
 from llm.models import LLMRun
 from tests.challenges.support import (
     ATTEMPT_END,
+    PROMPT,
     attempt_start_frame,
     capital_answer,
     case,
@@ -48,7 +49,7 @@ def ledger(attempt_id: str) -> dict[str, int]:
 
 
 async def test_an_attempt_streams_public_cases_grades_each_and_completes(user, provider):
-    challenge = await challenge_of(user)
+    challenge = await challenge_of(None, builtin=True)
     ws = await playground(user)
     try:
         await ws.send_json_to(attempt_start_frame(challenge.slug))
@@ -272,6 +273,96 @@ async def test_an_attempt_the_balance_cannot_cover_is_an_error_charging_nothing(
     assert user.credits == 10 and provider.requests == []
 
 
+async def test_any_of_your_sockets_on_the_process_can_cancel_an_attempt(user, provider):
+    provider.gate = asyncio.Event()
+    challenge = await challenge_of(user)
+    starter, other = await playground(user), await playground(user)
+    try:
+        await starter.send_json_to(attempt_start_frame(challenge.slug))
+        started = await starter.receive_json_from(timeout=5)
+        await receive_until(starter, {"run.started"})
+        await other.send_json_to({"type": "attempt.cancel", "attempt_id": started["attempt_id"]})
+        heard = await receive_until(other, ATTEMPT_END)
+        ended = await receive_until(starter, ATTEMPT_END)
+    finally:
+        await starter.disconnect()
+        await other.disconnect()
+
+    cancelled = {"type": "attempt.cancelled", "attempt_id": started["attempt_id"], "cost_credits": 0}
+    assert heard == [cancelled]  # no run frames of the attempt, only its end
+    assert ended[-1] == cancelled
+    assert (await attempt_row(started["attempt_id"])).status == "cancelled"
+    assert provider.closed_early == len(provider.requests) >= 1
+
+
+async def test_a_cancel_heard_on_another_process_goes_through_redis_to_the_one_running_it(user, provider):
+    from challenges.live import live_attempts
+    from llm import streams
+
+    if not streams.enabled():
+        pytest.skip("needs REDIS_URL")
+    provider.gate = asyncio.Event()
+    challenge = await challenge_of(user)
+    starter, other = await playground(user), await playground(user)
+    try:
+        await starter.send_json_to(attempt_start_frame(challenge.slug))
+        started = await starter.receive_json_from(timeout=5)
+        await receive_until(starter, {"run.started"})
+        # As a socket of another process sees it: not live here, running in the database.
+        live_attempts.pop(started["attempt_id"])
+        await other.send_json_to({"type": "attempt.cancel", "attempt_id": started["attempt_id"]})
+        heard = await other.receive_json_from(timeout=5)
+        ended = await receive_until(starter, ATTEMPT_END)
+    finally:
+        await starter.disconnect()
+        await other.disconnect()
+
+    cancelled = {"type": "attempt.cancelled", "attempt_id": started["attempt_id"], "cost_credits": 0}
+    assert heard == ended[-1] == cancelled
+    assert (await attempt_row(started["attempt_id"])).status == "cancelled"
+
+
+async def test_a_cancel_nobody_running_the_attempt_hears_ends_in_a_timeout_error(user, provider, monkeypatch):
+    from challenges import attempts, consumers
+    from llm import streams
+
+    if not streams.enabled():
+        pytest.skip("needs REDIS_URL")
+    monkeypatch.setattr(consumers, "CANCEL_ELSEWHERE_WAIT_SECONDS", 0.3)
+    challenge = await challenge_of(user)
+    # Running in the database, live nowhere: its process died.
+    started = await database_sync_to_async(attempts.attempt_create)(user=user, challenge=challenge.slug, prompt=PROMPT)
+    attempt_id = str(started.attempt.pk)
+    ws = await playground(user)
+    try:
+        await ws.send_json_to({"type": "attempt.cancel", "attempt_id": attempt_id})
+        error = await ws.receive_json_from(timeout=5)
+    finally:
+        await ws.disconnect()
+
+    assert (error["type"], error["code"], error["attempt_id"]) == ("error", "timeout", attempt_id)
+    assert (await attempt_row(attempt_id)).status == "running"
+
+
+async def test_a_cancel_for_an_attempt_that_ended_or_is_not_yours_is_unknown(user, make_user, provider):
+    challenge = await challenge_of(user)
+    mallory = await database_sync_to_async(make_user)("mallory")
+    mine, theirs = await playground(user), await playground(mallory)
+    try:
+        await mine.send_json_to(attempt_start_frame(challenge.slug))
+        frames = await receive_until(mine, ATTEMPT_END)
+        attempt_id = frames[0]["attempt_id"]
+        await mine.send_json_to({"type": "attempt.cancel", "attempt_id": attempt_id})
+        ended = await mine.receive_json_from(timeout=5)
+        await theirs.send_json_to({"type": "attempt.cancel", "attempt_id": attempt_id})
+        foreign = await theirs.receive_json_from(timeout=5)
+    finally:
+        await mine.disconnect()
+        await theirs.disconnect()
+
+    assert (ended["code"], foreign["code"]) == ("unknown_attempt", "unknown_attempt")
+
+
 async def test_another_users_attempt_cannot_be_cancelled(user, make_user, provider):
     provider.gate = asyncio.Event()
     challenge = await challenge_of(user)
@@ -350,19 +441,83 @@ async def test_a_hidden_cases_failure_does_not_say_what_it_was(user, provider):
     assert "Japan" not in json.dumps(frames)
 
 
-async def test_case_runs_wait_for_a_free_run_slot_instead_of_failing(user, provider, settings):
+async def active_streams(provider, count: int, timeout: float = 5) -> None:
+    for _ in range(int(timeout / 0.01)):
+        if provider.active >= count:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"{provider.active} streams, expected {count}")
+
+
+async def test_an_attempt_holds_one_run_slot_and_streams_all_its_cases_at_once(user, provider, settings):
     settings.LLM_MAX_CONCURRENT_RUNS = 2
-    provider.delay = 0.02
-    challenge = await challenge_of(user)
-    # Another of the user's runs holds one of the two slots while the attempt runs.
+    provider.gate = asyncio.Event()
+    challenge = await challenge_of(user, cases=[case(c) for c in ("France", "Italy", "Japan", "Peru")])
+    # Another of the user's runs holds one of the two slots; the attempt takes the other.
     held = await database_sync_to_async(LLMRun.objects.create)(user=user, model=TEST_MODEL, prompt="busy")
     ws = await playground(user)
     try:
         await ws.send_json_to(attempt_start_frame(challenge.slug))
+        await active_streams(provider, 4)
+        await ws.send_json_to({"type": "run.start", "request_id": "r1", "model": TEST_MODEL, "prompt": "Peru?"})
+        refused = await receive_until(ws, {"run.failed"})
+        provider.gate.set()
         frames = await receive_until(ws, ATTEMPT_END)
     finally:
         await ws.disconnect()
 
+    assert refused[-1]["request_id"] == "r1" and refused[-1]["error"]["code"] == "concurrency_limit"
     assert frames[-1]["type"] == "attempt.completed" and frames[-1]["passed"] is True
-    assert provider.most_active == 1 and len(provider.requests) == 3
+    assert provider.most_active == 4 and len(provider.requests) == 4
     assert (await database_sync_to_async(LLMRun.objects.get)(pk=held.pk)).status == "running"
+
+
+async def test_an_attempt_runs_up_to_ten_case_samples_at_once_by_default(user, provider):
+    provider.gate = asyncio.Event()
+    countries = ["France", "Italy", "Japan", "Peru"] * 3
+    challenge = await challenge_of(user, cases=[case(c) for c in countries])
+    ws = await playground(user)
+    try:
+        await ws.send_json_to(attempt_start_frame(challenge.slug))
+        await active_streams(provider, 10)
+        await asyncio.sleep(0.2)
+        waiting = provider.active
+        provider.gate.set()
+        frames = await receive_until(ws, ATTEMPT_END)
+    finally:
+        await ws.disconnect()
+
+    assert waiting == provider.most_active == 10
+    assert frames[-1]["type"] == "attempt.completed" and len(provider.requests) == 12
+
+
+async def test_an_attempt_when_every_run_slot_is_taken_is_refused_and_writes_nothing(user, provider, settings):
+    settings.LLM_MAX_CONCURRENT_RUNS = 1
+    challenge = await challenge_of(user)
+    await database_sync_to_async(LLMRun.objects.create)(user=user, model=TEST_MODEL, prompt="busy")
+    ws = await playground(user)
+    try:
+        await ws.send_json_to(attempt_start_frame(challenge.slug))
+        error = await ws.receive_json_from(timeout=5)
+    finally:
+        await ws.disconnect()
+
+    assert (error["type"], error["code"], error["request_id"]) == ("error", "concurrency_limit", "a1")
+    assert not await database_sync_to_async(Attempt.objects.exists)()
+    await database_sync_to_async(user.refresh_from_db)()
+    assert user.credits == 1000 and provider.requests == []
+
+
+async def test_a_settled_attempt_frees_its_run_slot(user, provider, settings):
+    settings.LLM_MAX_CONCURRENT_RUNS = 1
+    challenge = await challenge_of(user)
+    ws = await playground(user)
+    try:
+        await ws.send_json_to(attempt_start_frame(challenge.slug))
+        first = await receive_until(ws, ATTEMPT_END)
+        await ws.send_json_to(attempt_start_frame(challenge.slug, request_id="a2"))
+        second = await receive_until(ws, ATTEMPT_END)
+    finally:
+        await ws.disconnect()
+
+    assert first[-1]["type"] == second[-1]["type"] == "attempt.completed"
