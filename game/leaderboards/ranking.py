@@ -90,10 +90,12 @@ def sql_rank(board: str, moment: datetime, user_id) -> tuple[int, int] | None:
     if table := _table(board):
         values = table.rows.filter(**{table.user: user_id}).values_list(table.score, *table.order).first()
         return None if values is None else (table.rows.filter(table.ahead(values)).count() + 1, values[0])
-    for index, (uid, _name, score, _last) in enumerate(ranked_rows(board, moment).iterator()):
-        if str(uid) == str(user_id):
-            return index + 1, score
-    return None
+    rows = ranked_rows(board, moment)
+    values = rows.filter(user_id=user_id).values_list("score", "last").first()
+    if values is None:
+        return None
+    score, last = values
+    return rows.filter(Q(score__gt=score) | Q(score=score, last__lt=last)).count() + 1, score
 
 
 def sql_count(board: str, moment: datetime) -> int:

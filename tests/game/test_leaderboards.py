@@ -5,12 +5,13 @@ from datetime import UTC, datetime
 
 import pytest
 import redis
+from django.utils import timezone
 
 from core.redis import redis_client
 from game import selectors
 from game.leaderboards import reads
 from game.leaderboards.boards import board_key, period_bounds, ready_key
-from game.leaderboards.ranking import sql_range
+from game.leaderboards.ranking import sql_range, sql_rank
 from game.leaderboards.reads import leaderboard_count, leaderboard_rank, leaderboard_top, redis_range
 from game.leaderboards.rebuild import leaderboard_rebuild
 from game.models import ChallengeBest
@@ -73,6 +74,20 @@ def test_reads_fall_back_to_sql_until_a_rebuild_marks_the_board_ready(make_user)
 
     assert [(r.username, r.score) for r in top] == [("alice", 10), ("bob", 5)]
     assert leaderboard_rank(board="all-time", user_id=bob.pk) == (2, 5)
+
+
+def test_the_sql_rank_of_every_player_is_their_place_in_the_sql_order(make_user):
+    players = [make_user(f"p{i}") for i in range(6)]
+    for index, amount in enumerate([30, 10, 30, 20, 10, 5]):  # ties on 30 and 10: the earlier first
+        xp_award(user_id=players[index].pk, amount=amount, reason="bonus", idempotency_key=f"k{index}")
+    now = timezone.now()
+
+    for board in ("all-time", "weekly", "monthly"):
+        order = sql_order(board)
+        assert [sql_rank(board, now, user_id) for user_id, _ in order] == [
+            (place, score) for place, (_, score) in enumerate(order, start=1)
+        ]
+        assert sql_rank(board, now, make_user(f"nobody-{board}").pk) is None
 
 
 def test_reads_fall_back_to_sql_when_redis_is_down(make_user, monkeypatch, settings):
