@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.contrib.auth.forms import AdminPasswordChangeForm, AdminUserCreationForm, UserChangeForm
 from django.db import transaction
 
 from accounts import services
@@ -26,9 +26,21 @@ class PromptCraftUserChangeForm(UserChangeForm):
         model = User
 
 
+class SessionsEndingPasswordChangeForm(AdminPasswordChangeForm):
+    """The admin's password form, ending the user's sessions like every other password change."""
+
+    def save(self, commit: bool = True):
+        with transaction.atomic():
+            user = super().save(commit=commit)
+            if commit:
+                services.user_sessions_end(user=user)  # its sockets close after commit, its tokens die
+        return user
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     add_form = PromptCraftUserCreationForm
+    change_password_form = SessionsEndingPasswordChangeForm
     form = PromptCraftUserChangeForm
     list_display = (
         "username",

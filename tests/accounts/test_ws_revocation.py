@@ -173,6 +173,23 @@ async def test_deactivating_a_user_in_the_admin_closes_their_sockets(user, make_
         await socket.disconnect()
 
 
+async def test_a_password_set_in_the_admin_closes_the_users_sockets(user, make_user):
+    staff = await database_sync_to_async(make_user)("root", is_staff=True, is_superuser=True)
+    socket = await signed_in_socket("/ws/events/", (await pair_for(user)).access)
+    admin = Client()
+    await sync_to_async(admin.force_login)(staff)
+    try:
+        new = "An0ther-long-passphrase!"
+        response = await sync_to_async(admin.post)(
+            f"/admin/accounts/user/{user.pk}/password/", {"password1": new, "password2": new}
+        )
+
+        assert response.status_code == 302
+        assert await socket.receive_output(timeout=1) == CLOSED_4401
+    finally:
+        await socket.disconnect()
+
+
 async def test_a_sign_out_cancels_the_runs_the_closed_playground_was_streaming(user, provider):
     provider.gate = asyncio.Event()  # the run waits upstream until the test lets it go
     pair = await pair_for(user)
