@@ -138,7 +138,11 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# A task a lost worker had taken goes back to the queue: at once when the pool's child dies
+# (reject on worker lost), after the visibility timeout when the whole worker does. Tasks are
+# idempotent and far shorter than the timeout, so a redelivery never awards twice.
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_BROKER_TRANSPORT_OPTIONS = env_json("CELERY_BROKER_TRANSPORT_OPTIONS", {"visibility_timeout": 300})
 CELERY_BEAT_SCHEDULE: dict = {}
 CELERY_BEAT_SCHEDULE["accounts-expired-tokens-flush"] = {"task": "accounts.expired_tokens_flush", "schedule": 86400.0}
 # The XP ledger is the truth; Redis leaderboards are rebuilt from it periodically.
