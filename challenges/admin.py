@@ -10,6 +10,7 @@ from rest_framework.exceptions import ValidationError
 
 from challenges import documents, services
 from challenges.models import Attempt, AttemptSample, Challenge, ChallengeVersion
+from challenges.selectors import EXPORT_FIELDS
 
 # Document field -> form (model) field.
 _FORM_FIELD = {"models": "allowed_models"}
@@ -18,29 +19,8 @@ _FORM_FIELD = {"models": "allowed_models"}
 class ChallengeAdminForm(forms.ModelForm):
     class Meta:
         model = Challenge
-        fields = [
-            "title",
-            "summary",
-            "brief",
-            "track",
-            "technique",
-            "difficulty",
-            "cases",
-            "samples",
-            "pass_threshold",
-            "par_tokens",
-            "allowed_models",
-            "default_model",
-            "params",
-            "hints",
-            "system",
-            "system_hidden",
-            "reference_prompt",
-            "reference_system",
-            "naive_prompt",
-            "visibility",
-            "featured",
-        ]
+        # The document's fields (the slug is fixed once made), then moderation.
+        fields = [_FORM_FIELD.get(name, name) for name in EXPORT_FIELDS if name != "slug"] + ["visibility", "featured"]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -56,15 +36,22 @@ class ChallengeAdminForm(forms.ModelForm):
         return cleaned
 
 
-class ChallengeVersionInline(admin.TabularInline):
-    model = ChallengeVersion
-    fields = ["number", "samples", "pass_threshold", "par_tokens", "created_at"]
-    readonly_fields = fields
+class _ReadOnlyInline(admin.TabularInline):
+    """Rows written by the services only: shown, never added, edited or deleted here."""
+
     extra = 0
     can_delete = False
 
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
     def has_add_permission(self, request, obj=None) -> bool:
         return False
+
+
+class ChallengeVersionInline(_ReadOnlyInline):
+    model = ChallengeVersion
+    fields = ["number", "samples", "pass_threshold", "par_tokens", "created_at"]
 
 
 @admin.register(Challenge)
@@ -105,15 +92,9 @@ class ChallengeAdmin(admin.ModelAdmin):
         obj.refresh_from_db()
 
 
-class AttemptSampleInline(admin.TabularInline):
+class AttemptSampleInline(_ReadOnlyInline):
     model = AttemptSample
     fields = ["case_id", "sample", "passed", "stopped_early", "run"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Attempt)
