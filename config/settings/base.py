@@ -236,6 +236,9 @@ WS_SESSION_MAX_SECONDS = env_int("WS_SESSION_MAX_SECONDS", 6 * 3600)
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 60 * 60 * 3)
 # How long an email verification link works (seconds); a new one can be asked for at any time.
 EMAIL_VERIFICATION_TIMEOUT = env_int("EMAIL_VERIFICATION_TIMEOUT", 60 * 60 * 24 * 3)
+# Until their email is verified, accounts spend no credits: they get this many free runs a day
+# (UTC) on the embedded models (`local:*`), and nothing else that costs credits.
+UNVERIFIED_FREE_RUNS_PER_DAY = env_int("UNVERIFIED_FREE_RUNS_PER_DAY", 20)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "PromptCraft <noreply@promptcraft.local>")
 FRONTEND_URL = env_str("FRONTEND_URL", "http://127.0.0.1:8000")
 
