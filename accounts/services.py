@@ -156,6 +156,9 @@ def user_profile_update(*, user, **changes: Any):
         raise DuplicateAccount("email") from None
     if email_changed:
         email_verification_request(user=user)
+        # Open sockets hold the user as they signed in: they read it again, so their runs stop
+        # spending credits (llm.services.run_start trusts a verified user object).
+        transaction.on_commit(partial(revocation.user_changed, user_id=user.pk), robust=True)
     return user
 
 

@@ -321,15 +321,21 @@ def batch_runs_start(*, user_id, batch_id, plans: Sequence[tuple[RunPlan, bool]]
 
 
 @transaction.atomic
-def run_start(*, user_id, plan: RunPlan, batch_id=None, sealed: bool = False) -> LLMRun:
+def run_start(
+    *, user_id, plan: RunPlan, batch_id=None, sealed: bool = False, email_verified: bool | None = None
+) -> LLMRun:
     """Create the run and reserve its maximum cost; raises RunRefused (throttle, concurrency, email_unverified)
     before writing.
 
     An unverified account's run is free (see the module's docstring). A run the balance cannot
     cover is saved as failed `insufficient_credits` (charging nothing), so the client gets a run
-    id to refer to. A run of an open batch (`batch_id`) is prepaid: paid
-    from its caller's reservation, limited by its batch (no checks, slot or reservation of its
-    own). A `sealed` one stays out of the user's history.
+    id to refer to. A run of an open batch (`batch_id`) is prepaid: paid from its caller's
+    reservation, limited by its batch (no checks, slot or reservation of its own). A `sealed` one
+    stays out of the user's history.
+
+    `email_verified` is what the caller's user object says (run_create passes it): True lets the
+    reservation's statement be the lock, as for every verified account; otherwise (False, or None
+    for unknown) the lock is taken first and reads whether the email is verified now.
     """
     if batch_id is not None:
         return batch_runs_start(user_id=user_id, batch_id=batch_id, plans=[(plan, sealed)])[0]
@@ -337,15 +343,20 @@ def run_start(*, user_id, plan: RunPlan, batch_id=None, sealed: bool = False) ->
     run.sealed = sealed
     # The user row lock comes first: it serialises the starts of one user across processes, so the
     # `ai_requests` window (llm.throttles), the free allowance and the concurrency limit below are
-    # exact. The counts are a later statement than the lock: on PostgreSQL they see every start
-    # committed while this one waited for it. A refused start raises, and the transaction takes the
-    # reservation back. The lock reads whether the account may spend credits: an unverified one's
-    # run is free (nothing reserved) on an embedded model and refused on any other.
-    verified = _lock_user(user_id)
+    # exact. For a verified account the reservation's first statement takes it (one round trip for
+    # both); otherwise an explicit lock reads whether the account may spend credits now (it may
+    # have been verified since the caller's user was loaded): an unverified one's run is free
+    # (nothing reserved) on an embedded model and refused on any other. The counts are a later
+    # statement than the lock: on PostgreSQL they see every start committed while this one waited
+    # for it. A refused start raises, and the transaction takes the reservation back.
+    locked = email_verified is not True
+    if locked:
+        email_verified = _lock_user(user_id)
+    verified = bool(email_verified)
     if not verified:
         _free_model_check(plan.model_id)
         run.free, run.reserved_credits = True, 0
-    covered = _reserve(run)
+    covered = _reserve(run, locked=locked)
     now = timezone.now()
     free_window = None if verified else throttles.free_runs_window(now)
     window, counts = _run_counts(user_id, now, free_since=free_window.start if free_window else None)
@@ -363,9 +374,12 @@ def run_start(*, user_id, plan: RunPlan, batch_id=None, sealed: bool = False) ->
     return run
 
 
-def _reserve(run: LLMRun) -> bool:
-    """Take the run's reservation from the balance; False when it does not cover it. Call with the user row locked."""
+def _reserve(run: LLMRun, *, locked: bool) -> bool:
+    """Take the run's reservation from the balance, locking the user row unless `locked`; False when it does not
+    cover it."""
     if run.reserved_credits <= 0:
+        if not locked:
+            _lock_user(run.user_id)
         return True
     try:
         game_services.credits_spend(
@@ -393,7 +407,8 @@ def run_create(
     plan = run_prepare(
         user=user, model=model, prompt=prompt, template_id=template_id, variables=variables, params=params
     )
-    return StartedRun(run=run_start(user_id=user.pk, plan=plan), request=plan.request)
+    run = run_start(user_id=user.pk, plan=plan, email_verified=user.email_verified)
+    return StartedRun(run=run, request=plan.request)
 
 
 def _settled_cost(run: LLMRun, spec: registry.ModelSpec | None, outcome: RunOutcome) -> tuple[int, int, int]:

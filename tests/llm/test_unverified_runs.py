@@ -190,3 +190,23 @@ async def test_a_socket_opened_before_the_verification_spends_once_verified(una,
 
     assert frames[-1]["type"] == "run.completed" and frames[-1]["cost_credits"] == 11
     assert await database_sync_to_async(written)(una) == (1, 2, 11)
+
+
+async def test_a_socket_opened_before_an_email_change_stops_spending(user, provider):
+    ws = await playground(user)
+    try:
+        changed = await database_sync_to_async(User.objects.get)(pk=user.pk)
+        await database_sync_to_async(account_services.user_profile_update)(user=changed, email="alice@wonder.land")
+        # The socket hears of the change through its user's auth group: it reads its user again.
+        for n in range(50):
+            await ws.send_json_to({"type": "run.start", "request_id": f"r{n}", "model": TEST_MODEL, "prompt": "Hi"})
+            last = (await receive_until_end(ws))[-1]
+            if last["type"] == "run.failed":
+                break
+    finally:
+        await ws.disconnect()
+
+    assert (last["run_id"], last["error"]["code"]) == (None, "email_unverified")
+    runs, _, charged = await database_sync_to_async(written)(user)
+    assert runs == n  # the runs started before the socket heard of it, none after
+    assert charged == sum(run.cost_credits for run in await database_sync_to_async(list)(LLMRun.objects.all()))
