@@ -19,6 +19,7 @@ from redis.retry import Retry
 
 CONNECT_TIMEOUT_SECONDS = 1.0
 READ_TIMEOUT_SECONDS = 1.0
+CHANNEL_LAYER_READ_TIMEOUT_SECONDS = 8.0
 
 
 def _options(decode_responses: bool, timeout: float | None, retry: Any) -> dict[str, Any]:
@@ -59,10 +60,20 @@ def async_redis_client(
     return clients[key]
 
 
+def redis_client_options() -> dict[str, Any]:
+    """Connection options for clients built by others (Django's cache): fail fast, no retries."""
+    return {
+        "socket_timeout": READ_TIMEOUT_SECONDS,
+        "socket_connect_timeout": CONNECT_TIMEOUT_SECONDS,
+        "retry": Retry(NoBackoff(), 0),
+    }
+
+
 def channel_layer_hosts(url: str) -> list[dict[str, Any]]:
     """channels-redis' `hosts` for `url`.
 
-    channels-redis blocks on BZPOPMIN for about 5 s, the same as redis-py 8's default socket
-    timeout, so every idle consumer would be cut with close code 1011: no read timeout.
+    channels-redis blocks on BZPOPMIN for 5 s, the same as redis-py 8's default socket timeout,
+    so every idle consumer would be cut with close code 1011: the read timeout is well above it,
+    and still bounds every wait on a hung Redis.
     """
-    return [{"address": url, "socket_timeout": None}]
+    return [{"address": url, "socket_timeout": CHANNEL_LAYER_READ_TIMEOUT_SECONDS}]

@@ -103,10 +103,15 @@ def test_dev_settings_without_environment_use_the_embedded_defaults():
 
 
 def test_redis_backed_settings_share_one_redis_and_never_time_out_idle_reads():
+    from channels_redis.core import RedisChannelLayer
+
     layer = django_settings.CHANNEL_LAYERS["default"]
 
     assert layer["BACKEND"] == "channels_redis.core.RedisChannelLayer"
-    assert layer["CONFIG"]["hosts"] == [{"address": django_settings.REDIS_URL, "socket_timeout": None}]
+    [host] = layer["CONFIG"]["hosts"]
+    assert host["address"] == django_settings.REDIS_URL
+    # An idle consumer's BZPOPMIN returns before the read timeout; a hung Redis still times out.
+    assert RedisChannelLayer.brpop_timeout < host["socket_timeout"] < 30
     assert django_settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
     assert django_settings.CACHES["default"]["LOCATION"] == django_settings.REDIS_URL
     assert django_settings.CELERY_BROKER_URL == django_settings.REDIS_URL

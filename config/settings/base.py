@@ -6,7 +6,7 @@ from pathlib import Path
 import dj_database_url
 
 from config.env import env_bool, env_float, env_int, env_json, env_list, env_str
-from core.redis import channel_layer_hosts
+from core.redis import channel_layer_hosts, redis_client_options
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -48,6 +48,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "config.exceptions.ServiceUnavailableMiddleware",  # last: sees the views' exceptions first
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -84,6 +85,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         "max_idle": 60,
         "timeout": 10,
     }
+    # The pool checks a connection as it lends it: after a PostgreSQL restart its dead connections
+    # are replaced instead of failing the next requests and run settles one by one.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -126,6 +130,9 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "pc"),
+            # Fail fast like every other client (core.redis): a hung Redis is an error within a
+            # second, which throttles and views turn into a pass or a 503, not a hung request.
+            "OPTIONS": redis_client_options(),
         }
     }
 else:
@@ -142,7 +149,13 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # (reject on worker lost), after the visibility timeout when the whole worker does. Tasks are
 # idempotent and far shorter than the timeout, so a redelivery never awards twice.
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_BROKER_TRANSPORT_OPTIONS = env_json("CELERY_BROKER_TRANSPORT_OPTIONS", {"visibility_timeout": 300})
+# Socket timeouts: a hung broker fails a publish within seconds (core.background then runs the
+# task in process) instead of stalling the request or run that queued it.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 300,
+    "socket_timeout": 5,
+    "socket_connect_timeout": 2,
+} | env_json("CELERY_BROKER_TRANSPORT_OPTIONS", {})
 CELERY_BEAT_SCHEDULE: dict = {}
 CELERY_BEAT_SCHEDULE["accounts-expired-tokens-flush"] = {"task": "accounts.expired_tokens_flush", "schedule": 86400.0}
 # The XP ledger is the truth; Redis leaderboards are rebuilt from it periodically.
