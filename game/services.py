@@ -10,7 +10,7 @@ one lock order everywhere (runs included) rules out deadlocks.
 import uuid
 from contextlib import nullcontext
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -288,7 +288,7 @@ def _player_locked(user_id) -> PlayerStats:
         return players.get(user_id=user_id)
 
 
-def _game_day_open(stats: PlayerStats, moment: datetime, tz_name: str) -> Any:
+def _game_day_open(stats: PlayerStats, moment: datetime, tz_name: str) -> date:
     """The game's day at `moment` (game.timeutils.game_day_at); a new one starts its day counters from zero.
 
     A player without a game day yet (new, or from before game days) starts on today's local date
