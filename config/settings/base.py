@@ -249,6 +249,11 @@ PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 60 * 60 * 3)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "PromptCraft <noreply@promptcraft.local>")
 FRONTEND_URL = env_str("FRONTEND_URL", "http://127.0.0.1:8000")
 
+# --- Game -------------------------------------------------------------------------------
+# Activity XP (runs, templates, ratings, favourites, forks) a player can earn per game day; the
+# rest of the day's activities earn nothing. Challenges, badges and streak milestones are outside.
+GAME_DAILY_ACTIVITY_XP_CAP = env_int("GAME_DAILY_ACTIVITY_XP_CAP", 200)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
