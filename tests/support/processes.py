@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import redis
 from django.conf import settings
 from django.db import connection
 
@@ -131,5 +132,50 @@ def celery_worker(log_dir: Path, **env_overrides: str) -> Iterator[subprocess.Po
                 raise RuntimeError("celery worker did not start:\n" + log_path.read_text(errors="replace"))
             time.sleep(0.2)
         yield proc
+    finally:
+        stop_process(proc)
+
+
+class RedisServer:
+    def __init__(self, port: int, proc: subprocess.Popen):
+        self.port = port
+        self.proc = proc
+
+    def url(self, db: int) -> str:
+        return f"redis://127.0.0.1:{self.port}/{db}"
+
+    def keys(self, db: int) -> list[str]:
+        """Every key of database `db`, sorted."""
+        with redis.Redis(port=self.port, db=db, decode_responses=True) as client:
+            return sorted(client.keys("*"))
+
+
+@contextmanager
+def redis_server(log_dir: Path) -> Iterator[RedisServer]:
+    """A real, empty redis-server of the test's own on a free loopback port, kept in memory only."""
+    port = free_port()
+    log_path = log_dir / f"redis-{port}.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [
+                *("redis-server", "--bind", "127.0.0.1", "--port", str(port)),
+                *("--save", "", "--appendonly", "no", "--daemonize", "no", "--dir", str(log_dir)),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 10
+        with redis.Redis(port=port, socket_connect_timeout=0.5) as client:
+            while True:
+                try:
+                    client.ping()
+                    break
+                except redis.ConnectionError as error:
+                    if proc.poll() is not None or time.monotonic() > deadline:
+                        log_text = log_path.read_text(errors="replace")
+                        raise RuntimeError(f"redis-server did not start:\n{log_text}") from error
+                    time.sleep(0.05)
+        yield RedisServer(port, proc)
     finally:
         stop_process(proc)
