@@ -1,5 +1,5 @@
 """Redis split by role: each role's keys land in the Redis its variable names, and two daphne
-processes configured so still share events, widgets, resumed runs and throttles.
+processes configured so still share events, widgets, resumed runs, throttles and tasks.
 
 Each test starts two redis-servers of its own. REDIS_URL points at a database of the first that
 no role uses: it must stay empty.
@@ -21,12 +21,13 @@ from websockets.asyncio.client import connect
 from accounts.ws.revocation import auth_group
 from game.events import leaderboards_group, user_group
 from game.leaderboards.boards import NAMES_KEY, board_key
+from game.models import Activity
 from game.services import xp_award
 from llm import streams
 from llm.events import run_alive_key, run_stream_key
 from tests.game.test_two_processes import recv_type
 from tests.llm.test_playground_processes import MODEL, open_playground, recv, server_env
-from tests.support.processes import REPO_ROOT, child_env, redis_server
+from tests.support.processes import REPO_ROOT, celery_worker, child_env, redis_server
 
 pytestmark = pytest.mark.processes
 
@@ -211,4 +212,38 @@ async def test_a_users_request_limit_is_counted_once_across_both_processes(user,
 
     assert statuses == [200, 200, 200, 200, 200, 429, 429]
     assert [key for key in first.keys(1) if "throttle_user" in key] != []
+    assert first.keys(9) == []
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_completed_run_reaches_a_worker_through_the_brokers_redis(
+    user, daphne, fake_openai, redis_pair, log_dir
+):
+    first, second = redis_pair
+    fake_openai.script(tokens=["Hi", "!"])
+    env = {**server_env(fake_openai), **split_env(first, second)}
+    with celery_worker(log_dir, **env):
+        server = daphne(**env, CELERY_TASK_ALWAYS_EAGER="false")
+        ws = await open_playground(server, user)
+        try:
+            await ws.send(json.dumps({"type": "run.start", "model": MODEL, "prompt": "Hello"}))
+            run_id = (await recv(ws))["run_id"]
+            frames = [await recv(ws)]
+            while frames[-1]["type"] == "run.token":
+                frames.append(await recv(ws))
+        finally:
+            await ws.close()
+
+        completed = Activity.objects.filter(user=user, activity="run.completed").values_list(
+            "idempotency_key", flat=True
+        )
+        for _ in range(100):
+            recorded = await database_sync_to_async(list)(completed.all())
+            if recorded:
+                break
+            await asyncio.sleep(0.1)
+
+    assert frames[-1]["type"] == "run.completed"
+    assert recorded == [f"run:{run_id}"]
+    assert [key for key in second.keys(3) if key.startswith("_kombu.binding.")] != []
     assert first.keys(9) == []
