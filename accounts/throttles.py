@@ -1,4 +1,4 @@
-"""Rate limits kept in the shared cache (Redis when REDIS_URL is set), so they hold across processes.
+"""Rate limits kept in the shared cache (Redis when CACHE_REDIS_URL or REDIS_URL is set), so they hold across processes.
 
 DRF's stock throttles read-modify-write a list of timestamps, which concurrent requests can
 overwrite; these count per fixed window with one atomic increment instead. Rates come from

@@ -2,8 +2,9 @@
 
 Each run XADDs its `run.token` and terminal frames (capped with MAXLEN, expiring a few minutes
 after the last write). A follower replays the frames after a `seq`, then blocks on XREAD until
-the terminal frame. Without REDIS_URL (dev) there is no store: resume is served in-process
-from the live run (see llm.runner).
+the terminal frame. The streams' Redis is STREAMS_REDIS_URL (by default REDIS_URL), which also
+carries the runs' cancels, heartbeats and followers; without one (dev) there is no store: resume
+is served in-process from the live run (see llm.runner).
 """
 
 import asyncio
@@ -15,9 +16,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import redis.asyncio as aioredis
-from django.conf import settings
 
-from core.redis import async_redis_client
+from core.redis import async_redis_client, redis_url
 from llm import conf
 from llm.events import (
     CANCEL_CHANNEL,
@@ -45,12 +45,12 @@ EXPIRE_REFRESH_SECONDS = 30
 
 
 def enabled() -> bool:
-    return bool(settings.REDIS_URL)
+    return bool(redis_url("streams"))
 
 
 def client(timeout: float | None = COMMAND_TIMEOUT_SECONDS) -> aioredis.Redis:
     """This loop's client: every command waits at most `timeout` (None only for pub/sub's listen)."""
-    return async_redis_client(decode_responses=False, timeout=timeout)
+    return async_redis_client(role="streams", decode_responses=False, timeout=timeout)
 
 
 def _after(frame: dict[str, Any], after_seq: int) -> bool:

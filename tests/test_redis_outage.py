@@ -43,7 +43,7 @@ def private_redis(log_dir):
 def server(daphne, private_redis, fake_openai, user):  # noqa: F811
     fake_openai.script(tokens=TOKENS)
     set_credits(user, 1000)
-    return daphne(REDIS_URL=private_redis.url, CELERY_TASK_ALWAYS_EAGER="false", **server_env(fake_openai))
+    return daphne(REDIS_URL=private_redis.url(), CELERY_TASK_ALWAYS_EAGER="false", **server_env(fake_openai))
 
 
 def _login(server, user) -> httpx.Response:
@@ -129,7 +129,7 @@ def test_redis_paused_then_resumed(server, private_redis, user, log_dir):
 
     private_redis.resume()
     assert _login(server, user).status_code == 200
-    with celery_worker(log_dir, REDIS_URL=private_redis.url):  # awards go through the broker again
+    with celery_worker(log_dir, REDIS_URL=private_redis.url()):  # awards go through the broker again
         asyncio.run(_events_socket_gets_an_award(server, user))
 
 

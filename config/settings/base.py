@@ -110,25 +110,38 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
-# --- Redis: channel layer, cache, Celery ------------------------------------------------
+# --- Redis: channel layer, cache, Celery, leaderboards, run streams ----------------------
+# REDIS_URL serves every role; each role's own variable moves it to another Redis (core.redis).
 REDIS_URL = env_str("REDIS_URL", "")
+# The channel layer shards over every URL listed (channels-redis hashes each channel and group
+# to one of them): every process must list the same URLs in the same order.
+CHANNEL_LAYER_REDIS_URLS = env_list("CHANNEL_LAYER_REDIS_URLS", [REDIS_URL] if REDIS_URL else [])
+# One Redis (Django's RedisCache reads any further URL as a read replica): the cache, the API
+# throttle counters and the revoked sessions.
+CACHE_REDIS_URL = env_str("CACHE_REDIS_URL", REDIS_URL)
+LEADERBOARD_REDIS_URL = env_str("LEADERBOARD_REDIS_URL", REDIS_URL)
+# The runs' frame streams (resume on any process), their cancels, heartbeats and followers.
+STREAMS_REDIS_URL = env_str("STREAMS_REDIS_URL", REDIS_URL)
 
 CHANNEL_LAYER_BACKEND = env_str("CHANNEL_LAYER_BACKEND", "channels_redis.core.RedisChannelLayer")
-if REDIS_URL:
+if CHANNEL_LAYER_REDIS_URLS:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": CHANNEL_LAYER_BACKEND,
             "CONFIG": {
-                "hosts": channel_layer_hosts(REDIS_URL),
+                "hosts": channel_layer_hosts(CHANNEL_LAYER_REDIS_URLS),
                 "prefix": env_str("CHANNEL_LAYER_PREFIX", "asgi"),
                 "capacity": 1000,
             },
         }
     }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+if CACHE_REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
+            "LOCATION": CACHE_REDIS_URL,
             "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "pc"),
             # Fail fast like every other client (core.redis): a hung Redis is an error within a
             # second, which throttles and views turn into a pass or a 503, not a hung request.
@@ -136,12 +149,11 @@ if REDIS_URL:
         }
     }
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL) or "memory://"
 CELERY_RESULT_BACKEND = None
-CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not REDIS_URL)
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", CELERY_BROKER_URL == "memory://")
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

@@ -20,14 +20,21 @@ class RedisServer:
         self.proc: subprocess.Popen | None = None
         self.paused = False
 
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+    def url(self, db: int = 0) -> str:
+        return f"redis://127.0.0.1:{self.port}/{db}"
+
+    def keys(self, db: int) -> list[str]:
+        """Every key of database `db`, sorted."""
+        with redis.Redis(port=self.port, db=db, decode_responses=True) as client:
+            return sorted(client.keys("*"))
 
     def start(self) -> None:
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
-                ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+                [
+                    *("redis-server", "--bind", "127.0.0.1", "--port", str(self.port)),
+                    *("--save", "", "--appendonly", "no", "--daemonize", "no", "--dir", str(self.log_path.parent)),
+                ],
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
@@ -39,7 +46,8 @@ class RedisServer:
                 return
             except redis.ConnectionError:
                 if self.proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("redis-server did not start") from None
+                    log_text = self.log_path.read_text(errors="replace")
+                    raise RuntimeError(f"redis-server did not start:\n{log_text}") from None
                 time.sleep(0.05)
             finally:
                 client.close()
@@ -65,8 +73,10 @@ class RedisServer:
 
 @contextmanager
 def redis_server(log_dir: Path) -> Iterator[RedisServer]:
-    """A private redis-server on a free port; stopped (resumed first if paused) after the test."""
-    server = RedisServer(free_port(), log_dir / "redis-server.log")
+    """A real, empty redis-server of the test's own on a free loopback port, kept in memory only;
+    stopped (resumed first if paused) after the test."""
+    port = free_port()
+    server = RedisServer(port, log_dir / f"redis-{port}.log")
     server.start()
     try:
         yield server
