@@ -3,10 +3,8 @@
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
-from celery import current_app
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import update_last_login
@@ -25,6 +23,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts import email_tokens, selectors
 from accounts.ws import revocation
+from core.background import after_commit, enqueue_on_commit
 
 User = get_user_model()
 
@@ -158,7 +157,7 @@ def user_profile_update(*, user, **changes: Any):
         email_verification_request(user=user)
         # Open sockets hold the user as they signed in: they read it again, so their runs stop
         # spending credits (llm.services.run_start trusts a verified user object).
-        transaction.on_commit(partial(revocation.user_changed, user_id=user.pk), robust=True)
+        after_commit(revocation.user_changed, user_id=user.pk)
     return user
 
 
@@ -170,9 +169,8 @@ def email_verification_request(*, user) -> None:
 
     The task is named rather than imported: accounts.tasks imports this module.
     """
-    send = current_app.signature(EMAIL_VERIFICATION_TASK, kwargs={"user_id": str(user.pk), "email": user.email})
-    # robust: a broker that cannot take the task (or an eager run that fails) is logged, not a 500.
-    transaction.on_commit(send.delay, robust=True)
+    # A task that fails (eagerly, or in process while the broker is away) is logged, not a 500.
+    enqueue_on_commit(EMAIL_VERIFICATION_TASK, user_id=str(user.pk), email=user.email)
 
 
 def email_verification_resend(*, user) -> bool:
@@ -307,8 +305,7 @@ def token_revoke(*, refresh: str) -> None:
     _blacklist(outstanding)
     session_id = token.get(revocation.SESSION_CLAIM)
     if session_id:  # tokens issued before sessions had ids name none
-        end = partial(revocation.session_end, user_id=outstanding.user_id, session_id=session_id)
-        transaction.on_commit(end, robust=True)
+        after_commit(revocation.session_end, user_id=outstanding.user_id, session_id=session_id)
 
 
 def user_sessions_end(*, user) -> int:
@@ -320,7 +317,7 @@ def user_sessions_end(*, user) -> int:
     """
     live = list(selectors.user_live_refresh_tokens(user_id=user.pk))
     BlacklistedToken.objects.bulk_create([BlacklistedToken(token=t) for t in live], ignore_conflicts=True)
-    transaction.on_commit(partial(revocation.sockets_close, user_id=user.pk), robust=True)
+    after_commit(revocation.sockets_close, user_id=user.pk)
     return len(live)
 
 
@@ -355,9 +352,8 @@ def password_reset_request(*, email: str) -> None:
     timing are the same for every address, and a mail server failure is the worker's to retry.
     The task is named rather than imported: accounts.tasks imports this module.
     """
-    send = current_app.signature(PASSWORD_RESET_EMAIL_TASK, kwargs={"email": email})
-    # robust: a broker that cannot take the task (or an eager run that fails) is logged, not a 500.
-    transaction.on_commit(send.delay, robust=True)
+    # A task that fails (eagerly, or in process while the broker is away) is logged, not a 500.
+    enqueue_on_commit(PASSWORD_RESET_EMAIL_TASK, email=email)
 
 
 def password_reset_email_send(*, email: str) -> bool:

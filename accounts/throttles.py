@@ -1,21 +1,33 @@
-"""Rate limits kept in the shared cache (Redis when REDIS_URL is set), so they hold across processes.
+"""Rate limits kept in the shared cache (Redis when CACHE_REDIS_URL or REDIS_URL is set), so they hold across processes.
 
 DRF's stock throttles read-modify-write a list of timestamps, which concurrent requests can
 overwrite; these count per fixed window with one atomic increment instead. Rates come from
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] at request time (THROTTLE_* environment variables).
+
+When the cache cannot be reached each throttle fails in its documented direction: the general
+`anon` and `user` limits let the request through (the site stays up; what costs money is
+limited in SQL), while the sign-in limits refuse it with a 503, as guessing passwords
+unthrottled is worse than a minute without sign-ins.
 """
 
 import hashlib
+import logging
 
+import redis
 from django.core.exceptions import ImproperlyConfigured
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
+
+from core.unavailable import ServiceUnavailable
+
+logger = logging.getLogger(__name__)
 
 
 class FixedWindowRateThrottle(SimpleRateThrottle):
     """At most `num_requests` per `duration`-second window for one cache key."""
 
     _wait: float | None = None
+    fail_open = True  # when the cache is away: let the request through (True) or answer 503
 
     def get_rate(self) -> str | None:
         try:
@@ -31,15 +43,24 @@ class FixedWindowRateThrottle(SimpleRateThrottle):
             return True
         now = self.timer()
         window = int(now // self.duration)
-        key = f"{self.key}:{window}"
-        self.cache.add(key, 0, timeout=self.duration + 1)
         try:
-            count = self.cache.incr(key)
-        except ValueError:  # the window's key expired between add and incr
-            self.cache.add(key, 1, timeout=self.duration + 1)
-            count = 1
+            count = self._count(f"{self.key}:{window}")
+        except redis.RedisError:
+            if self.fail_open:
+                logger.warning("throttle %s not applied: the cache is unavailable", self.scope)
+                return True
+            raise ServiceUnavailable() from None
         self._wait = (window + 1) * self.duration - now
         return count <= self.num_requests
+
+    def _count(self, key: str) -> int:
+        """This request's number in the window's count."""
+        self.cache.add(key, 0, timeout=self.duration + 1)
+        try:
+            return self.cache.incr(key)
+        except ValueError:  # the window's key expired between add and incr
+            self.cache.add(key, 1, timeout=self.duration + 1)
+            return 1
 
     def wait(self) -> float | None:
         return self._wait
@@ -71,12 +92,14 @@ class EmailVerificationThrottle(UserRateThrottle):
     """Verification emails a user asks for (`email_verification`): each one reaches a mailbox."""
 
     scope = "email_verification"
+    fail_open = False  # unthrottled, one account could mail any address without end
 
 
 class AuthIPThrottle(FixedWindowRateThrottle):
     """Sign-in, registration and reset attempts per client IP (`auth_ip`)."""
 
     scope = "auth_ip"
+    fail_open = False
 
     def get_cache_key(self, request, view) -> str | None:
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
@@ -89,6 +112,7 @@ class AuthAccountThrottle(FixedWindowRateThrottle):
     """
 
     scope = "auth_account"
+    fail_open = False
 
     def submitted(self, request) -> object:
         """The submitted fields: a DRF request's parsed body."""

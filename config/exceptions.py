@@ -1,6 +1,8 @@
 """API error shape: DRF's field errors or {"detail", "code"}; Django validation errors become 400s too."""
 
 import logging
+import sys
+from collections.abc import Callable
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -9,6 +11,8 @@ from django.views import defaults
 from rest_framework import status
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.views import exception_handler
+
+from core import unavailable
 
 logger = logging.getLogger(__name__)
 
@@ -44,8 +48,39 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     return defaults.page_not_found(request, exception)
 
 
+def _unavailable(request: HttpRequest) -> HttpResponse:
+    if _is_api(request):
+        response = JsonResponse({"detail": unavailable.DETAIL, "code": unavailable.CODE}, status=503)
+    else:
+        response = HttpResponse(unavailable.DETAIL, status=503, content_type="text/plain; charset=utf-8")
+    response["Retry-After"] = str(unavailable.RETRY_AFTER_SECONDS)
+    return response
+
+
+class ServiceUnavailableMiddleware:
+    """A view that fails because Redis or PostgreSQL is away answers 503 with Retry-After."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if unavailable.is_unavailable(exception):
+            logger.warning("%s %s: %s", request.method, request.path, type(exception).__name__)
+            return _unavailable(request)
+        return None
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
-    """500: JSON under /api/, Django's page elsewhere (the error itself is logged by Django)."""
+    """500: JSON under /api/, Django's page elsewhere (the error itself is logged by Django).
+
+    Called inside Django's handler of the exception: one raised outside any view (a middleware
+    reading the session while the database is away) is still a 503.
+    """
+    if unavailable.is_unavailable(sys.exc_info()[1]):
+        return _unavailable(request)
     if _is_api(request):
         return JsonResponse({"detail": "Server error.", "code": "server_error"}, status=500)
     return defaults.server_error(request)

@@ -1,4 +1,9 @@
-"""GET /healthz: 200 when the database and (where configured) Redis answer, 503 naming what does not."""
+"""GET /healthz: 200 when the database and (where configured) every Redis answer, 503 naming what does not.
+
+Each distinct Redis is probed once. The one REDIS_URL names is `redis`; one that an operator gave
+a role of its own is named by its roles, e.g. `redis:leaderboards+streams` or `redis:channels.1`
+(the second shard of the channel layer).
+"""
 
 from collections.abc import Callable
 
@@ -7,7 +12,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 
-from core.redis import redis_client
+from core.redis import redis_client_for_url, redis_urls
 
 DATABASE_PROBE_TIMEOUT_SECONDS = 2.0
 
@@ -29,18 +34,31 @@ def _database_ok() -> bool:
         return False
 
 
-def _redis_ok() -> bool:
+def _redis_ok(url: str) -> bool:
     try:
-        return bool(redis_client().ping())
+        return bool(redis_client_for_url(url).ping())
     except Exception:
         return False
+
+
+def _redis_checks() -> dict[str, str]:
+    """{check name: URL} for every distinct Redis the roles use."""
+    roles_of: dict[str, list[str]] = {}
+    for role, urls in redis_urls().items():
+        for index, url in enumerate(urls):
+            roles_of.setdefault(url, []).append(f"{role}.{index}" if len(urls) > 1 else role)
+    return {_check_name(url, roles): url for url, roles in roles_of.items()}
+
+
+def _check_name(url: str, roles: list[str]) -> str:
+    return "redis" if url == settings.REDIS_URL else f"redis:{'+'.join(roles)}"
 
 
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
     checks = {"database": _database_ok()}
-    if settings.REDIS_URL:
-        checks["redis"] = _redis_ok()
+    for name, url in _redis_checks().items():
+        checks[name] = _redis_ok(url)
     down = sorted(name for name, ok in checks.items() if not ok)
     body = {
         "status": "ok" if not down else "unavailable",

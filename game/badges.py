@@ -2,6 +2,8 @@
 
 Only badges whose stat an activity changed are evaluated, never a scan of everyone.
 `best_weekly_rank` is "lower is better": the badge unlocks when the rank is at most the target.
+A counter may go down (`templates_created` counts templates that exist); a badge once unlocked
+stays unlocked.
 """
 
 from dataclasses import dataclass
@@ -41,8 +43,8 @@ BADGES: tuple[Badge, ...] = (
     Badge("runs-100", "Power User", "Complete 100 runs.", "silver", "runs_completed", 100, 100, 50),
     Badge("runs-1000", "Prompt Machine", "Complete 1,000 runs.", "gold", "runs_completed", 1000, 500, 200),
     Badge("author-1", "First Draft", "Create your first template.", "bronze", "templates_created", 1, 10, 5),
-    Badge("author-10", "Prolific Author", "Create 10 templates.", "silver", "templates_created", 10, 50, 25),
-    Badge("author-50", "Template Library", "Create 50 templates.", "gold", "templates_created", 50, 250, 100),
+    Badge("author-10", "Prolific Author", "Have 10 templates of your own.", "silver", "templates_created", 10, 50, 25),
+    Badge("author-50", "Template Library", "Have 50 templates of your own.", "gold", "templates_created", 50, 250, 100),
     Badge("favorites-10", "Crowd Pleaser", "Get 10 favourites.", "silver", "favorites_received", 10, 50, 25),
     Badge("favorites-100", "Fan Favourite", "Get 100 favourites.", "gold", "favorites_received", 100, 250, 100),
     Badge("critic-10", "Critic", "Rate 10 templates.", "bronze", "ratings_given", 10, 25, 10),
@@ -50,7 +52,16 @@ BADGES: tuple[Badge, ...] = (
     Badge("streak-3", "On a Roll", "Keep a 3-day streak.", "bronze", "streak_best", 3, 15, 5),
     Badge("streak-7", "Week Warrior", "Keep a 7-day streak.", "silver", "streak_best", 7, 50, 20),
     Badge("streak-30", "Unstoppable", "Keep a 30-day streak.", "gold", "streak_best", 30, 300, 100),
-    Badge("forks-5", "Trendsetter", "Have your templates forked 5 times.", "silver", "forks_received", 5, 50, 25),
+    Badge(
+        "forks-5",
+        "Trendsetter",
+        "Have your templates forked by 5 established players.",
+        "silver",
+        "forks_received",
+        5,
+        50,
+        25,
+    ),
     Badge(
         "weekly-top-10", "Top Ten", "Reach the top 10 of a weekly leaderboard.", "gold", "best_weekly_rank", 10, 100, 50
     ),

@@ -72,12 +72,18 @@ def _run(callbacks: list[Callable[[], None]]) -> None:
             logger.exception("game after-commit step failed")
 
 
+# Live events are best effort (the ledgers are the truth): a hung Redis costs each send at most
+# this long, and a publisher that falls this many batches behind drops new ones.
+SEND_TIMEOUT_SECONDS = 2.0
+MAX_PENDING_BATCHES = 10_000
+
+
 async def _send_all(layer, messages: Batch) -> None:
     for group, message in messages:
         try:
-            await layer.group_send(group, message)
+            await asyncio.wait_for(layer.group_send(group, message), SEND_TIMEOUT_SECONDS)
         except Exception:
-            logger.exception("game event to %s could not be sent", group)
+            logger.warning("game event to %s could not be sent", group, exc_info=True)
 
 
 class Publisher:
@@ -98,8 +104,16 @@ class Publisher:
         """Queue the batch; the future resolves once it has been sent."""
         loop, queue = self._running()
         sent: Future = Future()
-        loop.call_soon_threadsafe(queue.put_nowait, (messages, sent))
+        loop.call_soon_threadsafe(self._offer, queue, messages, sent)
         return sent
+
+    @staticmethod
+    def _offer(queue: asyncio.Queue, messages: Batch, sent: Future) -> None:
+        try:
+            queue.put_nowait((messages, sent))
+        except asyncio.QueueFull:
+            logger.warning("dropping %d game events: the channel layer is not keeping up", len(messages))
+            sent.set_result(None)
 
     def wait_idle(self, timeout: float = 5.0) -> bool:
         """Wait until every batch submitted so far has been sent (process exit, tests)."""
@@ -123,7 +137,7 @@ class Publisher:
 
     def _run(self, ready: threading.Event) -> None:
         asyncio.set_event_loop(self._loop)
-        self._queue = asyncio.Queue()
+        self._queue = asyncio.Queue(maxsize=MAX_PENDING_BATCHES)
         ready.set()
         self._loop.run_until_complete(self._drain())
 

@@ -127,6 +127,15 @@ class PlayerStats(models.Model):
     tracks_completed = models.PositiveIntegerField(default=0)
     skill_points = models.PositiveIntegerField(default=0)
     last_skill_activity_id = models.BigIntegerField(default=0)
+    # The game's day (game.timeutils.game_day_at: the local date, never backwards, a later one
+    # only GAME_DAY_MIN_HOURS after this one began) and what counts per day on it: activity XP
+    # awarded (against GAME_DAILY_ACTIVITY_XP_CAP) and templates created and published that day
+    # that still exist (rules.NET_DAILY_XP). All reset when a new game day opens.
+    game_day = models.DateField(null=True, blank=True)
+    game_day_began = models.DateTimeField(null=True, blank=True)
+    day_activity_xp = models.PositiveIntegerField(default=0)
+    day_templates_created = models.PositiveIntegerField(default=0)
+    day_templates_published = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name_plural = "player stats"
@@ -179,6 +188,22 @@ class ProviderUse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.provider}"
+
+
+class Forker(models.Model):
+    """A distinct established user who forked the player's templates (Trendsetter counts them)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="game_forkers", db_index=False
+    )
+    forker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    counted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "forker"], name="game_forker_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.forker_id} forked {self.user_id}"
 
 
 class BadgeUnlock(models.Model):

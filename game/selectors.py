@@ -12,7 +12,7 @@ from game.leaderboards.ranking import ranked_rows
 from game.levels import xp_for_level
 from game.models import BadgeUnlock, ChallengeBest, CreditEntry, PlayerStats, XPEvent
 from game.streaks import StreakState, streak_current
-from game.timeutils import local_today
+from game.timeutils import GameDay, game_day_at
 
 
 def player_stats(user) -> PlayerStats:
@@ -43,6 +43,7 @@ def player_profile(user) -> dict[str, Any]:
     """XP, level, rank, XP to next level, streak and unlocked badges of `user`."""
     stats = player_stats(user)
     state = StreakState(stats.streak_days, stats.streak_best, stats.streak_last_date, stats.streak_freezes)
+    game_day = GameDay(stats.game_day, stats.game_day_began)  # the day the streak is counted on, as awards see it
     level_start, next_level_xp = xp_for_level(user.level), xp_for_level(user.level + 1)
     badges = [badge for badge in badge_list(user) if badge["unlocked_at"] is not None]
     return {
@@ -54,7 +55,7 @@ def player_profile(user) -> dict[str, Any]:
         "next_level_xp": next_level_xp,
         "xp_to_next_level": max(next_level_xp - user.experience_points, 0),
         "streak": {
-            "days": streak_current(state, local_today(user.timezone)),
+            "days": streak_current(state, game_day_at(game_day, timezone.now(), user.timezone).day),
             "best": stats.streak_best,
             "freezes": stats.streak_freezes,
             "last_active_date": stats.streak_last_date,

@@ -7,15 +7,16 @@ streaks, badges and balances see one consistent state, idempotency checks cannot
 one lock order everywhere (runs included) rules out deadlocks.
 """
 
+import uuid
 from contextlib import nullcontext
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Sum
 from django.utils import timezone
 
 from accounts.models import DEFAULT_RANK
@@ -28,9 +29,18 @@ from game.leaderboards.reads import leaderboard_top
 from game.leaderboards.rebuild import leaderboard_rebuild
 from game.leaderboards.writes import leaderboard_write
 from game.levels import level_for_xp, level_up_credits, rank_for_level
-from game.models import Activity, BadgeUnlock, ChallengeBest, CreditEntry, PlayerStats, ProviderUse, XPEvent
+from game.models import (
+    Activity,
+    BadgeUnlock,
+    ChallengeBest,
+    CreditEntry,
+    Forker,
+    PlayerStats,
+    ProviderUse,
+    XPEvent,
+)
 from game.streaks import StreakState, streak_advance
-from game.timeutils import local_date
+from game.timeutils import GameDay, game_day_at
 
 User = get_user_model()
 
@@ -190,7 +200,8 @@ class _Turn:
         self.stats = _player_locked(user_id)
         self.user = self.stats.user
         self._saved = _stats_values(self.stats)
-        self.today = local_date(moment or timezone.now(), self.user.timezone)
+        self.moment = moment or timezone.now()
+        self.today = _game_day_open(self.stats, self.moment, self.user.timezone)
         self.outbox = Outbox()
         self.awarded = False
         self.changed_stats: set[str] = set()
@@ -277,6 +288,28 @@ def _player_locked(user_id) -> PlayerStats:
         return players.get(user_id=user_id)
 
 
+def _game_day_open(stats: PlayerStats, moment: datetime, tz_name: str) -> date:
+    """The game's day at `moment` (game.timeutils.game_day_at); a new one starts its day counters from zero.
+
+    A player without a game day yet (new, or from before game days) starts on today's local date
+    with the counters of what the ledgers already hold for it.
+    """
+    current = GameDay(stats.game_day, stats.game_day_began)
+    day = game_day_at(current, moment, tz_name)
+    if day == current:
+        return day.day
+    stats.game_day, stats.game_day_began = day.day, day.began
+    stats.day_activity_xp = stats.day_templates_created = stats.day_templates_published = 0
+    if current.day is None:
+        reasons = [rule.reason for rule in rules.XP_RULES.values() if rule.activity]
+        today_xp = XPEvent.objects.filter(user_id=stats.user_id, reason__in=reasons, local_date=day.day)
+        stats.day_activity_xp = today_xp.aggregate(total=Sum("amount"))["total"] or 0
+        for activity, field in rules.NET_DAILY_XP.items():
+            made = Activity.objects.filter(user_id=stats.user_id, activity=activity, local_date=day.day).count()
+            setattr(stats, field, made)
+    return day.day
+
+
 def _stats_values(stats: PlayerStats) -> dict[str, Any]:
     return {field.attname: getattr(stats, field.attname) for field in PlayerStats._meta.concrete_fields}
 
@@ -304,6 +337,13 @@ def _xp_add(turn: _Turn, *, amount: int, reason: str, idempotency_key: str, sour
         today_count = XPEvent.objects.filter(user_id=user.pk, reason=reason, local_date=turn.today).count()
         if today_count >= rule.daily_cap:
             return XPResult(None, 0, user.experience_points, user.level, created=False)
+    if rule is not None and rule.activity:
+        # The day's total of activity XP: the remainder up to it, then nothing. The user row lock
+        # serialises the player's awards, so concurrent ones never pass it together.
+        amount = min(amount, settings.GAME_DAILY_ACTIVITY_XP_CAP - turn.stats.day_activity_xp)
+        if amount <= 0:
+            return XPResult(None, 0, user.experience_points, user.level, created=False)
+        turn.stats.day_activity_xp += amount
     total = user.experience_points + amount
     old_level, new_level = user.level, max(level_for_xp(total), user.level)
     rank = rank_for_level(new_level)
@@ -366,32 +406,93 @@ def _streak_touch(turn: _Turn) -> None:
         _reward(turn, xp=xp, credits=credits, reason="streak.milestone", idempotency_key=key, source=source)
 
 
+def _authored(turn: _Turn, template_id: str) -> Activity | None:
+    """The `template.created` the player reported for `template_id`: forks have none."""
+    if not template_id:
+        return None
+    created = Activity.objects.filter(user_id=turn.user_id, activity="template.created", data__template_id=template_id)
+    return created.only("local_date").first()
+
+
+def _counter_lower(turn: _Turn, field: str) -> None:
+    setattr(turn.stats, field, max(getattr(turn.stats, field) - 1, 0))
+
+
+def _template_forget(turn: _Turn, template_id: str) -> None:
+    """A deleted template leaves the counters it was counted in; unlocked badges stay unlocked."""
+    created = _authored(turn, template_id)
+    if created is None:
+        return  # a fork, or unknown: counted nowhere
+    published = Activity.objects.filter(
+        user_id=turn.user_id, activity="template.published", data__template_id=template_id
+    ).only("local_date")
+    for name, record in (("template.created", created), ("template.published", published.first())):
+        if record is None:
+            continue
+        _counter_lower(turn, rules.OWN_ACTIVITY_STATS[name])
+        if record.local_date == turn.today:
+            _counter_lower(turn, rules.NET_DAILY_XP[name])
+
+
+def _forker_established(turn: _Turn, actor_id: Any) -> bool:
+    """A first fork of the player's templates by an established user (rules.ESTABLISHED_FORKER_*), recorded once."""
+    try:
+        forker_id = uuid.UUID(str(actor_id))
+    except ValueError:
+        return False
+    forker = User.objects.filter(pk=forker_id).values_list("date_joined", "experience_points").first()
+    if forker is None:
+        return False
+    joined, xp = forker
+    if xp < rules.ESTABLISHED_FORKER_XP or joined > turn.moment - timedelta(days=rules.ESTABLISHED_FORKER_DAYS):
+        return False
+    return Forker.objects.get_or_create(user_id=turn.user_id, forker_id=forker_id)[1]
+
+
+def _net_new(turn: _Turn, name: str) -> bool:
+    """Count one more of the day's templates (rules.NET_DAILY_XP); True if it adds to what the day has earned for."""
+    field = rules.NET_DAILY_XP[name]
+    setattr(turn.stats, field, getattr(turn.stats, field) + 1)
+    earned = XPEvent.objects.filter(user_id=turn.user_id, reason=name, local_date=turn.today).count()
+    return earned < getattr(turn.stats, field)
+
+
 def _apply_activity(turn: _Turn, activity: Activity) -> int:
     """The rules table in action: counters, XP, streak for one new activity; returns its own XP."""
     name, data = activity.activity, activity.data
     source = str(data.get("template_id") or data.get("run_id") or data.get("challenge") or "")
+    template_id = str(data.get("template_id") or "")
+    if name == "template.deleted":
+        _template_forget(turn, template_id)
+        return 0
     if name in rules.RECEIVED_ACTIVITY_STATS and str(data.get("actor_id")) == str(turn.user_id):
         return 0  # acting on your own template earns nothing
     if name == "template.rated" and _int(data.get("score")) < rules.RATED_XP_MIN_SCORE:
         return 0
+    if name == "run.completed" and _int(data.get("output_tokens")) < rules.RUN_MIN_OUTPUT_TOKENS:
+        return 0  # too short to be play: no XP, no counter, no streak
+    if name == "template.published" and _authored(turn, template_id) is None:
+        return 0  # a fork (never reported as created) publishes for nothing
     if stat := rules.OWN_ACTIVITY_STATS.get(name) or rules.RECEIVED_ACTIVITY_STATS.get(name):
         turn.bump(stat)
+    if name == "template.forked" and _forker_established(turn, data.get("actor_id")):
+        turn.bump("forks_received")
     if name == "run.completed":
         provider = str(data.get("provider") or "")[:32]
         if provider and ProviderUse.objects.get_or_create(user_id=turn.user_id, provider=provider)[1]:
             turn.bump("providers_used")
-        first_today = not Activity.objects.filter(
-            user_id=turn.user_id, activity=name, local_date=turn.today, id__lt=activity.pk
-        ).exists()
-        if first_today:
-            key = f"xp:first-run:{turn.today.isoformat()}"
-            rule = rules.XP_RULES["run.first_of_day"]
-            _xp_add(turn, amount=rule.xp, reason=rule.reason, idempotency_key=key, source=source)
-    key = rules.xp_key(name, data, activity.idempotency_key)
-    xp = _xp_add(turn, amount=rules.activity_xp(name, data), reason=name, idempotency_key=key, source=source)
+        # Once per game day by its key (and the rule's cap of 1).
+        rule = rules.XP_RULES["run.first_of_day"]
+        key = f"xp:first-run:{turn.today.isoformat()}"
+        _xp_add(turn, amount=rule.xp, reason=rule.reason, idempotency_key=key, source=source)
+    xp = 0
+    if name not in rules.NET_DAILY_XP or _net_new(turn, name):
+        key = rules.xp_key(name, data, activity.idempotency_key)
+        amount = rules.activity_xp(name, data)
+        xp = _xp_add(turn, amount=amount, reason=name, idempotency_key=key, source=source).amount
     if name in rules.STREAK_ACTIVITIES:
         _streak_touch(turn)
-    return xp.amount
+    return xp
 
 
 def _challenge_pass(
@@ -492,8 +593,8 @@ def activity_record(
 ) -> None:
     """A fact from a higher layer credited to `user_id` (e.g. "run.completed"); awards what the rules say.
 
-    Idempotent per (user, key). `occurred_at` (default now) picks the user's local day for
-    streaks and daily caps.
+    Idempotent per (user, key). `occurred_at` (default now) picks the game's day for streaks and
+    daily caps (game.timeutils.game_day_at: never earlier than the current one).
     """
     if activity not in rules.ACTIVITIES:
         raise ValueError(f"unknown activity {activity!r}")
@@ -578,11 +679,20 @@ def xp_award(*, user_id, amount: int, reason: str, idempotency_key: str, source:
         turn = _Turn(user_id)  # the user row lock makes the key check below final
         prior = XPEvent.objects.filter(user_id=user_id, idempotency_key=idempotency_key)
         used_for = prior.values_list("amount", "reason").first()
-        if used_for is not None and used_for != (amount, reason):
+        if used_for is not None and not _same_award(used_for, amount=amount, reason=reason):
             raise IdempotencyConflict(f"The key was used for an award of {used_for[0]} XP for {used_for[1]!r}.")
         result = _xp_add(turn, amount=amount, reason=reason, idempotency_key=idempotency_key, source=source)
         turn.finish()
     return result
+
+
+def _same_award(used_for: tuple[int, str], *, amount: int, reason: str) -> bool:
+    """Whether an award already made with the key is this one (the day's total may have cut it short)."""
+    prior_amount, prior_reason = used_for
+    if prior_reason != reason:
+        return False
+    rule = rules.XP_RULES.get(reason)
+    return prior_amount == amount or (rule is not None and rule.activity and prior_amount < amount)
 
 
 def weekly_rank_record(*, user_id, rank: int) -> None:

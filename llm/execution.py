@@ -14,21 +14,21 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-from channels.db import database_sync_to_async
-
 from llm import conf, streams
-from llm.events import TERMINAL_TYPES, RunStarted, RunToken, terminal_frame
+from llm.events import TERMINAL_TYPES, RunStarted, RunToken, run_failed_frame, terminal_frame
 from llm.live_runs import STOP_ABANDONED, STOP_CANCEL, STOP_INTERRUPTED, live_runs
 from llm.models import LLMRun, RunStatus
 from llm.providers.base import GenerationRequest, ProviderError, Usage
 from llm.registry import provider_for
-from llm.services import RunOutcome, run_settle
+from llm.services import RunOutcome
+from llm.settling import UNSETTLED_CODE, UNSETTLED_MESSAGE, retry_delays, settle_with_retries
 from llm.token_batches import flush_on_next_tick
 
 logger = logging.getLogger(__name__)
 
 # A sink gets each frame and its JSON text (serialised once for every socket and the stream).
 Sink = Callable[[dict[str, Any], str], Awaitable[None]]
+FRAMES_DEADLINE_MARGIN_SECONDS = 30.0
 
 
 def _dumps(frame: dict[str, Any]) -> str:
@@ -220,19 +220,19 @@ class RunExecution:
             await self._flush_tokens()
         except Exception:
             logger.exception("could not send the last tokens of run %s", self.run_id)
-        try:
-            self.settled = await database_sync_to_async(run_settle)(run_id=self.run_id, outcome=outcome)
-        except Exception:
-            logger.exception("could not settle run %s", self.run_id)
-            self.settled = None
+        self.settled = await settle_with_retries(self.run_id, outcome)
         if self.settled is not None:
             frame = terminal_frame(self.settled)
-            if frame["type"] == "run.failed":
-                frame["request_id"] = self.request_id
-            await self._emit(frame)
+        else:  # every client still gets an end: the run is recorded later, as this frame says
+            frame = run_failed_frame(run_id=self.run_id, code=UNSETTLED_CODE, message=UNSETTLED_MESSAGE)
+            frame["output"] = outcome.output
+        if frame["type"] == "run.failed":
+            frame["request_id"] = self.request_id
+        await self._emit(frame)
         if streams.enabled():
             with contextlib.suppress(Exception):
-                await streams.flush()  # followers on other processes must see the end
+                # Followers on other processes must see the end; a hung Redis must not hold the run.
+                await asyncio.wait_for(streams.flush(), streams.FLUSH_TIMEOUT_SECONDS)
         self.sinks.clear()
         self.done.set()
         live_runs.finished(self)
@@ -253,13 +253,22 @@ async def run_frames(
 
     execution = RunExecution(run, request, request_id=request_id)
     execution.start(sink)
+    # The run bounds itself (LLM_RUN_MAX_SECONDS, then the settle's retries); this bounds the
+    # client's wait even if the run's task were lost.
+    deadline = time.monotonic() + conf.run_max_seconds() + sum(retry_delays()) + FRAMES_DEADLINE_MARGIN_SECONDS
     try:
         yield RunStarted(run_id=execution.run_id, request_id=request_id, model=run.model).model_dump()
         while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                execution.stop(STOP_ABANDONED)
+                yield run_failed_frame(run_id=execution.run_id, code="timeout", message="The run took too long.")
+                return
             try:
-                frame = await asyncio.wait_for(queue.get(), keepalive)
+                frame = await asyncio.wait_for(queue.get(), min(keepalive or left, left))
             except TimeoutError:
-                yield None
+                if keepalive is not None:
+                    yield None
                 continue
             yield frame
             if frame["type"] in TERMINAL_TYPES:

@@ -16,15 +16,14 @@ free runs (nothing reserved or charged) up to UNVERIFIED_FREE_RUNS_PER_DAY per U
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from functools import partial
 from typing import Any
 
-from celery import current_app
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Count, F, Q, Subquery
 from django.utils import timezone
 
+from core.background import after_commit, enqueue_on_commit
 from game import services as game_services
 from llm import conf, registry, template_runs, throttles
 from llm.models import OUTPUT_MAX_CHARS, PROMPT_MAX_CHARS, SYSTEM_MAX_CHARS, LLMRun, RunBatch, RunStatus
@@ -458,14 +457,12 @@ def run_settle(*, run_id, outcome: RunOutcome) -> LLMRun:
         if run.template_id:
             # After commit: a template comes before its runs in the lock order (a delete unlinks
             # them), and this transaction holds the run.
-            record_use = partial(template_runs.template_record_use, template_id=run.template_id, user_id=run.user_id)
-            transaction.on_commit(record_use, robust=True)
+            after_commit(template_runs.template_record_use, template_id=run.template_id, user_id=run.user_id)
         # XP, streaks and badges follow in the worker, off the run's path, for a run that produced
         # something (an empty one is free, so it earns nothing either). The task is named rather
         # than imported: llm.tasks imports this module.
         if outcome.produced_tokens and not run.prepaid:
-            completed = current_app.signature("llm.run_completed_record", args=(str(run.pk),))
-            transaction.on_commit(completed.delay, robust=True)
+            enqueue_on_commit("llm.run_completed_record", str(run.pk))
     return run
 
 

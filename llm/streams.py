@@ -2,8 +2,9 @@
 
 Each run XADDs its `run.token` and terminal frames (capped with MAXLEN, expiring a few minutes
 after the last write). A follower replays the frames after a `seq`, then blocks on XREAD until
-the terminal frame. Without REDIS_URL (dev) there is no store: resume is served in-process
-from the live run (see llm.runner).
+the terminal frame. The streams' Redis is STREAMS_REDIS_URL (by default REDIS_URL), which also
+carries the runs' cancels, heartbeats and followers; without one (dev) there is no store: resume
+is served in-process from the live run (see llm.runner).
 """
 
 import asyncio
@@ -15,9 +16,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import redis.asyncio as aioredis
-from django.conf import settings
 
-from core.redis import async_redis_client
+from core.redis import async_redis_client, redis_url
 from llm import conf
 from llm.events import (
     CANCEL_CHANNEL,
@@ -35,17 +35,22 @@ ATTACHED_TTL_SECONDS = 5
 ALIVE_EVERY_SECONDS = 3
 ALIVE_TTL_SECONDS = 10
 FOLLOW_BLOCK_MS = 1000
+# A hung Redis fails a command after this long instead of stalling the runs that wait on it.
+COMMAND_TIMEOUT_SECONDS = 2.0
+FLUSH_TIMEOUT_SECONDS = 3.0
+# Frames waiting for Redis beyond this are dropped (resume loses them; live sockets do not).
+MAX_BUFFERED_FRAMES = 20_000
 # Well below any useful TTL: a live run's stream never expires under it.
 EXPIRE_REFRESH_SECONDS = 30
 
 
 def enabled() -> bool:
-    return bool(settings.REDIS_URL)
+    return bool(redis_url("streams"))
 
 
-def client() -> aioredis.Redis:
-    """This loop's client; no read timeout, as XREAD BLOCK and pub/sub wait on the server."""
-    return async_redis_client(decode_responses=False, timeout=None)
+def client(timeout: float | None = COMMAND_TIMEOUT_SECONDS) -> aioredis.Redis:
+    """This loop's client: every command waits at most `timeout` (None only for pub/sub's listen)."""
+    return async_redis_client(role="streams", decode_responses=False, timeout=timeout)
 
 
 def _after(frame: dict[str, Any], after_seq: int) -> bool:
@@ -79,8 +84,12 @@ class _Batcher:
         self.task: asyncio.Task | None = None
         self.expired_at: dict[str, float] = {}  # stream key -> when its TTL was last set
         self._append: Any = None  # the registered script, on this loop's client
+        self.dropped = 0  # frames refused while the buffer was full, since the last warning
 
     def add(self, run_id: str, text: str, final: bool) -> None:
+        if len(self.buffer) >= MAX_BUFFERED_FRAMES:
+            self.dropped += 1
+            return
         self.buffer.append((run_id, text, final))
         if self.task is None or self.task.done():
             self.task = asyncio.get_running_loop().create_task(self._drain())
@@ -113,6 +122,9 @@ class _Batcher:
                 await self._write(batch, maxlen, ttl)
             except Exception:
                 logger.warning("could not write %d run frames to Redis", len(batch), exc_info=True)
+            if self.dropped:
+                logger.warning("dropped %d run frames: Redis fell behind", self.dropped)
+                self.dropped = 0
 
     async def flush(self) -> None:
         while self.task is not None and not self.task.done():
@@ -151,7 +163,7 @@ async def follow(
     `finished(output_so_far)` is asked whenever the stream is idle for a second: it returns the
     terminal frame of a run that has ended without one in the stream (its process died), else None.
     """
-    redis = client()
+    redis = client(timeout=FOLLOW_BLOCK_MS / 1000 + COMMAND_TIMEOUT_SECONDS)
     key = run_stream_key(run_id)
     last_id = "0-0"
     deltas: list[str] = []
@@ -213,7 +225,7 @@ async def listen_for_cancels(on_cancel: Callable[[str], None]) -> None:
     """Call `on_cancel(run_id)` for every cancel request published by any process; runs until cancelled."""
     while True:
         try:
-            async with client().pubsub() as pubsub:
+            async with client(timeout=None).pubsub() as pubsub:
                 await pubsub.subscribe(CANCEL_CHANNEL)
                 async for message in pubsub.listen():
                     if message["type"] == "message":

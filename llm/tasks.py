@@ -1,6 +1,7 @@
 """Celery tasks of the llm app: thin wrappers over services."""
 
 from celery import shared_task
+from django.db import DatabaseError
 
 from llm import services
 
@@ -15,3 +16,16 @@ def runs_fail_stale() -> int:
 def run_completed_record(run_id: str) -> None:
     """Award what a completed run earns (the game's rules); idempotent, so redelivery is harmless."""
     services.run_completed_record(run_id=run_id)
+
+
+@shared_task(
+    name="llm.run_settle_later",
+    ignore_result=True,
+    autoretry_for=(DatabaseError,),
+    retry_backoff=2,
+    retry_backoff_max=60,
+    max_retries=20,
+)
+def run_settle_later(run_id: str, outcome: dict) -> None:
+    """Record the end of a run whose server could not (llm.settling); idempotent like every settle."""
+    services.run_settle(run_id=run_id, outcome=services.RunOutcome(**outcome))

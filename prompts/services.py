@@ -169,8 +169,19 @@ def template_update(*, template: PromptTemplate, actor, **changes: Any) -> Promp
 
 @transaction.atomic
 def template_delete(*, template: PromptTemplate, actor) -> None:
-    """The owner deletes a template with its versions, ratings and favourites; forks keep living."""
-    _locked_for_owner(template=template, actor=actor).delete()
+    """The owner deletes a template with its versions, ratings and favourites; forks keep living.
+
+    Reports `template.deleted`: the game's template badges count templates that exist.
+    """
+    users_lock(user_ids=[actor.pk])  # the game's record locks the owner, who comes before the template
+    locked = _locked_for_owner(template=template, actor=actor)
+    _record(
+        user_id=locked.owner_id,
+        activity="template.deleted",
+        key=f"template.deleted:{locked.pk}",
+        data={"template_id": str(locked.pk)},
+    )
+    locked.delete()
 
 
 @transaction.atomic

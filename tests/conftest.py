@@ -2,19 +2,20 @@
 
 import pytest
 import redis
-from django.conf import settings
 from rest_framework.test import APIClient
 
+from core.redis import redis_urls
 from tests.fakes.fixtures import fake_anthropic, fake_openai  # noqa: F401  (fixtures)
 from tests.support import processes
 
 
 @pytest.fixture(autouse=True)
 def _clean_redis():
-    """Every test starts with an empty Redis database (cache, throttles, channel layer, boards)."""
-    client = redis.Redis.from_url(settings.REDIS_URL)
-    client.flushdb()
-    client.close()
+    """Every test starts with an empty database in each role's Redis (layer, cache, throttles, boards, streams)."""
+    for url in {url for urls in redis_urls().values() for url in urls}:
+        client = redis.Redis.from_url(url)
+        client.flushdb()
+        client.close()
     yield
 
 

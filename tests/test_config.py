@@ -12,9 +12,22 @@ from drf_spectacular.generators import SchemaGenerator
 
 from tests.support import processes
 
+REDIS_VARIABLES = {
+    "REDIS_URL",
+    "CHANNEL_LAYER_REDIS_URLS",
+    "CACHE_REDIS_URL",
+    "CELERY_BROKER_URL",
+    "LEADERBOARD_REDIS_URL",
+    "STREAMS_REDIS_URL",
+}
+
 
 def run_python(args: list[str], **env: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL"))}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "DATABASE_URL")) and k not in REDIS_VARIABLES
+    }
     clean.update(env)
     return subprocess.run(
         [sys.executable, *args], cwd=processes.REPO_ROOT, env=clean, capture_output=True, text=True, timeout=120
@@ -103,13 +116,65 @@ def test_dev_settings_without_environment_use_the_embedded_defaults():
 
 
 def test_redis_backed_settings_share_one_redis_and_never_time_out_idle_reads():
+    from channels_redis.core import RedisChannelLayer
+
     layer = django_settings.CHANNEL_LAYERS["default"]
 
     assert layer["BACKEND"] == "channels_redis.core.RedisChannelLayer"
-    assert layer["CONFIG"]["hosts"] == [{"address": django_settings.REDIS_URL, "socket_timeout": None}]
+    [host] = layer["CONFIG"]["hosts"]
+    assert host["address"] == django_settings.REDIS_URL
+    # An idle consumer's BZPOPMIN returns before the read timeout; a hung Redis still times out.
+    assert RedisChannelLayer.brpop_timeout < host["socket_timeout"] < 30
     assert django_settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
     assert django_settings.CACHES["default"]["LOCATION"] == django_settings.REDIS_URL
     assert django_settings.CELERY_BROKER_URL == django_settings.REDIS_URL
+
+
+def test_each_redis_role_takes_its_own_url_and_the_others_default_to_redis_url():
+    script = (
+        "import json, django; django.setup()\n"
+        "from django.conf import settings as s\n"
+        "print(json.dumps([[h['address'] for h in s.CHANNEL_LAYERS['default']['CONFIG']['hosts']],"
+        " s.CACHES['default']['LOCATION'], s.CELERY_BROKER_URL, s.LEADERBOARD_REDIS_URL, s.STREAMS_REDIS_URL]))\n"
+    )
+    env = {"DJANGO_SETTINGS_MODULE": "config.settings.dev", "REDIS_URL": "redis://main:6379/0"}
+
+    defaults = run_python(["-c", script], **env)
+    split = run_python(
+        ["-c", script],
+        **env,
+        CHANNEL_LAYER_REDIS_URLS="redis://layer-a:6379/0, redis://layer-b:6379/0",
+        CACHE_REDIS_URL="redis://cache:6379/0",
+        LEADERBOARD_REDIS_URL="redis://boards:6379/0",
+    )
+
+    assert defaults.returncode == split.returncode == 0, defaults.stderr + split.stderr
+    main = "redis://main:6379/0"
+    assert json.loads(defaults.stdout) == [[main], main, main, main, main]
+    assert json.loads(split.stdout) == [
+        ["redis://layer-a:6379/0", "redis://layer-b:6379/0"],
+        "redis://cache:6379/0",
+        main,
+        "redis://boards:6379/0",
+        main,
+    ]
+
+
+def test_production_runs_without_redis_url_only_when_every_role_has_its_own():
+    roles = {
+        "CHANNEL_LAYER_REDIS_URLS": "redis://layer-a:6379/0,redis://layer-b:6379/0",
+        "CACHE_REDIS_URL": "redis://cache:6379/0",
+        "CELERY_BROKER_URL": "redis://broker:6379/0",
+        "LEADERBOARD_REDIS_URL": "redis://boards:6379/0",
+    }
+    streams = "redis://streams:6379/0"
+
+    missing_one = run_python(["manage.py", "check"], **production_env(REDIS_URL="", **roles))
+    every_one = run_python(["manage.py", "check"], **production_env(REDIS_URL="", **roles, STREAMS_REDIS_URL=streams))
+
+    assert missing_one.returncode != 0
+    assert "REDIS_URL is required in production (or a URL for each of STREAMS_REDIS_URL)" in missing_one.stderr
+    assert every_one.returncode == 0, every_one.stderr
 
 
 @pytest.mark.django_db

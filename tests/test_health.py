@@ -16,9 +16,20 @@ def test_healthz_reports_database_and_redis_up(client):
     assert response.json() == {"status": "ok", "checks": {"database": "ok", "redis": "ok"}}
 
 
+ROLE_SETTINGS = ("CACHE_REDIS_URL", "CELERY_BROKER_URL", "LEADERBOARD_REDIS_URL", "STREAMS_REDIS_URL")
+DEAD_REDIS = "redis://127.0.0.1:1/0"
+
+
+def every_role_on(settings, url: str) -> None:
+    settings.REDIS_URL = url
+    settings.CHANNEL_LAYER_REDIS_URLS = [url] if url else []
+    for name in ROLE_SETTINGS:
+        setattr(settings, name, url)
+
+
 @pytest.mark.django_db
 def test_healthz_is_503_naming_redis_when_it_does_not_answer(client, settings):
-    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+    every_role_on(settings, DEAD_REDIS)
 
     response = client.get("/healthz")
 
@@ -32,12 +43,35 @@ def test_healthz_is_503_naming_redis_when_it_does_not_answer(client, settings):
 
 @pytest.mark.django_db
 def test_healthz_skips_redis_when_none_is_configured(client, settings):
-    settings.REDIS_URL = ""
+    every_role_on(settings, "")
+    settings.CELERY_BROKER_URL = "memory://"
 
     response = client.get("/healthz")
 
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "checks": {"database": "ok"}}
+
+
+@pytest.mark.django_db
+def test_healthz_probes_each_redis_a_role_was_moved_to_and_names_the_one_down(client, settings):
+    live = settings.REDIS_URL
+    settings.CHANNEL_LAYER_REDIS_URLS = [live, DEAD_REDIS]
+    settings.LEADERBOARD_REDIS_URL = DEAD_REDIS
+    settings.STREAMS_REDIS_URL = "redis://127.0.0.1:2/0"
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json() == {
+        "status": "unavailable",
+        "checks": {
+            "database": "ok",
+            "redis": "ok",
+            "redis:channels.1+leaderboards": "down",
+            "redis:streams": "down",
+        },
+        "down": ["redis:channels.1+leaderboards", "redis:streams"],
+    }
 
 
 @pytest.mark.django_db

@@ -6,7 +6,7 @@ from pathlib import Path
 import dj_database_url
 
 from config.env import env_bool, env_float, env_int, env_json, env_list, env_str
-from core.redis import channel_layer_hosts
+from core.redis import channel_layer_hosts, redis_client_options
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -48,6 +48,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "config.exceptions.ServiceUnavailableMiddleware",  # last: sees the views' exceptions first
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -84,6 +85,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         "max_idle": 60,
         "timeout": 10,
     }
+    # The pool checks a connection as it lends it: after a PostgreSQL restart its dead connections
+    # are replaced instead of failing the next requests and run settles one by one.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -106,35 +110,50 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
-# --- Redis: channel layer, cache, Celery ------------------------------------------------
+# --- Redis: channel layer, cache, Celery, leaderboards, run streams ----------------------
+# REDIS_URL serves every role; each role's own variable moves it to another Redis (core.redis).
 REDIS_URL = env_str("REDIS_URL", "")
+# The channel layer shards over every URL listed (channels-redis hashes each channel and group
+# to one of them): every process must list the same URLs in the same order.
+CHANNEL_LAYER_REDIS_URLS = env_list("CHANNEL_LAYER_REDIS_URLS", [REDIS_URL] if REDIS_URL else [])
+# One Redis (Django's RedisCache reads any further URL as a read replica): the cache, the API
+# throttle counters and the revoked sessions.
+CACHE_REDIS_URL = env_str("CACHE_REDIS_URL", REDIS_URL)
+LEADERBOARD_REDIS_URL = env_str("LEADERBOARD_REDIS_URL", REDIS_URL)
+# The runs' frame streams (resume on any process), their cancels, heartbeats and followers.
+STREAMS_REDIS_URL = env_str("STREAMS_REDIS_URL", REDIS_URL)
 
 CHANNEL_LAYER_BACKEND = env_str("CHANNEL_LAYER_BACKEND", "channels_redis.core.RedisChannelLayer")
-if REDIS_URL:
+if CHANNEL_LAYER_REDIS_URLS:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": CHANNEL_LAYER_BACKEND,
             "CONFIG": {
-                "hosts": channel_layer_hosts(REDIS_URL),
+                "hosts": channel_layer_hosts(CHANNEL_LAYER_REDIS_URLS),
                 "prefix": env_str("CHANNEL_LAYER_PREFIX", "asgi"),
                 "capacity": 1000,
             },
         }
     }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+if CACHE_REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
+            "LOCATION": CACHE_REDIS_URL,
             "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "pc"),
+            # Fail fast like every other client (core.redis): a hung Redis is an error within a
+            # second, which throttles and views turn into a pass or a 503, not a hung request.
+            "OPTIONS": redis_client_options(),
         }
     }
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL) or "memory://"
 CELERY_RESULT_BACKEND = None
-CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not REDIS_URL)
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", CELERY_BROKER_URL == "memory://")
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -142,7 +161,13 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # (reject on worker lost), after the visibility timeout when the whole worker does. Tasks are
 # idempotent and far shorter than the timeout, so a redelivery never awards twice.
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_BROKER_TRANSPORT_OPTIONS = env_json("CELERY_BROKER_TRANSPORT_OPTIONS", {"visibility_timeout": 300})
+# Socket timeouts: a hung broker fails a publish within seconds (core.background then runs the
+# task in process) instead of stalling the request or run that queued it.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 300,
+    "socket_timeout": 5,
+    "socket_connect_timeout": 2,
+} | env_json("CELERY_BROKER_TRANSPORT_OPTIONS", {})
 CELERY_BEAT_SCHEDULE: dict = {}
 CELERY_BEAT_SCHEDULE["accounts-expired-tokens-flush"] = {"task": "accounts.expired_tokens_flush", "schedule": 86400.0}
 # The XP ledger is the truth; Redis leaderboards are rebuilt from it periodically.
@@ -241,6 +266,11 @@ EMAIL_VERIFICATION_TIMEOUT = env_int("EMAIL_VERIFICATION_TIMEOUT", 60 * 60 * 24 
 UNVERIFIED_FREE_RUNS_PER_DAY = env_int("UNVERIFIED_FREE_RUNS_PER_DAY", 20)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "PromptCraft <noreply@promptcraft.local>")
 FRONTEND_URL = env_str("FRONTEND_URL", "http://127.0.0.1:8000")
+
+# --- Game -------------------------------------------------------------------------------
+# Activity XP (runs, templates, ratings, favourites, forks) a player can earn per game day; the
+# rest of the day's activities earn nothing. Challenges, badges and streak milestones are outside.
+GAME_DAILY_ACTIVITY_XP_CAP = env_int("GAME_DAILY_ACTIVITY_XP_CAP", 200)
 
 LOGGING = {
     "version": 1,

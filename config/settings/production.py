@@ -5,7 +5,17 @@ from django.core.exceptions import ImproperlyConfigured
 from config.env import env_bool, env_int, env_is_set, env_str
 
 from .base import *  # noqa: F403
-from .base import DATABASE_URL, REDIS_URL, REST_FRAMEWORK, SECRET_KEY, SIMPLE_JWT
+from .base import (
+    CACHE_REDIS_URL,
+    CELERY_BROKER_URL,
+    CHANNEL_LAYER_REDIS_URLS,
+    DATABASE_URL,
+    LEADERBOARD_REDIS_URL,
+    REST_FRAMEWORK,
+    SECRET_KEY,
+    SIMPLE_JWT,
+    STREAMS_REDIS_URL,
+)
 
 JWT_SIGNING_KEY_MIN_LENGTH = 32
 
@@ -19,8 +29,22 @@ if SIMPLE_JWT["SIGNING_KEY"].startswith("dev-insecure") or len(SIMPLE_JWT["SIGNI
     )
 if DATABASE_URL.startswith("sqlite"):
     raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL in production")
-if not REDIS_URL:
-    raise ImproperlyConfigured("REDIS_URL is required in production")
+# Every role needs its Redis (REDIS_URL, or the role's own URL): the processes share nothing else.
+_roles_without_redis = [
+    name
+    for name, url in (
+        ("CHANNEL_LAYER_REDIS_URLS", ",".join(CHANNEL_LAYER_REDIS_URLS)),
+        ("CACHE_REDIS_URL", CACHE_REDIS_URL),
+        ("CELERY_BROKER_URL", "" if CELERY_BROKER_URL == "memory://" else CELERY_BROKER_URL),
+        ("LEADERBOARD_REDIS_URL", LEADERBOARD_REDIS_URL),
+        ("STREAMS_REDIS_URL", STREAMS_REDIS_URL),
+    )
+    if not url
+]
+if _roles_without_redis:
+    raise ImproperlyConfigured(
+        f"REDIS_URL is required in production (or a URL for each of {', '.join(_roles_without_redis)})"
+    )
 # Per-client limits need the client's address: behind a proxy every client is the proxy's address
 # unless NUM_PROXIES says how many proxies append to X-Forwarded-For. No default can be right.
 if not env_is_set("NUM_PROXIES"):

@@ -8,10 +8,9 @@ from typing import TypeVar
 
 import redis
 from channels.db import database_sync_to_async
-from django.conf import settings
 from django.utils import timezone
 
-from core.redis import async_redis_client, redis_client
+from core.redis import async_redis_client, redis_client, redis_url
 from game.leaderboards.boards import NAMES_KEY, Ranked, board_key, decode_score, ranked_entry, ready_key
 from game.leaderboards.ranking import sql_count, sql_range, sql_rank
 
@@ -30,7 +29,7 @@ def _redis_failed() -> None:
 
 
 def _redis_usable() -> bool:
-    return bool(settings.REDIS_URL) and time.monotonic() >= _redis_down_until
+    return bool(redis_url("leaderboards")) and time.monotonic() >= _redis_down_until
 
 
 def _ranked(board: str, rows: list[tuple[str, float]], names: list[str | None], start: int) -> list[Ranked]:
@@ -55,7 +54,7 @@ def _redis_read(board: str, moment: datetime, read: Callable[[redis.Redis, str],
     """`read(client, key)` when Redis is up and the board is ready there, else `_UNAVAILABLE`."""
     if not _redis_usable():
         return _UNAVAILABLE
-    client, key = redis_client(), board_key(board, moment)
+    client, key = redis_client(role="leaderboards"), board_key(board, moment)
     try:
         return read(client, key) if client.exists(ready_key(key)) else _UNAVAILABLE
     except redis.RedisError:
@@ -105,7 +104,7 @@ async def leaderboard_top_async(*, board: str, limit: int) -> list[Ranked]:
     """leaderboard_top for the server's event loop: Redis on the loop itself, SQL in a thread."""
     if _redis_usable():
         key = board_key(board, timezone.now())
-        client = async_redis_client()
+        client = async_redis_client(role="leaderboards")
         try:
             pipe = client.pipeline(transaction=False)
             pipe.exists(ready_key(key))

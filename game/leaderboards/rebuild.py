@@ -2,10 +2,9 @@
 
 from datetime import datetime
 
-from django.conf import settings
 from django.utils import timezone
 
-from core.redis import redis_client
+from core.redis import redis_client, redis_url
 from game.leaderboards.boards import (
     BOARDS,
     CHALLENGE_BOARD_PREFIX,
@@ -26,16 +25,16 @@ REBUILD_CHUNK = 2000
 
 def every_board() -> list[str]:
     """The fixed boards, then every challenge board with a best in SQL or a key in Redis."""
-    flags = redis_client().scan_iter(ready_key(f"{KEY_PREFIX}{CHALLENGE_BOARD_PREFIX}*"))
+    flags = redis_client(role="leaderboards").scan_iter(ready_key(f"{KEY_PREFIX}{CHALLENGE_BOARD_PREFIX}*"))
     in_redis = {flag.removeprefix(KEY_PREFIX).removesuffix(ready_key("")) for flag in flags}  # lb:<board>:ready
     return [*BOARDS, *sorted(in_redis.union(challenge_boards()))]
 
 
 def leaderboard_rebuild(*, boards: tuple[str, ...] | None = None, moment: datetime | None = None) -> dict[str, int]:
     """Rebuild the current period of each board (default: every board); returns ranked users per board."""
-    if not settings.REDIS_URL:
+    if not redis_url("leaderboards"):
         return {}
-    client = redis_client()
+    client = redis_client(role="leaderboards")
     moment = moment or timezone.now()
     counts: dict[str, int] = {}
     for board in every_board() if boards is None else boards:
@@ -77,7 +76,7 @@ def _ready_next_period(board: str, moment: datetime) -> None:
     """The next week's/month's board starts empty and complete: every award from its first writes it."""
     _, end = period_bounds(board, moment)
     if end is not None:
-        client = redis_client()
+        client = redis_client(role="leaderboards")
         client.set(ready_key(board_key(board, end)), "1", nx=True, exat=expire_at(board, end))
 
 

@@ -2,9 +2,7 @@
 
 from datetime import datetime
 
-from django.conf import settings
-
-from core.redis import redis_client
+from core.redis import redis_client, redis_url
 from game.leaderboards.boards import NAMES_KEY, board_key, encode_score, expire_at, ready_key
 
 
@@ -17,10 +15,10 @@ def leaderboard_write(
     With `rank_on`, the same round trip reads the user's new rank on that board: returned when
     the board is ready in Redis, else None.
     """
-    if not settings.REDIS_URL:
+    if not redis_url("leaderboards"):
         return None
     member = str(user_id)
-    pipe = redis_client().pipeline(transaction=False)
+    pipe = redis_client(role="leaderboards").pipeline(transaction=False)
     for board, (score, tie) in scores.items():
         key = board_key(board, moment)
         pipe.zadd(key, {member: encode_score(board, score, tie)}, gt=True)

@@ -15,10 +15,11 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core import unavailable
 from llm import selectors, services
 from llm.events import TERMINAL_TYPES
 from llm.execution import run_frames
-from llm.models import LLMRun
+from llm.models import LLMRun, RunStatus
 from llm.serializers import RunCreateSerializer, RunSerializer
 
 SSE_KEEPALIVE_SECONDS = 15
@@ -52,12 +53,22 @@ async def _sse(started: services.StartedRun) -> AsyncIterator[bytes]:
 
 
 async def _finished_run_json(started: services.StartedRun) -> AsyncIterator[bytes]:
+    terminal: dict = {}
     async with aclosing(run_frames(started.run, started.request)) as frames:
         async for frame in frames:
             if frame is not None and frame["type"] in TERMINAL_TYPES:
+                terminal = frame
                 break
-    settled = await database_sync_to_async(LLMRun.objects.get)(pk=started.run.pk)
-    yield json.dumps(RunSerializer(settled).data).encode()
+    try:
+        run = await database_sync_to_async(LLMRun.objects.get)(pk=started.run.pk)
+    except unavailable.UNAVAILABLE_ERRORS:
+        run = started.run
+    body = RunSerializer(run).data
+    if run.status == RunStatus.RUNNING and terminal.get("error"):
+        # Not recorded yet (llm.settling): the client gets the end its frame told, as it will be recorded.
+        error = {"code": terminal["error"]["code"], "message": terminal["error"]["message"]}
+        body |= {"status": RunStatus.FAILED, "output": terminal.get("output", ""), "error": error}
+    yield json.dumps(body).encode()
 
 
 class RunListCreateView(generics.ListAPIView):

@@ -61,7 +61,8 @@ def test_the_widget_on_an_allowed_site_moves_live_when_another_learner_earns_xp(
     expect(frame_rows).to_have_text(["carol", "dan", "erin"])
 
     # when the learner completes a run in their own browser
-    run_free_prompt(learner, "What is the opposite of cold?", max_tokens=8, model=LOCAL_MODEL)
+    # (long enough to earn run XP: a run must produce RUN_MIN_OUTPUT_TOKENS)
+    run_free_prompt(learner, "Explain in two sentences why the sky is blue.", max_tokens=40, model=LOCAL_MODEL)
     expect(learner.locator("[data-pane]")).to_have_attribute("data-status", "completed", timeout=RUN_TIMEOUT_MS)
 
     # then the embedded board moves: erin climbs to the top, shown rising, with her week's XP

@@ -39,7 +39,8 @@ def test_a_new_learner_streams_the_local_model_stops_a_run_and_sees_xp_arrive_li
 
     # when they run a free prompt on the local model
     watch_output_growth(page)
-    run_free_prompt(page, "Explain in two sentences why the sky is blue.", max_tokens=20, model=LOCAL_MODEL)
+    # (long enough to earn run XP: a run must produce RUN_MIN_OUTPUT_TOKENS)
+    run_free_prompt(page, "Explain in two sentences why the sky is blue.", max_tokens=40, model=LOCAL_MODEL)
 
     # then the answer grows in several steps, then the run's figures are shown
     expect(pane).to_have_attribute("data-status", "completed", timeout=RUN_TIMEOUT_MS)

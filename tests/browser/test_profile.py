@@ -19,7 +19,7 @@ def _record_run(user, n: int) -> None:
         user_id=user.pk,
         activity="run.completed",
         idempotency_key=f"browser-run-{n}",
-        data={"provider": "local", "model": "local:gemma-3-270m", "output_tokens": 12},
+        data={"provider": "local", "model": "local:gemma-3-270m", "output_tokens": 24},
     )
 
 

@@ -4,9 +4,11 @@ import pytest
 from django.db.models import Sum
 
 from game.models import Activity, BadgeUnlock, CreditEntry, PlayerStats, XPEvent
+from game.rules import RUN_MIN_OUTPUT_TOKENS
 from game.services import XPResult, activity_record, credits_grant, xp_award
 
 pytestmark = pytest.mark.django_db
+RUN = {"output_tokens": RUN_MIN_OUTPUT_TOKENS}  # a run long enough to count
 
 
 def xp_reasons(user) -> list[tuple[str, int]]:
@@ -14,7 +16,9 @@ def xp_reasons(user) -> list[tuple[str, int]]:
 
 
 def test_first_run_awards_run_xp_first_of_day_bonus_and_the_first_run_badge(user):
-    activity_record(user_id=user.pk, activity="run.completed", idempotency_key="run:1", data={"provider": "openai"})
+    activity_record(
+        user_id=user.pk, activity="run.completed", idempotency_key="run:1", data={"provider": "openai", **RUN}
+    )
 
     user.refresh_from_db()
     assert xp_reasons(user) == [("run.first_of_day", 25), ("run.completed", 10), ("badge.unlocked", 10)]
@@ -34,9 +38,10 @@ def test_a_repeated_activity_key_changes_nothing(user):
     assert PlayerStats.objects.get(user=user).templates_created == 1
 
 
-def test_run_xp_stops_at_the_daily_cap(user):
+def test_run_xp_stops_at_the_daily_cap(user, settings):
+    settings.GAME_DAILY_ACTIVITY_XP_CAP = 10_000  # the reason's own cap alone
     for i in range(25):
-        activity_record(user_id=user.pk, activity="run.completed", idempotency_key=f"run:{i}")
+        activity_record(user_id=user.pk, activity="run.completed", idempotency_key=f"run:{i}", data=RUN)
 
     user.refresh_from_db()
     assert XPEvent.objects.filter(user=user, reason="run.completed").count() == 20
@@ -73,15 +78,17 @@ def test_ratings_earn_the_owner_xp_from_four_stars(make_user):
 
 
 def test_publishing_one_template_twice_awards_once(user):
-    activity_record(user_id=user.pk, activity="template.published", idempotency_key="p1", data={"template_id": 3})
-    activity_record(user_id=user.pk, activity="template.published", idempotency_key="p2", data={"template_id": 3})
+    template = {"template_id": "3"}
+    activity_record(user_id=user.pk, activity="template.created", idempotency_key="c", data=template)
+    activity_record(user_id=user.pk, activity="template.published", idempotency_key="p1", data=template)
+    activity_record(user_id=user.pk, activity="template.published", idempotency_key="p2", data=template)
 
-    assert xp_reasons(user) == [("template.published", 50)]
+    assert xp_reasons(user) == [("template.created", 20), ("badge.unlocked", 10), ("template.published", 50)]
 
 
 def test_unknown_activity_is_refused(user):
     with pytest.raises(ValueError):
-        activity_record(user_id=user.pk, activity="template.deleted", idempotency_key="x")
+        activity_record(user_id=user.pk, activity="template.vanished", idempotency_key="x")
 
 
 def test_xp_award_levels_up_with_rank_and_credits(user):
@@ -128,7 +135,7 @@ def test_badge_unlocks_exactly_once_under_concurrent_runs(make_user, threads):
     user = make_user("runner")
 
     results = threads(
-        lambda i: activity_record(user_id=user.pk, activity="run.completed", idempotency_key=f"run:{i}"), 10
+        lambda i: activity_record(user_id=user.pk, activity="run.completed", idempotency_key=f"run:{i}", data=RUN), 10
     )
 
     user.refresh_from_db()
@@ -161,7 +168,7 @@ def test_activities_inside_transactions_already_holding_the_user_row_do_not_dead
             with transaction.atomic():
                 get_user_model().objects.select_for_update().get(pk=user.pk)
                 credits_grant(user_id=user.pk, amount=1, reason="run.refund", idempotency_key=f"refund:{i}")
-                activity_record(user_id=user.pk, activity="run.completed", idempotency_key=f"run:{i}")
+                activity_record(user_id=user.pk, activity="run.completed", idempotency_key=f"run:{i}", data=RUN)
         else:
             activity_record(user_id=user.pk, activity="template.created", idempotency_key=f"tpl:{i}")
 

@@ -55,8 +55,8 @@ def test_rebuild_task_runs_in_a_real_worker(make_user, log_dir):
     alice, bob = make_user("alice"), make_user("bob")
     xp_award(user_id=alice.pk, amount=10, reason="bonus", idempotency_key="a")
     xp_award(user_id=bob.pk, amount=30, reason="bonus", idempotency_key="b")
-    redis_client().flushdb()  # boards lost: reads fall back to SQL until rebuilt
-    client = redis_client()
+    redis_client(role="leaderboards").flushdb()  # boards lost: reads fall back to SQL until rebuilt
+    client = redis_client(role="leaderboards")
     key = board_key("all-time", timezone.now())
 
     def board() -> list[tuple[str, int]]:

@@ -295,8 +295,8 @@ async def test_widget_snapshot_comes_from_sql_when_redis_reads_fail(make_user, m
     alice = await database_sync_to_async(make_user)("alice")
     await database_sync_to_async(xp_award)(user_id=alice.pk, amount=30, reason="bonus", idempotency_key="a")
     await database_sync_to_async(leaderboard_rebuild)()
-    monkeypatch.setattr(reads, "async_redis_client", lambda: aioredis.Redis(port=1, socket_connect_timeout=0.2))
-    monkeypatch.setattr(reads, "redis_client", lambda: redis.Redis(port=1, socket_connect_timeout=0.2))
+    monkeypatch.setattr(reads, "async_redis_client", lambda **_: aioredis.Redis(port=1, socket_connect_timeout=0.2))
+    monkeypatch.setattr(reads, "redis_client", lambda **_: redis.Redis(port=1, socket_connect_timeout=0.2))
 
     socket = await widget_socket("/ws/leaderboard/all-time/")
     try:

@@ -26,7 +26,7 @@ def sql_order(board: str) -> list[tuple[str, int]]:
 
 
 def redis_order(board: str) -> list[tuple[str, int]]:
-    client = redis_client()
+    client = redis_client(role="leaderboards")
     key = board_key(board, datetime.now(UTC))
     return [(r.user_id, r.score) for r in redis_range(client, board, key, 0, 999)]
 
@@ -44,7 +44,7 @@ def test_redis_order_equals_sql_order_after_random_awards_and_after_rebuild(make
         expected = sql_order(board)
         assert redis_order(board) == expected
         assert len(expected) == len({uid for uid, _ in expected})
-    redis_client().flushdb()
+    redis_client(role="leaderboards").flushdb()
     leaderboard_rebuild()
     for board in ("all-time", "weekly", "monthly"):
         assert redis_order(board) == sql_order(board)
@@ -67,7 +67,7 @@ def test_equal_scores_rank_whoever_reached_them_first(make_user):
 def test_reads_fall_back_to_sql_until_a_rebuild_marks_the_board_ready(make_user):
     alice, bob = make_user("alice"), make_user("bob")
     xp_award(user_id=alice.pk, amount=10, reason="bonus", idempotency_key="a")
-    redis_client().flushdb()  # Redis lost everything
+    redis_client(role="leaderboards").flushdb()  # Redis lost everything
     xp_award(user_id=bob.pk, amount=5, reason="bonus", idempotency_key="b")
 
     top = leaderboard_top(board="all-time", limit=10)
@@ -95,7 +95,7 @@ def test_reads_fall_back_to_sql_when_redis_is_down(make_user, monkeypatch, setti
     xp_award(user_id=alice.pk, amount=10, reason="bonus", idempotency_key="a")
     leaderboard_rebuild()
     down = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
-    monkeypatch.setattr(reads, "redis_client", lambda: down)
+    monkeypatch.setattr(reads, "redis_client", lambda **_: down)
 
     top = leaderboard_top(board="weekly", limit=10)
 
@@ -107,7 +107,7 @@ def test_period_keys_expire_at_the_end_of_their_period(make_user):
     alice = make_user("alice")
     xp_award(user_id=alice.pk, amount=10, reason="bonus", idempotency_key="a")
 
-    client = redis_client()
+    client = redis_client(role="leaderboards")
     now = datetime.now(UTC)
     for board in ("weekly", "monthly"):
         _, end = period_bounds(board, now)
@@ -160,7 +160,7 @@ def test_rebuild_marks_the_next_periods_ready_so_a_new_week_reads_from_redis():
 
     leaderboard_rebuild(moment=now)
 
-    client = redis_client()
+    client = redis_client(role="leaderboards")
     for board in ("weekly", "monthly"):
         _, end = period_bounds(board, now)
         _, next_end = period_bounds(board, end)
@@ -175,7 +175,7 @@ def challenge_order(board: str, source: str) -> list[tuple[str, int, int | None]
     if source == "sql":
         entries = sql_range(board, datetime.now(UTC), 0, 1000)
     else:
-        entries = redis_range(redis_client(), board, board_key(board, datetime.now(UTC)), 0, 999)
+        entries = redis_range(redis_client(role="leaderboards"), board, board_key(board, datetime.now(UTC)), 0, 999)
     return [(r.user_id, r.score, r.prompt_tokens) for r in entries]
 
 
@@ -192,7 +192,7 @@ def test_skill_and_challenge_boards_in_redis_equal_sql_and_the_rebuild(make_user
 
     for board in boards:
         assert challenge_order(board, "redis") == challenge_order(board, "sql") != []
-    redis_client().flushdb()
+    redis_client(role="leaderboards").flushdb()
     counts = leaderboard_rebuild()
     assert {board: counts[board] for board in boards} == {board: len(challenge_order(board, "sql")) for board in boards}
     for board in boards:
@@ -241,7 +241,7 @@ def test_equal_skill_ranks_whoever_reached_it_first(make_user, attempt):
 def test_skill_and_challenge_reads_fall_back_to_sql_until_rebuilt(make_user, attempt):
     alice, bob = make_user("alice"), make_user("bob")
     attempt(alice, "a", challenge="one", score=700, prompt_tokens=25)
-    redis_client().flushdb()
+    redis_client(role="leaderboards").flushdb()
     attempt(bob, "b", challenge="one", score=900, prompt_tokens=40)
 
     assert [(r.username, r.score, r.prompt_tokens) for r in leaderboard_top(board="challenge-one", limit=5)] == [
@@ -258,7 +258,7 @@ def test_rebuild_drops_a_challenge_board_nobody_holds_a_best_on(make_user, attem
     alice = make_user("alice")
     attempt(alice, "a", challenge="fleeting")
     leaderboard_rebuild()
-    client = redis_client()
+    client = redis_client(role="leaderboards")
     assert client.zcard("lb:challenge-fleeting") == 1
     alice.delete()
 

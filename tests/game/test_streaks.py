@@ -5,13 +5,15 @@ from datetime import UTC, date, datetime
 import pytest
 
 from game.models import CreditEntry, PlayerStats, XPEvent
+from game.rules import RUN_MIN_OUTPUT_TOKENS
 from game.services import activity_record
 from game.streaks import StreakState, streak_advance, streak_current
 from game.timeutils import local_date
 
 
 def run_at(user, moment: datetime, key: str) -> None:
-    activity_record(user_id=user.pk, activity="run.completed", idempotency_key=key, occurred_at=moment)
+    data = {"output_tokens": RUN_MIN_OUTPUT_TOKENS}
+    activity_record(user_id=user.pk, activity="run.completed", idempotency_key=key, data=data, occurred_at=moment)
 
 
 def streak(user) -> tuple[int, int, int]:

@@ -5,9 +5,11 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from game.leaderboards.rebuild import leaderboard_rebuild
+from game.rules import RUN_MIN_OUTPUT_TOKENS
 from game.services import activity_record, credits_spend, xp_award
 
 pytestmark = pytest.mark.django_db
+RUN = {"output_tokens": RUN_MIN_OUTPUT_TOKENS}
 
 
 def client_for(user) -> APIClient:
@@ -22,7 +24,9 @@ def test_endpoints_need_authentication(api_client):
 
 
 def test_profile_shows_progress_streak_and_badges(user, auth_client):
-    activity_record(user_id=user.pk, activity="run.completed", idempotency_key="run:1", data={"provider": "local"})
+    activity_record(
+        user_id=user.pk, activity="run.completed", idempotency_key="run:1", data={"provider": "local", **RUN}
+    )
 
     body = auth_client.get("/api/v1/game/profile/").json()
 
@@ -42,7 +46,7 @@ def test_profile_shows_progress_streak_and_badges(user, auth_client):
 
 def test_badges_list_every_badge_with_progress_and_unlock_time(user, auth_client):
     for i in range(3):
-        activity_record(user_id=user.pk, activity="run.completed", idempotency_key=f"run:{i}")
+        activity_record(user_id=user.pk, activity="run.completed", idempotency_key=f"run:{i}", data=RUN)
 
     body = auth_client.get("/api/v1/game/badges/").json()
 

@@ -37,7 +37,7 @@ def _log(path) -> str:
 def test_a_task_whose_worker_is_killed_mid_task_is_redelivered_and_awards_once(make_user, tmp_path):
     user = make_user("alice")
     run = LLMRun.objects.create(
-        user=user, model="openai:gpt-4o-mini", prompt="Hi", status=RunStatus.COMPLETED, output_tokens=2
+        user=user, model="openai:gpt-4o-mini", prompt="Hi", status=RunStatus.COMPLETED, output_tokens=20
     )
     locked, release = threading.Event(), threading.Event()
     holder = threading.Thread(target=_hold_user_row, args=(user.pk, locked, release))

@@ -178,3 +178,16 @@ def test_ten_parallel_starts_with_a_limit_of_three_start_exactly_three(user, tes
     user.refresh_from_db()
     assert user.credits == 7 * RESERVE
     assert LLMRun.objects.filter(user=user).count() == 3
+
+
+def test_a_one_token_run_is_reported_but_earns_no_run_xp(user, test_model):
+    from game.models import PlayerStats, XPEvent
+
+    run = start_run(user)
+    outcome = services.RunOutcome(status="completed", output="Hi", produced_tokens=1, input_tokens=5, output_tokens=1)
+
+    services.run_settle(run_id=run.pk, outcome=outcome)
+    services.run_completed_record(run_id=run.pk)
+
+    assert not XPEvent.objects.filter(user=user).exists()
+    assert PlayerStats.objects.get(user=user).runs_completed == 0

@@ -403,7 +403,7 @@ async def test_runs_of_a_closed_socket_are_cancelled_after_the_grace_period(user
 
 
 async def test_without_redis_resume_and_cancel_work_within_the_process(user, provider, settings):
-    settings.REDIS_URL = ""  # dev: no Redis Streams, the live run itself serves the resume
+    settings.STREAMS_REDIS_URL = ""  # dev: no Redis Streams, the live run itself serves the resume
     provider.tokens = [f"{i}." for i in range(40)]
     provider.delay = 0.05
     first = await playground(user)

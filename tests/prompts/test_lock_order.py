@@ -169,3 +169,21 @@ def test_an_owner_deleting_a_template_while_a_run_of_it_settles(ada_and_bob, set
     assert errors == []
     assert not PromptTemplate.objects.exists()
     assert set(LLMRun.objects.values_list("status", "template")) == {("completed", None)}
+
+
+def test_an_owner_deleting_a_template_while_someone_forks_it(ada_and_bob):
+    ada, bob = ada_and_bob
+    errors = []
+    for n in range(ROUNDS):
+        adas = public_template(ada, f"a{n}")
+
+        results = together(
+            lambda a=adas: services.template_delete(template=a, actor=ada),  # reports template.deleted to ada
+            lambda a=adas: services.template_fork(template=a, user=bob),  # awards ada
+        )
+        # A fork that comes second finds the template gone: a 404, not a deadlock.
+        errors += [failure for failure in failures(results) if not failure.startswith("Http404")]
+
+    assert errors == []
+    assert not PromptTemplate.objects.filter(owner=ada).exists()
+    assert Activity.objects.filter(activity="template.deleted").count() == ROUNDS

@@ -133,3 +133,24 @@ def celery_worker(log_dir: Path, **env_overrides: str) -> Iterator[subprocess.Po
         yield proc
     finally:
         stop_process(proc)
+
+
+def _postgresql_cluster(action: str) -> None:
+    version = sorted(p.name for p in Path("/etc/postgresql").iterdir())[-1]
+    args = ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", action]
+    subprocess.run([*args, "-m", "fast"] if action == "stop" else args, check=True, capture_output=True, timeout=60)
+
+
+@contextmanager
+def postgresql_stopped() -> Iterator[None]:
+    """The machine's PostgreSQL stopped for the block, and always started again after it."""
+    _postgresql_cluster("stop")
+    try:
+        yield
+    finally:
+        _postgresql_cluster("start")
+        deadline = time.monotonic() + 30
+        while subprocess.run(["pg_isready", "-h", "127.0.0.1", "-q"], check=False).returncode != 0:
+            if time.monotonic() > deadline:
+                raise TimeoutError("PostgreSQL did not come back")
+            time.sleep(0.2)
