@@ -22,7 +22,7 @@ class PromptCraftUserManager(UserManager):
 class User(AbstractUser):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     email = models.EmailField("email address", max_length=254)
-    # Proven by a signed link sent to `email` (accounts.verification); changing the email clears it.
+    # Proven by a signed link sent to `email` (accounts.email_tokens); changing the email clears it.
     # Until then the account may not spend credits (llm.services: only a daily allowance of free
     # runs on the embedded models).
     email_verified = models.BooleanField(default=False)

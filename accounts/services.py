@@ -225,6 +225,7 @@ def email_verify(*, token: str):
     if not user.email_verified:
         user.email_verified = True
         user.save(update_fields=["email_verified"])
+        after_commit(revocation.user_changed, user_id=user.pk)  # open sockets: verified from now on
     return user
 
 

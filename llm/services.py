@@ -305,12 +305,13 @@ def batch_runs_start(*, user_id, batch_id, plans: Sequence[tuple[RunPlan, bool]]
     runs from the batch's pending room into the window's runs (and the free runs') and hold no
     slot of their own, so no other start's counts change.
     """
-    free = {plan.free for plan, _ in plans}
-    if len(free) != 1:
+    kinds = {plan.free for plan, _ in plans}
+    if len(kinds) > 1:
         raise RunRefused("batch_closed", "The runs of one batch are all free or none is.")
-    taken = RunBatch.objects.filter(
-        pk=batch_id, user_id=user_id, free=free.pop(), started__lte=F("runs") - len(plans)
-    ).update(started=F("started") + len(plans))
+    batch = RunBatch.objects.filter(pk=batch_id, user_id=user_id, started__lte=F("runs") - len(plans))
+    if kinds:
+        batch = batch.filter(free=kinds.pop())
+    taken = batch.update(started=F("started") + len(plans))
     if not taken:
         raise RunRefused("batch_closed", "The batch these runs belong to is closed.")
     runs = [_new_run(user_id, plan) for plan, _ in plans]

@@ -1,6 +1,8 @@
 """Runs of an account whose email is not verified: free runs of the embedded models within a daily
 allowance, charging nothing; everything else refused (`email_unverified`) before any provider call."""
 
+import uuid
+
 import pytest
 from channels.db import database_sync_to_async
 from django.contrib.auth import get_user_model
@@ -210,3 +212,27 @@ async def test_a_socket_opened_before_an_email_change_stops_spending(user, provi
     runs, _, charged = await database_sync_to_async(written)(user)
     assert runs == n  # the runs started before the socket heard of it, none after
     assert charged == sum(run.cost_credits for run in await database_sync_to_async(list)(LLMRun.objects.all()))
+
+
+def test_a_batch_opened_for_an_unverified_account_is_free_and_takes_only_free_runs(user, una, provider):
+    paid_id, free_id = uuid.uuid4(), uuid.uuid4()
+    plan = services.run_prepare(user=una, model=LOCAL_TEST_MODEL, prompt="Say hi")
+
+    assert (
+        services.batch_open(user_id=user.pk, batch_id=paid_id, runs=2, max_seconds=60, model_id=LOCAL_TEST_MODEL)
+        is False
+    )
+    assert (
+        services.batch_open(user_id=una.pk, batch_id=free_id, runs=2, max_seconds=60, model_id=LOCAL_TEST_MODEL) is True
+    )
+    with pytest.raises(services.RunRefused) as paid_with_free:
+        services.batch_runs_start(user_id=user.pk, batch_id=paid_id, plans=[(plan.as_free(), False)])
+    with pytest.raises(services.RunRefused) as free_with_paid:
+        services.batch_runs_start(user_id=una.pk, batch_id=free_id, plans=[(plan, False)])
+    [run] = services.batch_runs_start(user_id=una.pk, batch_id=free_id, plans=[(plan.as_free(), False)])
+
+    assert paid_with_free.value.code == free_with_paid.value.code == "batch_closed"
+    assert (run.free, run.prepaid, run.reserved_credits) == (True, True, 0)
+    with pytest.raises(services.RunRefused) as other_provider:
+        services.batch_open(user_id=una.pk, batch_id=uuid.uuid4(), runs=1, max_seconds=60, model_id=TEST_MODEL)
+    assert other_provider.value.code == "email_unverified"
