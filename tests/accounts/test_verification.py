@@ -346,3 +346,24 @@ def test_the_migration_verifies_the_accounts_there_were():
     new = User.objects.create(username="new", email="new@example.com")
     new.refresh_from_db()
     assert new.email_verified is False
+
+
+@pytest.mark.django_db
+def test_resend_is_refused_while_the_throttles_cache_is_away(
+    unverified, monkeypatch, django_capture_on_commit_callbacks
+):
+    import redis
+
+    from accounts.throttles import FixedWindowRateThrottle
+
+    def unavailable(self, key):
+        raise redis.ConnectionError("cache away")
+
+    monkeypatch.setattr(FixedWindowRateThrottle, "_count", unavailable)
+    client = bearer(unverified)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(RESEND)
+
+    assert response.status_code == 503  # no mail without a limit; the profile still reads (fails open)
+    assert mail.outbox == []
+    assert client.get(ME).status_code == 200
