@@ -171,7 +171,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "config.pagination.DefaultPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.openapi.AutoSchema",  # drf-spectacular's, with the error answers
     # Atomic fixed-window counters in the shared cache (DRF's stock ones race under concurrency).
     "DEFAULT_THROTTLE_CLASSES": [
         "accounts.throttles.AnonRateThrottle",
