@@ -107,7 +107,7 @@ def test_redis_backed_settings_share_one_redis_and_never_time_out_idle_reads():
 
     assert layer["BACKEND"] == "channels_redis.core.RedisChannelLayer"
     assert layer["CONFIG"]["hosts"] == [{"address": django_settings.REDIS_URL, "socket_timeout": None}]
-    assert django_settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert django_settings.CACHES["default"]["BACKEND"] == "core.cache.RedisCache"
     assert django_settings.CACHES["default"]["LOCATION"] == django_settings.REDIS_URL
     assert django_settings.CELERY_BROKER_URL == django_settings.REDIS_URL
 
