@@ -15,9 +15,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from channels.db import database_sync_to_async
+from django.db import InterfaceError, OperationalError
 
 from llm import conf, streams
-from llm.events import TERMINAL_TYPES, RunStarted, RunToken, terminal_frame
+from llm.events import TERMINAL_TYPES, RunStarted, RunToken, run_failed_frame, terminal_frame
 from llm.live_runs import STOP_ABANDONED, STOP_CANCEL, STOP_INTERRUPTED, live_runs
 from llm.models import LLMRun, RunStatus
 from llm.providers.base import GenerationRequest, ProviderError, Usage
@@ -26,6 +27,10 @@ from llm.services import RunOutcome, run_settle
 from llm.token_batches import flush_on_next_tick
 
 logger = logging.getLogger(__name__)
+
+# Waits before settling again when the database did not answer (the last failure ends the run).
+SETTLE_RETRY_SECONDS = (0.5, 1.0, 2.0)
+UNSAVED_MESSAGE = "The run could not be saved; its unused credits are refunded later."
 
 # A sink gets each frame and its JSON text (serialised once for every socket and the stream).
 Sink = Callable[[dict[str, Any], str], Awaitable[None]]
@@ -214,22 +219,38 @@ class RunExecution:
             )
         )
 
+    async def _settle(self, outcome: RunOutcome) -> LLMRun | None:
+        """Settle the run, again while the database is unreachable (a restart or a failover takes
+        seconds); None if it never answered. run_settle leaves a settled run as it is."""
+        for delay in (*SETTLE_RETRY_SECONDS, None):
+            try:
+                return await database_sync_to_async(run_settle)(run_id=self.run_id, outcome=outcome)
+            except (OperationalError, InterfaceError) as exc:
+                if delay is None:
+                    logger.error("could not settle run %s", self.run_id, exc_info=exc)
+                    return None
+                logger.warning("could not settle run %s, again in %s s: %s", self.run_id, delay, exc)
+                await asyncio.sleep(delay)
+            except Exception:
+                logger.exception("could not settle run %s", self.run_id)
+                return None
+        return None
+
     async def _finish(self, outcome: RunOutcome) -> None:
         """Send the last tokens, settle, send the terminal frame; the run settles whatever fails."""
         try:
             await self._flush_tokens()
         except Exception:
             logger.exception("could not send the last tokens of run %s", self.run_id)
-        try:
-            self.settled = await database_sync_to_async(run_settle)(run_id=self.run_id, outcome=outcome)
-        except Exception:
-            logger.exception("could not settle run %s", self.run_id)
-            self.settled = None
+        self.settled = await self._settle(outcome)
         if self.settled is not None:
             frame = terminal_frame(self.settled)
-            if frame["type"] == "run.failed":
-                frame["request_id"] = self.request_id
-            await self._emit(frame)
+        else:  # still `running` in the database: runs_fail_stale settles and refunds it later
+            frame = run_failed_frame(run_id=self.run_id, code="interrupted", message=UNSAVED_MESSAGE)
+            frame["output"] = outcome.output
+        if frame["type"] == "run.failed":
+            frame["request_id"] = self.request_id
+        await self._emit(frame)
         if streams.enabled():
             with contextlib.suppress(Exception):
                 await streams.flush()  # followers on other processes must see the end
