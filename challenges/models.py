@@ -36,6 +36,10 @@ class Visibility(models.TextChoices):
     PUBLIC = "public", "Public"
 
 
+# Paths under challenges/ that the API itself answers (the list-level actions), so never a slug.
+RESERVED_SLUGS = frozenset({"import"})
+
+
 class Challenge(models.Model):
     slug = models.SlugField(max_length=80, unique=True)
     title = models.CharField(max_length=200)

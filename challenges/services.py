@@ -18,7 +18,7 @@ from django.utils.text import slugify
 from rest_framework.exceptions import ValidationError
 
 from challenges import documents, selectors
-from challenges.models import Challenge, ChallengeVersion, Visibility
+from challenges.models import RESERVED_SLUGS, Challenge, ChallengeVersion, Visibility
 
 # Document field -> model field, for the fields whose names differ.
 _MODEL_FIELD = {"models": "allowed_models"}
@@ -57,7 +57,7 @@ def _fields(document: Mapping[str, Any]) -> dict[str, Any]:
 def _unique_slug(wanted: str) -> str:
     base = slugify(wanted)[:70].strip("-") or "challenge"
     slug, suffix = base, 2
-    while Challenge.objects.filter(slug=slug).exists():
+    while slug in RESERVED_SLUGS or Challenge.objects.filter(slug=slug).exists():
         slug, suffix = f"{base}-{suffix}", suffix + 1
     return slug
 

@@ -21,7 +21,7 @@ from challenges import attempts, documents, selectors, services
 from challenges.events import TERMINAL_TYPES
 from challenges.filters import ChallengeFilter
 from challenges.live import attempt_frames
-from challenges.models import Challenge
+from challenges.models import RESERVED_SLUGS, Challenge
 from challenges.serializers import (
     AttemptCreateSerializer,
     AttemptSerializer,
@@ -35,7 +35,12 @@ from challenges.serializers import (
 
 SSE_KEEPALIVE_SECONDS = 15
 NOT_FOUND = OpenApiResponse(description="No such challenge, or not yours to see.")
-SLUG = OpenApiParameter("slug", str, OpenApiParameter.PATH, description="Challenge slug.")
+SLUG = OpenApiParameter(
+    "slug",
+    {"type": "string", "pattern": f"^(?!({'|'.join(sorted(RESERVED_SLUGS))})$)[-a-zA-Z0-9_]+$"},
+    OpenApiParameter.PATH,
+    description="Challenge slug.",
+)
 DOCUMENT_FIELDS = frozenset(documents.ChallengeDocumentSerializer().fields) - {"slug"}
 
 

@@ -105,7 +105,7 @@ def _variables_of(content: str, specs: dict) -> list[dict]:
 
 class TemplateSerializer(serializers.ModelSerializer):
     owner = OwnerSerializer(read_only=True)
-    category = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    category = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
     tags = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
     variables = serializers.SerializerMethodField()
     variable_specs = VariableSpecsField(read_only=True)

@@ -140,7 +140,7 @@ else:
 if CACHE_REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "core.cache.RedisCache",  # Django's, one connection pool per process
             "LOCATION": CACHE_REDIS_URL,
             "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "pc"),
             # Fail fast like every other client (core.redis): a hung Redis is an error within a
@@ -196,7 +196,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "config.pagination.DefaultPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.openapi.AutoSchema",  # drf-spectacular's, with the error answers
     # Atomic fixed-window counters in the shared cache (DRF's stock ones race under concurrency).
     "DEFAULT_THROTTLE_CLASSES": [
         "accounts.throttles.AnonRateThrottle",

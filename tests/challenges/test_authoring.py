@@ -46,6 +46,13 @@ def test_slugs_stay_unique(auth_client, provider):
     assert (first["slug"], second["slug"]) == ("capitals-in-one-word", "capitals-in-one-word-2")
 
 
+def test_a_challenge_titled_import_gets_a_slug_its_own_url_answers(auth_client, provider):
+    slug = auth_client.post("/api/v1/challenges/", document(title="Import"), format="json").json()["slug"]
+
+    assert slug == "import-2"
+    assert auth_client.get(f"/api/v1/challenges/{slug}/").json()["title"] == "Import"
+
+
 @pytest.mark.parametrize(
     ("changes", "errors"),
     [
