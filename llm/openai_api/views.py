@@ -2,8 +2,9 @@
 
 The view parses, authenticates and starts the run in Django's worker thread, then answers with
 a body the event loop streams as the run goes: server-sent `chat.completion.chunk` events, or
-the `chat.completion` once the run ends (newlines, which JSON ignores, keep an idle connection
-open meanwhile). A client that goes away cancels its run upstream; it is charged what it used.
+the `chat.completion` once the run ends, its status line held until then (`deferred_status`) so
+that a run failing upstream is an error status, not a 200. A client that goes away cancels its
+run upstream; it is charged what it used.
 """
 
 import json
@@ -26,6 +27,7 @@ from accounts.authentication import PersonalKeyAuthentication
 from llm import registry, services
 from llm.execution import run_frames
 from llm.openai_api import errors
+from llm.openai_api.deferred_status import StatusHolder, defer_status
 from llm.openai_api.formatting import SSE_KEEPALIVE, Completion, model_object, sse_event
 from llm.openai_api.parsing import ChatRequest, chat_request_parse
 
@@ -35,6 +37,7 @@ RUN_ID_HEADER = "X-PromptCraft-Run-Id"
 _PARAM_NAMES = {"prompt": "messages", "system": "messages"}
 # A run's failure codes (the playground's) as OpenAI error types.
 _FAILURE_TYPES = {"rate_limited": "requests", "invalid_request": errors.INVALID_REQUEST}
+_FAILURE_STATUS = {"rate_limited": 429, "invalid_request": 400, "timeout": 504, "interrupted": 503}
 
 
 class OpenAIView(APIView):
@@ -88,19 +91,20 @@ def _refusal(exc: services.RunRefused, chat: ChatRequest) -> errors.OpenAIError:
     return errors.OpenAIError(exc.message, param=param)
 
 
-def _failure(frame: dict[str, Any]) -> dict[str, Any]:
-    """The error object of a run that failed or was cancelled after it started."""
-    if frame["type"] == "run.cancelled":
-        return errors.error_body("The run was cancelled.", type="server_error", code="run_cancelled")
+def _failure(frame: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """The status and error object of a run that failed or was cancelled after it started."""
+    if frame["type"] == "run.cancelled":  # by its owner (a `run.cancel` naming it): not worth a retry
+        return 400, errors.error_body("The run was cancelled.", code="run_cancelled")
     error = frame.get("error") or {}
     code = error.get("code") or "provider_error"
-    return errors.error_body(
+    body = errors.error_body(
         error.get("message") or "The run failed.", type=_FAILURE_TYPES.get(code, "server_error"), code=code
     )
+    return _FAILURE_STATUS.get(code, 502), body
 
 
-def _frames(started: services.StartedRun):
-    return aclosing(run_frames(started.run, started.request, keepalive=KEEPALIVE_SECONDS, cancel_on_close=True))
+def _frames(started: services.StartedRun, *, keepalive: float | None = KEEPALIVE_SECONDS):
+    return aclosing(run_frames(started.run, started.request, keepalive=keepalive, cancel_on_close=True))
 
 
 async def _event_stream(started: services.StartedRun, completion: Completion) -> AsyncIterator[bytes]:
@@ -117,12 +121,16 @@ async def _event_stream(started: services.StartedRun, completion: Completion) ->
                 yield completion.end_chunks(input_tokens=usage["input_tokens"], output_tokens=usage["output_tokens"])
                 return
             elif frame["type"] in ("run.failed", "run.cancelled"):
-                yield sse_event(_failure(frame))  # the SDKs raise an APIError on an `error` event
+                yield sse_event(_failure(frame)[1])  # the SDKs raise an APIError on an `error` event
                 return
 
 
-async def _completion_body(started: services.StartedRun, completion: Completion) -> AsyncIterator[bytes]:
-    async with _frames(started) as frames:
+async def _completion_body(
+    started: services.StartedRun, completion: Completion, status: StatusHolder | None
+) -> AsyncIterator[bytes]:
+    # With the status line held (deferred_status), nothing may be sent before the end; without
+    # it (outside ASGI), newlines, which JSON ignores, keep an idle connection open.
+    async with _frames(started, keepalive=None if status else KEEPALIVE_SECONDS) as frames:
         async for frame in frames:
             if frame is None:
                 yield b"\n"
@@ -134,8 +142,10 @@ async def _completion_body(started: services.StartedRun, completion: Completion)
                 yield json.dumps(body).encode()
                 return
             elif frame["type"] in ("run.failed", "run.cancelled"):
-                # The status line went out when the run started: the error can only be the body.
-                yield json.dumps(_failure(frame)).encode()
+                code, error = _failure(frame)
+                if status is not None:
+                    status.status = code
+                yield json.dumps(error).encode()
                 return
 
 
@@ -181,6 +191,7 @@ class ChatCompletionsView(OpenAIView):
             response["Cache-Control"] = "no-cache"
             response["X-Accel-Buffering"] = "no"
         else:
-            response = StreamingHttpResponse(_completion_body(started, completion), content_type="application/json")
+            body = _completion_body(started, completion, defer_status(request))
+            response = StreamingHttpResponse(body, content_type="application/json")
         response[RUN_ID_HEADER] = str(run.pk)
         return response

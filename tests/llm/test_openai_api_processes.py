@@ -16,6 +16,7 @@ from accounts.services import api_key_create, api_key_revoke
 from llm.models import LLMRun
 from llm.registry import ModelSpec
 from tests.fakes.fixtures import fake_openai  # noqa: F401
+from tests.fakes.server import Script
 from tests.llm.runs_support import run_ledger, set_credits
 from tests.llm.test_playground_processes import MODEL, server_env
 
@@ -170,3 +171,33 @@ async def test_a_revoked_key_and_exhausted_credits_are_the_sdks_errors(user, dap
     assert unknown.value.code == "model_not_found"
     assert fake_openai.requests == []  # nothing reached the provider
     assert key not in server.log()
+
+
+async def test_a_run_failing_upstream_is_an_error_status_or_an_error_event(user, daphne, fake_openai):  # noqa: F811
+    server = daphne(**server_env(fake_openai))
+    client = sdk(server, await database_sync_to_async(new_key)(user))
+    before = await database_sync_to_async(balance)(user)
+
+    fake_openai.enqueue(Script(status=500))
+    with pytest.raises(openai.InternalServerError) as failed:
+        await client.chat.completions.create(model=MODEL, messages=MESSAGES)
+    fake_openai.enqueue(Script(tokens=["a ", "b ", "c "], error_after=2))
+    stream = await client.chat.completions.create(model=MODEL, messages=MESSAGES, stream=True)
+    received = []
+    with pytest.raises(openai.APIError) as broken:
+        async for chunk in stream:
+            received.append(chunk)
+    await client.close()
+
+    assert failed.value.status_code == 502
+    assert (failed.value.type, failed.value.code) == ("server_error", "provider_error")
+    assert broken.value.code == "provider_error"
+    assert "".join(c.choices[0].delta.content or "" for c in received if c.choices) == "a b "
+    runs = await database_sync_to_async(lambda: list(LLMRun.objects.order_by("created_at")))()
+    assert [(r.status, r.error_code, r.output) for r in runs] == [
+        ("failed", "provider_error", ""),
+        ("failed", "provider_error", "a b "),
+    ]
+    # Nothing produced costs nothing; the broken stream pays for what it produced.
+    assert runs[0].cost_credits == 0
+    assert await database_sync_to_async(balance)(user) == before - runs[1].cost_credits
