@@ -51,6 +51,20 @@ async def settled_run(run_id: str, timeout: float = 10) -> LLMRun:
         await asyncio.sleep(0.1)
 
 
+async def xp_reasons(user, timeout: float = 10) -> list[str]:
+    """The user's XP awards, once there are any (the run's award follows its settle)."""
+    from game.models import XPEvent
+
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        reasons = await database_sync_to_async(
+            lambda: list(XPEvent.objects.filter(user=user).values_list("reason", flat=True))
+        )()
+        if reasons or asyncio.get_running_loop().time() > deadline:
+            return reasons
+        await asyncio.sleep(0.1)
+
+
 async def test_a_completion_is_a_charged_run_in_the_history(user, daphne, fake_openai):  # noqa: F811
     fake_openai.script(tokens=["Hello", ",", " world", "!"])
     server = daphne(**server_env(fake_openai))
@@ -94,7 +108,8 @@ async def test_a_completion_is_a_charged_run_in_the_history(user, daphne, fake_o
 
 
 async def test_a_stream_sends_chunks_then_the_usage(user, daphne, fake_openai):  # noqa: F811
-    fake_openai.script(tokens=["Hel", "lo", " there"], delay=0.05)
+    tokens = [f"t{i} " for i in range(24)]  # enough output for the run to earn XP (game.rules)
+    fake_openai.script(tokens=tokens, delay=0.01)
     server = daphne(**server_env(fake_openai))
     client = sdk(server, await database_sync_to_async(new_key)(user))
 
@@ -108,22 +123,24 @@ async def test_a_stream_sends_chunks_then_the_usage(user, daphne, fake_openai): 
     assert len({c.id for c in chunks}) == 1
     assert chunks[0].choices[0].delta.role == "assistant"
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
-    assert text == "Hello there"
+    assert text == "".join(tokens)
     assert [c.choices[0].finish_reason for c in chunks if c.choices][-1] == "stop"
     last = chunks[-1]
     assert last.choices == []
-    assert (last.usage.prompt_tokens, last.usage.completion_tokens, last.usage.total_tokens) == (4, 3, 7)
+    assert (last.usage.prompt_tokens, last.usage.completion_tokens, last.usage.total_tokens) == (4, 24, 28)
     assert all(c.usage is None for c in chunks[:-1])
     assert fake_openai.last_request().body["stop"] == ["\n\n"]
     run = await settled_run(chunks[0].id.removeprefix("chatcmpl-"))
-    assert (run.status, run.output, run.cost_credits) == ("completed", "Hello there", 7)
+    assert (run.status, run.output, run.cost_credits) == ("completed", "".join(tokens), 28)
+    assert "run.completed" in await xp_reasons(user)
 
 
 async def test_a_stream_closed_early_cancels_the_run_and_charges_what_it_used(user, daphne, fake_openai):  # noqa: F811
     fake_openai.script(tokens=[f"w{i} " for i in range(200)], delay=0.05)
     server = daphne(**server_env(fake_openai))
     await database_sync_to_async(set_credits)(user, 1000)
-    client = sdk(server, await database_sync_to_async(new_key)(user))
+    key = await database_sync_to_async(new_key)(user)
+    client = sdk(server, key)
 
     stream = await client.chat.completions.create(model=MODEL, messages=MESSAGES, stream=True, max_tokens=200)
     received = []
@@ -144,6 +161,18 @@ async def test_a_stream_closed_early_cancels_the_run_and_charges_what_it_used(us
     request = fake_openai.last_request()
     assert await asyncio.to_thread(request.wait_done, 5)
     assert request.disconnected and request.tokens_sent < 200
+
+    # A non-streaming client that gives up waiting cancels its run too.
+    impatient = openai.AsyncOpenAI(base_url=f"{server.http_url}/v1", api_key=key, max_retries=0, timeout=1)
+    with pytest.raises(openai.APITimeoutError):
+        await impatient.chat.completions.create(model=MODEL, messages=MESSAGES, max_tokens=200)
+    await impatient.close()
+    request = fake_openai.last_request()
+    assert await asyncio.to_thread(request.wait_done, 5)
+    assert request.disconnected
+    latest = await database_sync_to_async(lambda: LLMRun.objects.latest("created_at"))()
+    run = await settled_run(str(latest.pk))
+    assert run.status == "cancelled" and run.output
 
 
 async def test_a_revoked_key_and_exhausted_credits_are_the_sdks_errors(user, daphne, fake_openai):  # noqa: F811
