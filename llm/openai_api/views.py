@@ -67,6 +67,7 @@ def _usable_model(model_id: str) -> registry.ModelSpec:
 
 class ModelListView(OpenAIView):
     @extend_schema(
+        operation_id="openai_models_list",
         summary="Models (OpenAI format)",
         description="The models usable now, as OpenAI's `GET /v1/models` lists them.",
         responses={200: OpenApiTypes.OBJECT},
@@ -77,7 +78,9 @@ class ModelListView(OpenAIView):
 
 
 class ModelDetailView(OpenAIView):
-    @extend_schema(summary="One model (OpenAI format)", responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(
+        operation_id="openai_model_retrieve", summary="One model (OpenAI format)", responses={200: OpenApiTypes.OBJECT}
+    )
     def get(self, request: Request, model: str) -> Response:
         return Response(model_object(_usable_model(model)))
 
@@ -151,6 +154,7 @@ async def _completion_body(
 
 class ChatCompletionsView(OpenAIView):
     @extend_schema(
+        operation_id="openai_chat_completions_create",
         summary="Chat completion (OpenAI format)",
         description=(
             "OpenAI's `POST /v1/chat/completions`: `model`, `messages`, `stream`, `stream_options.include_usage`, "

@@ -167,3 +167,20 @@ def test_the_key_is_never_logged(auth_client, caplog):
 def test_anonymous_callers_get_401(api_client):
     assert api_client.get(KEYS).status_code == 401
     assert api_client.post(KEYS, {"name": "x"}, format="json").status_code == 401
+
+
+def test_the_schema_documents_the_key_endpoints(api_client):
+    schema = api_client.get("/api/v1/schema/", {"format": "json"}).json()
+
+    keys = schema["paths"]["/api/v1/auth/api-keys/"]
+    assert set(keys) >= {"get", "post"}
+    assert set(schema["paths"]["/api/v1/auth/api-keys/{key_id}/"]) >= {"delete"}
+    created = keys["post"]["responses"]["201"]["content"]["application/json"]["schema"]["$ref"]
+    created_fields = schema["components"]["schemas"][created.rsplit("/", 1)[1]]["properties"]
+    assert set(created_fields) == {"id", "name", "prefix", "key", "created_at", "expires_at"}
+    listed = keys["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    page = schema["components"]["schemas"][listed.rsplit("/", 1)[1]]["properties"]["results"]["items"]["$ref"]
+    assert "key" not in schema["components"]["schemas"][page.rsplit("/", 1)[1]]["properties"]
+    assert schema["components"]["securitySchemes"]["personalApiKey"]["scheme"] == "bearer"
+    assert {"personalApiKey": []} in keys["get"]["security"]
+    assert {"/v1/models", "/v1/chat/completions"} <= set(schema["paths"])
