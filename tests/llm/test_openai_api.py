@@ -143,8 +143,9 @@ def test_no_key_or_a_bad_key_is_invalid_api_key(api_client, user, key):
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
     revoked = api_client.post(COMPLETIONS, {"model": TEST_MODEL, "messages": HELLO}, format="json")
     models = api_client.get(MODELS)
+    model = APIClient().get(f"{MODELS}/{TEST_MODEL}")
 
-    for response in (missing, revoked, models):
+    for response in (missing, revoked, models, model):
         assert response.status_code == 401
         assert error_of(response)["code"] == "invalid_api_key"
         assert response["WWW-Authenticate"] == 'Bearer realm="api"'
