@@ -5,6 +5,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core import mail
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -184,3 +185,19 @@ def test_the_schema_documents_the_key_endpoints(api_client):
     assert schema["components"]["securitySchemes"]["personalApiKey"]["scheme"] == "bearer"
     assert {"personalApiKey": []} in keys["get"]["security"]
     assert {"/v1/models", "/v1/chat/completions"} <= set(schema["paths"])
+
+
+def test_staff_see_keys_by_prefix_in_the_admin_and_may_revoke_them(auth_client, make_user, client):
+    body = create_key(auth_client)
+    make_user("root", is_staff=True, is_superuser=True)
+    client.force_login(get_user_model().objects.get(username="root"))
+
+    listing = client.get("/admin/accounts/personalapikey/")
+    revoked = client.post(
+        "/admin/accounts/personalapikey/", {"action": "revoke", "_selected_action": [body["id"]]}, follow=True
+    )
+
+    assert listing.status_code == 200
+    assert body["prefix"] in listing.content.decode() and body["key"] not in listing.content.decode()
+    assert revoked.status_code == 200
+    assert bearer(body["key"]).get(ME).status_code == 401
