@@ -217,3 +217,27 @@ def test_models_lists_the_usable_models_in_openais_shape(key_client, settings):
     assert all(set(m) == {"id", "object", "created", "owned_by"} and m["object"] == "model" for m in body["data"])
     assert "openai:gpt-4o-mini" in [m["id"] for m in body["data"]]
     assert key_client.get(f"{MODELS}/openai:gpt-4o-mini").json()["id"] == "openai:gpt-4o-mini"
+
+
+@pytest.mark.django_db
+def test_the_concurrency_limit_is_a_429_with_retry_after(key_client, user, test_model, settings):
+    settings.LLM_MAX_CONCURRENT_RUNS = 1
+    LLMRun.objects.create(user=user, model=TEST_MODEL, prompt="still going", status="running")
+
+    response = key_client.post(COMPLETIONS, {"model": TEST_MODEL, "messages": HELLO}, format="json")
+
+    assert response.status_code == 429
+    assert error_of(response)["code"] == "rate_limit_exceeded"
+    assert response["Retry-After"] == "5"
+
+
+@pytest.mark.django_db
+def test_the_user_throttle_is_a_429_in_openais_shape(key_client, settings):
+    rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "user": "1/hour"}
+    with override_settings(REST_FRAMEWORK={**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}):
+        key_client.get(MODELS)
+        response = key_client.get(MODELS)
+
+    assert response.status_code == 429
+    assert error_of(response)["type"] == "requests"
+    assert int(response["Retry-After"]) >= 1
