@@ -88,6 +88,8 @@ class ModelDetailView(OpenAIView):
 def _refusal(exc: services.RunRefused, chat: ChatRequest) -> errors.OpenAIError:
     if exc.code in ("rate_limited", "concurrency_limit"):
         return errors.rate_limited(exc.message, exc.retry_after)
+    if exc.code == "email_unverified":  # allowed once the account proves its email, not before
+        return errors.OpenAIError(exc.message, status_code=403, code="email_unverified")
     if exc.field == "model":
         return errors.model_not_found(chat.model)
     param = chat.max_tokens_param if exc.field == "max_tokens" else _PARAM_NAMES.get(exc.field, exc.field)
@@ -167,6 +169,7 @@ class ChatCompletionsView(OpenAIView):
             (200, "text/event-stream"): OpenApiTypes.STR,
             400: OpenApiResponse(description="`invalid_request_error`"),
             401: OpenApiResponse(description="`invalid_api_key`"),
+            403: OpenApiResponse(description="`email_unverified`: only free runs of the built-in models until then"),
             404: OpenApiResponse(description="`model_not_found`"),
             429: OpenApiResponse(description="`insufficient_quota`, or a rate limit (with `Retry-After`)"),
         },

@@ -241,3 +241,16 @@ def test_the_user_throttle_is_a_429_in_openais_shape(key_client, settings):
     assert response.status_code == 429
     assert error_of(response)["type"] == "requests"
     assert int(response["Retry-After"]) >= 1
+
+
+@pytest.mark.django_db
+def test_an_unverified_account_is_refused_what_costs_credits(make_user, test_model):
+    unverified = make_user("newcomer", email_verified=False)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key_create(user=unverified, name='sdk').key}")
+
+    response = client.post(COMPLETIONS, {"model": TEST_MODEL, "messages": HELLO}, format="json")
+
+    assert response.status_code == 403
+    assert error_of(response)["code"] == "email_unverified"
+    assert not LLMRun.objects.exists()

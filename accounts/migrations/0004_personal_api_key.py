@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0002_username_ci_unique'),
+        ('accounts', '0003_user_email_verified'),
     ]
 
     operations = [
