@@ -89,7 +89,7 @@ def chat_request_parse(body: Any) -> ChatRequest:
             raise OpenAIError("`stream_options.include_usage` must be a boolean.", param="stream_options")
         include_usage = options.get("include_usage", False)
     n = body.get("n")
-    if n is not None and n != 1:
+    if n is not None and (not _is_int(n) or n != 1):
         raise OpenAIError("Only `n: 1` is supported.", param="n")
     temperature = body.get("temperature")
     if temperature is not None and (not _is_number(temperature) or not 0 <= temperature <= 2):

@@ -123,6 +123,7 @@ def test_the_request_takes_openais_parameter_names():
         ({"stop": ["a", "b", "c", "d", "e"]}, "stop"),
         ({"stop": [""]}, "stop"),
         ({"n": 2}, "n"),
+        ({"n": True}, "n"),
         ({"model": ""}, "model"),
     ],
 )
@@ -254,3 +255,11 @@ def test_an_unverified_account_is_refused_what_costs_credits(make_user, test_mod
     assert response.status_code == 403
     assert error_of(response)["code"] == "email_unverified"
     assert not LLMRun.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_access_jwt_works_too(auth_client):
+    response = auth_client.get(MODELS)
+
+    assert response.status_code == 200
+    assert response.json()["object"] == "list"
