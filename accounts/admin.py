@@ -5,7 +5,7 @@ from django.contrib.auth.forms import AdminPasswordChangeForm, AdminUserCreation
 from django.db import transaction
 
 from accounts import services
-from accounts.models import User
+from accounts.models import PersonalAPIKey, User
 
 
 class PromptCraftUserCreationForm(AdminUserCreationForm):
@@ -76,3 +76,27 @@ class UserAdmin(BaseUserAdmin):
                     services.email_verification_request(user=obj)  # the new user proves the address too
             elif "is_active" in form.changed_data and not obj.is_active:
                 services.user_sessions_end(user=obj)  # a deactivated user's sockets close, its tokens die
+
+
+@admin.register(PersonalAPIKey)
+class PersonalAPIKeyAdmin(admin.ModelAdmin):
+    """Keys by prefix (the key itself is nowhere to show); staff may revoke one, not create or edit."""
+
+    list_display = ("prefix", "name", "user", "created_at", "expires_at", "revoked_at")
+    list_filter = ("revoked_at",)
+    search_fields = ("prefix", "name", "user__username")
+    list_select_related = ("user",)
+    fields = ("prefix", "name", "user", "created_at", "expires_at", "revoked_at")
+    readonly_fields = fields
+    actions = ("revoke",)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.action(description="Revoke the selected keys")
+    def revoke(self, request, queryset) -> None:
+        for key in queryset.filter(revoked_at__isnull=True).select_related("user"):
+            services.api_key_revoke(user=key.user, key_id=key.pk)

@@ -8,4 +8,4 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         # Register the tasks in every process, not only in workers: a reset request queues
         # `accounts.password_reset_email_send` by name, and eager mode (development) runs it in place.
-        from accounts import tasks  # noqa: F401
+        from accounts import schema, tasks  # noqa: F401  (the schema's security scheme registers itself)

@@ -47,3 +47,23 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.username
+
+
+class PersonalAPIKey(models.Model):
+    """A user's long-lived API key: only its SHA-256 is stored; the key itself is shown once, at creation."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # Led by the (user, -created_at) index below.
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_keys", db_index=False)
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16)  # the key's first characters, so its owner can tell keys apart
+    key_hash = models.CharField(max_length=64, unique=True)  # hex SHA-256 of the whole key
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "-created_at"], name="accounts_apikey_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

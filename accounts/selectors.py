@@ -1,8 +1,12 @@
 """Account reads."""
 
 from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
+
+from accounts import api_keys
+from accounts.models import PersonalAPIKey
 
 User = get_user_model()
 
@@ -38,3 +42,22 @@ def user_live_refresh_tokens(*, user_id):
     return OutstandingToken.objects.filter(
         user_id=user_id, expires_at__gt=timezone.now(), blacklistedtoken__isnull=True
     )
+
+
+def api_keys_live(*, user_id):
+    """A user's keys not revoked (expired ones included: their owner still sees them), newest first."""
+    return PersonalAPIKey.objects.filter(user_id=user_id, revoked_at__isnull=True).order_by("-created_at", "-pk")
+
+
+def api_key_user(*, key: str):
+    """The active user a live, unexpired personal key belongs to, else None.
+
+    The key is found by its SHA-256 (a unique index), never compared as text.
+    """
+    found = (
+        PersonalAPIKey.objects.select_related("user")
+        .filter(key_hash=api_keys.key_hash(key), revoked_at__isnull=True, user__is_active=True)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
+        .first()
+    )
+    return None if found is None else found.user

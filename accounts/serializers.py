@@ -187,3 +187,24 @@ class DetailSerializer(serializers.Serializer):
 
     detail = serializers.CharField()
     code = serializers.CharField(required=False)
+
+
+class APIKeySerializer(serializers.Serializer):
+    """A personal API key as listed: its prefix, never the key."""
+
+    id = serializers.UUIDField(read_only=True)
+    name = serializers.CharField(max_length=100)
+    prefix = serializers.CharField(read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+    expires_at = serializers.DateTimeField(required=False, allow_null=True)
+
+    def validate_name(self, value: str) -> str:
+        if not value.strip():
+            raise serializers.ValidationError("This field may not be blank.")
+        return value.strip()
+
+
+class APIKeyCreatedSerializer(APIKeySerializer):
+    """The answer to a creation: the only time the key itself is shown."""
+
+    key = serializers.CharField(read_only=True, help_text="The key itself; shown once, store it now.")

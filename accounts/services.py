@@ -21,7 +21,8 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts import email_tokens, selectors
+from accounts import api_keys, email_tokens, selectors
+from accounts.models import PersonalAPIKey
 from accounts.ws import revocation
 from core.background import after_commit, enqueue_on_commit
 
@@ -53,6 +54,15 @@ class InvalidResetLink(Exception):
 
 class InvalidVerificationLink(Exception):
     """The email verification token is malformed, expired, or names an address the account no longer has."""
+
+
+class APIKeyRefused(Exception):
+    """A personal API key cannot be created (`field` names the input at fault)."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+        self.message = message
 
 
 @dataclass(frozen=True)
@@ -310,7 +320,8 @@ def token_revoke(*, refresh: str) -> None:
 
 
 def user_sessions_end(*, user) -> int:
-    """End every session of a user: blacklist its live refresh tokens, close its open sockets; returns how many tokens.
+    """End every session of a user: blacklist its live refresh tokens, revoke its personal API keys, close its
+    open sockets; returns how many tokens.
 
     For a password change or reset and a deactivation. The sockets close after commit (4401, on
     every process); their access tokens open no new one, as they carry the old password's hash or
@@ -318,6 +329,7 @@ def user_sessions_end(*, user) -> int:
     """
     live = list(selectors.user_live_refresh_tokens(user_id=user.pk))
     BlacklistedToken.objects.bulk_create([BlacklistedToken(token=t) for t in live], ignore_conflicts=True)
+    api_keys_revoke_all(user_id=user.pk)
     after_commit(revocation.sockets_close, user_id=user.pk)
     return len(live)
 
@@ -326,6 +338,51 @@ def expired_tokens_flush() -> int:
     """Delete outstanding (and so blacklisted) refresh tokens past their expiry; returns how many."""
     _, per_model = OutstandingToken.objects.filter(expires_at__lte=timezone.now()).delete()
     return per_model.get(OutstandingToken._meta.label, 0)
+
+
+# --- Personal API keys --------------------------------------------------------------------
+
+API_KEYS_MAX = 20  # live keys per user
+
+
+@dataclass(frozen=True)
+class CreatedAPIKey:
+    api_key: PersonalAPIKey
+    key: str  # the key itself: returned this once, never stored
+
+
+@transaction.atomic
+def api_key_create(*, user, name: str, expires_at=None) -> CreatedAPIKey:
+    """A new personal API key for `user`; raises APIKeyRefused (past expiry, too many keys)."""
+    now = timezone.now()
+    if expires_at is not None and expires_at <= now:
+        raise APIKeyRefused("expires_at", "The expiry must be in the future.")
+    users_lock(user_ids=[user.pk])  # the count below is exact under concurrent creations
+    if selectors.api_keys_live(user_id=user.pk).count() >= API_KEYS_MAX:
+        raise APIKeyRefused("name", f"At most {API_KEYS_MAX} keys at a time; revoke one first.")
+    key = api_keys.key_generate()
+    api_key = PersonalAPIKey.objects.create(
+        user=user,
+        name=name,
+        prefix=api_keys.key_shown_prefix(key),
+        key_hash=api_keys.key_hash(key),
+        expires_at=expires_at,
+    )
+    return CreatedAPIKey(api_key=api_key, key=key)
+
+
+def api_key_revoke(*, user, key_id) -> bool:
+    """Revoke one of the user's own keys; False when they have no such live key."""
+    return bool(
+        PersonalAPIKey.objects.filter(pk=key_id, user_id=user.pk, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+    )
+
+
+def api_keys_revoke_all(*, user_id) -> int:
+    """Revoke every live key of a user (with their sessions: password change or reset, deactivation)."""
+    return PersonalAPIKey.objects.filter(user_id=user_id, revoked_at__isnull=True).update(revoked_at=timezone.now())
 
 
 # --- Passwords ------------------------------------------------------------------------------

@@ -13,4 +13,6 @@ urlpatterns = [
     path("password/change/", views.PasswordChangeView.as_view(), name="auth-password-change"),
     path("password/reset/", views.PasswordResetView.as_view(), name="auth-password-reset"),
     path("password/reset/confirm/", views.PasswordResetConfirmView.as_view(), name="auth-password-reset-confirm"),
+    path("api-keys/", views.APIKeyListCreateView.as_view(), name="auth-api-keys"),
+    path("api-keys/<uuid:key_id>/", views.APIKeyDetailView.as_view(), name="auth-api-key-detail"),
 ]

@@ -1,14 +1,16 @@
 """HTTP endpoints under /api/v1/auth/: parse, call one service, answer."""
 
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
-from rest_framework import exceptions, status
+from rest_framework import exceptions, generics, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import services
+from accounts import selectors, services
 from accounts.serializers import (
+    APIKeyCreatedSerializer,
+    APIKeySerializer,
     AuthResponseSerializer,
     DetailSerializer,
     EmailVerifiedSerializer,
@@ -320,3 +322,71 @@ class PasswordResetConfirmView(PublicAuthView):
         except services.InvalidResetLink:
             raise exceptions.ValidationError({"token": ["This reset link is invalid or has expired."]}) from None
         return Response({"detail": "Your password has been reset. Sign in with the new one."})
+
+
+class APIKeyListCreateView(generics.ListAPIView):
+    """Your personal API keys: create one (the key is in that answer only), list them by prefix."""
+
+    permission_classes = (IsAuthenticated,)
+    serializer_class = APIKeySerializer
+
+    def get_queryset(self):
+        return selectors.api_keys_live(user_id=self.request.user.pk)
+
+    @extend_schema(
+        summary="Your personal API keys",
+        description="Keys not revoked, newest first, each named by its prefix; the key itself is never listed.",
+        responses={200: APIKeySerializer(many=True), 401: ERROR_401},
+    )
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Create a personal API key",
+        description=(
+            "A key for `Authorization: Bearer <key>` on the REST API and the OpenAI-compatible endpoint "
+            "(`/v1/chat/completions`). The key is in this answer only: store it now. Optional `expires_at`."
+        ),
+        request=APIKeySerializer,
+        responses={201: APIKeyCreatedSerializer, 400: ERRORS_400, 401: ERROR_401},
+        examples=[
+            OpenApiExample(
+                "Created",
+                response_only=True,
+                status_codes=["201"],
+                value={
+                    "id": "5b1f0c1e-8d57-4a5e-9f2b-3f3c2a1d9e10",
+                    "name": "laptop",
+                    "prefix": "pc_Xq3v9LmT",
+                    "key": "pc_Xq3v9LmT…",
+                    "created_at": "2026-12-01T09:30:00Z",
+                    "expires_at": None,
+                },
+            )
+        ],
+    )
+    def post(self, request: Request) -> Response:
+        serializer = APIKeySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            created = services.api_key_create(user=request.user, name=data["name"], expires_at=data.get("expires_at"))
+        except services.APIKeyRefused as exc:
+            raise exceptions.ValidationError({exc.field: [exc.message]}) from None
+        body = dict(APIKeySerializer(created.api_key).data)
+        body["key"] = created.key
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class APIKeyDetailView(APIView):
+    permission_classes = (IsAuthenticated,)
+
+    @extend_schema(
+        summary="Revoke a personal API key",
+        description="The key stops working at once (401 everywhere). Another user's key, or a revoked one: 404.",
+        responses={204: OpenApiResponse(description="Revoked; no body."), 401: ERROR_401, 404: DetailSerializer},
+    )
+    def delete(self, request: Request, key_id) -> Response:
+        if not services.api_key_revoke(user=request.user, key_id=key_id):
+            raise exceptions.NotFound()
+        return Response(status=status.HTTP_204_NO_CONTENT)

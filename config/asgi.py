@@ -15,6 +15,7 @@ from django.conf import settings  # noqa: E402
 import challenges.routing  # noqa: E402
 import game.routing  # noqa: E402
 from config.gc_tuning import gc_tune  # noqa: E402
+from llm.openai_api.deferred_status import deferred_status_app  # noqa: E402
 from llm.registry import providers_preload  # noqa: E402
 
 websocket_urlpatterns = [
@@ -25,7 +26,8 @@ websocket_urlpatterns = [
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        # /v1/chat/completions sends its status once the run has ended (llm.openai_api).
+        "http": deferred_status_app(django_asgi_app),
         "websocket": AuthMiddlewareStack(URLRouter(websocket_urlpatterns)),
     }
 )

@@ -38,11 +38,11 @@ def api_exception_handler(exc, context):
 
 
 def _is_api(request: HttpRequest) -> bool:
-    return request.path.startswith("/api/")
+    return request.path.startswith(("/api/", "/v1/"))
 
 
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
-    """404 for URLs no view matches: JSON under /api/, Django's page elsewhere."""
+    """404 for URLs no view matches: JSON under /api/ and /v1/, Django's page elsewhere."""
     if _is_api(request):
         return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
     return defaults.page_not_found(request, exception)

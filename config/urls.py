@@ -19,6 +19,8 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
+    # OpenAI's paths, so OpenAI clients work with only their base URL changed (`<site>/v1`).
+    path("v1/", include("llm.openai_api.urls")),
     path("", include("web.urls")),
 ]
 

@@ -239,12 +239,18 @@ class RunExecution:
 
 
 async def run_frames(
-    run: LLMRun, request: GenerationRequest, *, request_id: str | None = None, keepalive: float | None = None
+    run: LLMRun,
+    request: GenerationRequest,
+    *,
+    request_id: str | None = None,
+    keepalive: float | None = None,
+    cancel_on_close: bool = False,
 ) -> AsyncIterator[dict[str, Any] | None]:
     """Start `run` and yield its frames (run.started, tokens, the terminal frame), for HTTP clients.
 
     With `keepalive`, None is yielded after that many idle seconds (a queued local run is silent).
-    If the client goes away the run is detached like a closed socket: it may still be resumed.
+    If the client goes away the run is detached like a closed socket: it may still be resumed;
+    with `cancel_on_close` (clients that cannot resume) it is cancelled upstream at once instead.
     """
     queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
 
@@ -274,6 +280,8 @@ async def run_frames(
             if frame["type"] in TERMINAL_TYPES:
                 return
     finally:
+        if cancel_on_close and not execution.done.is_set():
+            execution.stop(STOP_CANCEL)
         execution.detach(sink)
 
 

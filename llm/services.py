@@ -163,9 +163,10 @@ def run_prepare(
         )
     temperature = params.get("temperature")
     temperature = spec.default_temperature if temperature is None else float(temperature)
-    # The model's own limits (temperature range, context window), named by field.
+    stop = tuple(params.get("stop") or ())  # only the OpenAI-compatible endpoint sends stop sequences
+    # The model's own limits (temperature range, context window, stop sequences), named by field.
     try:
-        request = spec.request(prompt=prompt, system=system, temperature=temperature, max_tokens=max_tokens)
+        request = spec.request(prompt=prompt, system=system, temperature=temperature, max_tokens=max_tokens, stop=stop)
     except registry.ParamsError as exc:
         name, messages = next(iter(exc.errors.items()))
         raise RunRefused("invalid_request", f"{name}: {' '.join(messages)}", field=name) from None
@@ -193,7 +194,11 @@ def _new_run(user_id, plan: RunPlan) -> LLMRun:
         variables=plan.variables,
         prompt=request.prompt,
         system=request.system or "",
-        params={"temperature": request.temperature, "max_tokens": request.max_tokens},
+        params={
+            "temperature": request.temperature,
+            "max_tokens": request.max_tokens,
+            **({"stop": list(request.stop)} if request.stop else {}),
+        },
         reserved_credits=plan.max_cost_credits,
         free=plan.free,
     )

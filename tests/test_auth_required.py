@@ -52,14 +52,21 @@ def _concrete(route: str) -> str:
     return "/" + route.replace("^", "").replace("$", "").replace("\\Z", "")
 
 
+# The OpenAI-compatible endpoint at the root (`/v1/`) has no public route either.
+OPENAI_PREFIX = "v1/"
 API_ROUTES = sorted(
-    {route for route in _routes(get_resolver().url_patterns) if route.startswith(API_PREFIX) and "format" not in route}
+    {
+        route
+        for route in _routes(get_resolver().url_patterns)
+        if route.startswith((API_PREFIX, OPENAI_PREFIX)) and "format" not in route
+    }
 )
 
 
 def test_the_walk_finds_the_api():
     assert len(API_ROUTES) > 30
     assert any("challenges/" in route for route in API_ROUTES)
+    assert "v1/chat/completions" in API_ROUTES
 
 
 @pytest.mark.parametrize("route", API_ROUTES)

@@ -25,6 +25,7 @@ READS_THE_BODY = {
     "/api/v1/auth/password/reset/confirm/",
     "/api/v1/auth/password/change/",
     "/api/v1/auth/me/",
+    "/api/v1/auth/api-keys/",
     "/api/v1/game/awards/",
     "/api/v1/llm/runs/",
     "/api/v1/templates/",

@@ -183,6 +183,8 @@ CELERY_BEAT_SCHEDULE["challenges-attempts-fail-stale"] = {"task": "challenges.at
 # --- REST API -------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Personal API keys (`pc_…`) first: it leaves every other bearer token to the JWT class.
+        "accounts.authentication.PersonalKeyAuthentication",
         "rest_framework_simplejwt.authentication.JWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],

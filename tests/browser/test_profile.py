@@ -1,5 +1,7 @@
 """The profile page and the live game feedback shown on every page."""
 
+import re
+
 import pytest
 from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
@@ -69,3 +71,40 @@ def test_the_profile_shows_progress_badges_and_ledgers_and_follows_live_events(p
     expect(page.locator("[data-player-level]")).to_have_text("2")
     expect(page.locator("[data-player-rank]")).to_have_text(ada.user_rank)
     expect(page.locator("[data-p-level]")).to_have_text("2")
+
+
+def test_api_keys_are_created_shown_once_listed_by_prefix_and_revoked(page):
+    from accounts.models import PersonalAPIKey
+
+    sign_up(page, "kay")
+    page.get_by_role("link", name="Profile").click()
+    expect(page.locator("[data-key-list]")).to_contain_text("No keys yet.")
+
+    # when they create a key
+    page.get_by_label("Name").fill("laptop")
+    page.get_by_role("button", name="Create key").click()
+
+    # then it is shown once, and listed by its prefix
+    created = page.locator("[data-key-value]")
+    expect(created).to_have_text(re.compile(r"^pc_[\w-]{43}$"))
+    key = created.text_content()
+    stored = in_thread(lambda: PersonalAPIKey.objects.get(user__username="kay"))
+    row = page.locator(f'[data-key-list] tr[data-key-id="{stored.pk}"]')
+    expect(row).to_contain_text("laptop")
+    expect(row.locator("code")).to_have_text(f"{key[:11]}…")
+    expect(page.locator("[data-openai-base]")).to_have_text(re.compile(r"^http://.+/v1$"))
+    page.locator("[data-api-keys]").scroll_into_view_if_needed()
+    screenshot(page, "profile-api-keys")
+    page.reload()
+    expect(page.locator("[data-key-list] tr")).to_have_count(1)
+    assert key not in page.content()
+
+    # when they revoke it
+    page.once("dialog", lambda dialog: dialog.accept())
+    row = page.locator(f'[data-key-list] tr[data-key-id="{stored.pk}"]')
+    row.get_by_role("button", name="Revoke laptop").click()
+
+    # then it is gone and no longer works
+    expect(page.locator("[data-key-list]")).to_contain_text("No keys yet.")
+    stored = in_thread(lambda: PersonalAPIKey.objects.get(pk=stored.pk))
+    assert stored.revoked_at is not None

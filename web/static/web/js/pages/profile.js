@@ -1,4 +1,5 @@
 import { api, apiList } from "../api.js";
+import { setUpApiKeys } from "../api_keys.js";
 import { boot } from "../app.js";
 import { renderBars } from "../charts.js";
 import { $, formatDate, formatMs, formatNumber, h, showError } from "../dom.js";
@@ -131,7 +132,7 @@ async function refresh() {
   const failed = results.find((result) => result.status === "rejected");
   if (failed) showError(null, failed.reason);
 }
-await refresh();
+await Promise.all([refresh(), setUpApiKeys().catch((error) => showError(null, error))]);
 let timer = null;
 window.addEventListener("pc:game", () => {
   clearTimeout(timer);
