@@ -25,6 +25,11 @@ NOT_AUTHENTICATED = OpenApiResponse(DetailSerializer, description="Not authentic
 FORBIDDEN = OpenApiResponse(DetailSerializer, description="Not allowed (a permission, or CSRF for a session).")
 NOT_FOUND = OpenApiResponse(DetailSerializer, description="No such object or page, or not yours to see.")
 THROTTLED = OpenApiResponse(DetailSerializer, description="Throttled; see the `Retry-After` header.")
+# The OpenAI-compatible endpoint answers every error in OpenAI's shape.
+OPENAI_PREFIX = "/v1/"
+OPENAI_ERROR = OpenApiResponse(
+    OpenApiTypes.OBJECT, description='OpenAI\'s error shape: `{"error": {"message", "type", "param", "code"}}`.'
+)
 
 
 class AutoSchema(openapi.AutoSchema):
@@ -34,6 +39,8 @@ class AutoSchema(openapi.AutoSchema):
             return None
         responses = operation.setdefault("responses", {})
         for code, response in self._error_responses(operation):
+            if path.startswith(OPENAI_PREFIX):
+                response = OpenApiResponse(OPENAI_ERROR.response, description=response.description)
             if code not in responses:
                 responses[code] = self._get_response_for_code(response, code)
         if "429" in responses:
