@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
 from django.utils import timezone
 
 from llm import registry, secrets
@@ -49,11 +50,18 @@ class ConnectionRefused(Exception):
         self.errors = errors
 
 
+def _checked(row: models.Model) -> None:
+    try:
+        row.full_clean()
+    except ValidationError as exc:
+        raise ConnectionRefused(exc.message_dict) from None
+
+
 @transaction.atomic
 def connection_create(*, name: str, kind: str, api_key: str = "", **fields: Any) -> Connection:
     """A new connection (its models added separately, or by discovery)."""
     connection = Connection(name=name, kind=kind, api_key_encrypted=secrets.encrypt(api_key), **fields)
-    connection.full_clean()
+    _checked(connection)
     connection.save()
     registry.registry_changed()
     return connection
@@ -68,7 +76,7 @@ def connection_update(*, connection: Connection, api_key: str | None = None, **f
         setattr(connection, name, value)
     if api_key is not None:
         connection.api_key_encrypted = secrets.encrypt(api_key)
-    connection.full_clean()
+    _checked(connection)
     connection.save()
     registry.registry_changed()
     return connection
@@ -89,7 +97,7 @@ def model_update(*, model: ConnectionModel, **fields: Any) -> ConnectionModel:
         if name not in MODEL_FIELDS:
             raise ConnectionRefused({name: ["This field cannot be changed."]})
         setattr(model, name, value)
-    model.full_clean()
+    _checked(model)
     if model.enabled and model.default_max_tokens > model.max_output_tokens:
         raise ConnectionRefused({"default_max_tokens": ["Must not exceed max_output_tokens."]})
     model.save()

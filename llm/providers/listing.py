@@ -1,14 +1,12 @@
 """The models a connection's server offers (`GET /v1/models`), read with the SDKs' sync clients.
 
 Used by the availability probe (a Celery task) and by "Discover models" (admin, staff REST),
-both outside any event loop: a short-lived client per call, its retries off.
+both outside any event loop: a short-lived client per call, its retries off. The SDKs are
+imported on first use, as for the providers (the admin imports this module).
 """
-
-import openai
 
 from llm.connections import ConnectionSpec
 from llm.providers import errors
-from llm.providers.openai import PLACEHOLDER_KEY
 
 
 def _sdk_call(sdk, call):
@@ -33,6 +31,10 @@ def model_names(connection: ConnectionSpec, *, timeout: float) -> list[str]:
             api_key=connection.api_key, timeout=anthropic.Timeout(timeout, connect=timeout), **options
         ) as client:
             return _sdk_call(anthropic, lambda: [model.id for model in client.models.list()])
+    import openai
+
+    from llm.providers.openai import PLACEHOLDER_KEY
+
     with openai.OpenAI(
         api_key=connection.api_key or PLACEHOLDER_KEY, timeout=openai.Timeout(timeout, connect=timeout), **options
     ) as client:

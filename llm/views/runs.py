@@ -33,6 +33,9 @@ def _refusal(exc: services.RunRefused) -> Response:
         # Whole seconds, rounded up: a client waiting that long finds the window reopened.
         headers = {"Retry-After": str(math.ceil(exc.retry_after or 5))}
         return Response({"detail": exc.message, "code": exc.code}, status=429, headers=headers)
+    if exc.code == "provider_unavailable":
+        headers = {"Retry-After": str(math.ceil(exc.retry_after or 60))}
+        return Response({"detail": exc.message, "code": exc.code}, status=503, headers=headers)
     if exc.errors:
         return Response({exc.field: exc.errors}, status=400)
     if exc.field in _PARAMS:

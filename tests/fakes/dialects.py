@@ -145,7 +145,8 @@ class AnthropicDialect:
         }
 
     def credential(self, headers: dict[str, str]) -> str:
-        return headers.get("x-api-key", "")
+        # `x-api-key`, or (as the SDK sends it now) a bearer token.
+        return headers.get("x-api-key") or headers.get("authorization", "").removeprefix("Bearer ")
 
     def error_body(self, status: int) -> dict[str, Any]:
         kinds = {
