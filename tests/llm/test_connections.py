@@ -511,3 +511,40 @@ def test_the_default_encryption_key_is_derived_from_the_secret_key(settings):
     assert KEY_A not in token
     with pytest.raises(secrets.SecretUnreadable):
         secrets.decrypt(token)
+
+
+def test_the_environments_connections_are_probed_too(api_client, fake_openai):
+    probed = connections_probe()
+    models = listed(api_client)
+
+    assert probed["openai"] is True and "anthropic" not in probed  # not configured: not probed
+    assert models["openai:gpt-4o-mini"]["status"]["state"] == "up"
+    assert models["anthropic:claude-haiku-4-5"]["status"]["state"] == "unknown"
+    assert [request.path for request in fake_openai.requests] == ["/v1/models"]
+
+
+def test_the_beat_probes_every_minute(settings):
+    assert settings.CELERY_BEAT_SCHEDULE["llm-connections-probe"] == {
+        "task": "llm.connections_probe",
+        "schedule": 60.0,
+    }
+
+
+def test_bad_model_changes_are_a_400_naming_the_field(make_user, servers):
+    staff = staff_client(make_user)
+    staff.post(
+        "/api/v1/llm/connections/",
+        {"name": "lab-b", "kind": "openai-compatible", "base_url": f"{servers['lab-b'].url}/v1"},
+        format="json",
+    )
+    staff.post("/api/v1/llm/connections/lab-b/discover/")
+    url = "/api/v1/llm/connections/lab-b/models/beta-1/"
+
+    negative = staff.patch(url, {"credits_per_1k_output": -1}, format="json")
+    too_long = staff.patch(url, {"max_output_tokens": 100, "default_max_tokens": 200, "enabled": True}, format="json")
+    timeouts = staff.patch("/api/v1/llm/connections/lab-b/", {"read_timeout_seconds": "soon"}, format="json")
+
+    assert negative.status_code == 400 and "credits_per_1k_output" in negative.json()
+    assert too_long.status_code == 400 and "default_max_tokens" in too_long.json()
+    assert timeouts.status_code == 400 and "read_timeout_seconds" in timeouts.json()
+    assert staff.get("/api/v1/llm/connections/lab-b/models/nope/").status_code == 404
