@@ -126,7 +126,10 @@ def run_prepare(
     spec = _model_get(model)
     if spec is None:
         raise RunRefused("invalid_request", f"Unknown model {model!r}.", field="model")
-    credential = selectors.provider_key_for(user_id=user.pk, connection=spec.provider) if user is not None else None
+    connection = registry.connections_all().get(spec.provider)
+    # Only a connection that takes learners' keys costs the lookup.
+    takes_keys = user is not None and connection is not None and connection.allow_user_keys
+    credential = selectors.provider_key_for(user_id=user.pk, connection=spec.provider) if takes_keys else None
     if not spec.available() and not credential:
         raise RunRefused("invalid_request", f"Model {model!r} is not available now.", field="model")
     if (down := selectors.connection_is_down(name=spec.provider)) is not None:

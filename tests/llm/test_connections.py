@@ -548,3 +548,15 @@ def test_bad_model_changes_are_a_400_naming_the_field(make_user, servers):
     assert too_long.status_code == 400 and "default_max_tokens" in too_long.json()
     assert timeouts.status_code == 400 and "read_timeout_seconds" in timeouts.json()
     assert staff.get("/api/v1/llm/connections/lab-b/models/nope/").status_code == 404
+
+
+def test_a_connection_spec_never_shows_its_key():
+    from llm.connections import ConnectionSpec
+    from llm.providers.base import GenerationRequest
+
+    spec = ConnectionSpec(name="lab-a", kind="openai-compatible", api_key=KEY_A)
+    request = GenerationRequest(model="alpha-1", prompt="Hi", credential=OWN_KEY)
+
+    assert KEY_A not in repr(spec) and KEY_A not in str(spec)
+    assert OWN_KEY not in repr(request)
+    assert request == GenerationRequest(model="alpha-1", prompt="Hi")  # the key is not part of the request's value
