@@ -560,3 +560,41 @@ def test_a_connection_spec_never_shows_its_key():
     assert KEY_A not in repr(spec) and KEY_A not in str(spec)
     assert OWN_KEY not in repr(request)
     assert request == GenerationRequest(model="alpha-1", prompt="Hi")  # the key is not part of the request's value
+
+
+def test_a_connection_added_in_the_admin_stores_its_key_encrypted_and_never_shows_it(make_user):
+    staff = make_user("admin")
+    staff.is_staff = staff.is_superuser = True
+    staff.save(update_fields=["is_staff", "is_superuser"])
+    browser = Client()
+    browser.force_login(staff)
+    form = {
+        "name": "lab-c",
+        "kind": "openai-compatible",
+        "base_url": "http://127.0.0.1:9/v1",
+        "api_key": KEY_B,
+        "connect_timeout_seconds": "5",
+        "read_timeout_seconds": "60",
+        "enabled": "on",
+        "models-TOTAL_FORMS": "1",
+        "models-INITIAL_FORMS": "0",
+        "models-0-name": "gamma-1",
+        "models-0-display_name": "Gamma 1",
+        "models-0-context_limit": "4096",
+        "models-0-max_output_tokens": "512",
+        "models-0-default_temperature": "0.5",
+        "models-0-default_max_tokens": "64",
+        "models-0-credits_per_1k_input": "1",
+        "models-0-credits_per_1k_output": "3",
+        "models-0-enabled": "on",
+        "models-0-position": "0",
+    }
+
+    added = browser.post("/admin/llm/connection/add/", form)
+    row = Connection.objects.get(name="lab-c")
+    page = browser.get(f"/admin/llm/connection/{row.pk}/change/")
+
+    assert added.status_code == 302, added.content.decode()[:3000]
+    assert secrets.decrypt(row.api_key_encrypted) == KEY_B and KEY_B not in row.api_key_encrypted
+    assert KEY_B not in page.content.decode()
+    assert ("lab-c:gamma-1", 3.0) in [(spec.id, spec.credits_per_1k_output) for spec in registry.models_all()]
