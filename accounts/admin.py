@@ -45,6 +45,7 @@ class UserAdmin(BaseUserAdmin):
     list_display = (
         "username",
         "email",
+        "email_verified",
         "level",
         "experience_points",
         "credits",
@@ -52,14 +53,14 @@ class UserAdmin(BaseUserAdmin):
         "is_staff",
         "date_joined",
     )
-    list_filter = ("is_active", "is_staff", "is_superuser", "level")
+    list_filter = ("is_active", "email_verified", "is_staff", "is_superuser", "level")
     search_fields = ("username", "email", "first_name", "last_name")
     ordering = ("-date_joined",)
     # Counters move only through the game's ledgers; editing them here would bypass the ledger.
     readonly_fields = ("credits", "level", "experience_points", "user_rank", "last_login", "date_joined")
     fieldsets = (
         *BaseUserAdmin.fieldsets,
-        ("Profile", {"fields": ("timezone", "bio")}),
+        ("Profile", {"fields": ("email_verified", "timezone", "bio")}),
         ("Progress", {"fields": ("credits", "level", "experience_points", "user_rank")}),
     )
     add_fieldsets = (
@@ -71,5 +72,7 @@ class UserAdmin(BaseUserAdmin):
             super().save_model(request, obj, form, change)
             if not change:
                 services.user_onboard(user=obj)  # same starting credits and progress as self-registration
+                if not obj.email_verified:
+                    services.email_verification_request(user=obj)  # the new user proves the address too
             elif "is_active" in form.changed_data and not obj.is_active:
                 services.user_sessions_end(user=obj)  # a deactivated user's sockets close, its tokens die

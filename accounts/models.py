@@ -13,10 +13,19 @@ class PromptCraftUserManager(UserManager):
     def get_by_natural_key(self, username: str):
         return self.get(**{f"{self.model.USERNAME_FIELD}__iexact": username})
 
+    def create_superuser(self, username, email=None, password=None, **extra_fields):
+        # Whoever runs createsuperuser holds the server: their address needs no proof.
+        extra_fields.setdefault("email_verified", True)
+        return super().create_superuser(username, email, password, **extra_fields)
+
 
 class User(AbstractUser):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     email = models.EmailField("email address", max_length=254)
+    # Proven by a signed link sent to `email` (accounts.email_tokens); changing the email clears it.
+    # Until then the account may not spend credits (llm.services: only a daily allowance of free
+    # runs on the embedded models).
+    email_verified = models.BooleanField(default=False)
     # Counters below are written only by game.services (ledger row + F() update, same transaction).
     credits = models.IntegerField(default=0)
     level = models.PositiveIntegerField(default=1)

@@ -47,6 +47,7 @@ class UserSerializer(serializers.ModelSerializer):
             "id",
             "username",
             "email",
+            "email_verified",
             "first_name",
             "last_name",
             "credits",
@@ -57,7 +58,16 @@ class UserSerializer(serializers.ModelSerializer):
             "bio",
             "date_joined",
         )
-        read_only_fields = ("id", "username", "credits", "level", "experience_points", "user_rank", "date_joined")
+        read_only_fields = (
+            "id",
+            "username",
+            "email_verified",
+            "credits",
+            "level",
+            "experience_points",
+            "user_rank",
+            "date_joined",
+        )
         extra_kwargs = {"email": {"required": True, "allow_blank": False}}
 
     def validate_email(self, value: str) -> str:
@@ -161,6 +171,15 @@ class PasswordResetConfirmSerializer(serializers.Serializer):
             raise serializers.ValidationError({"new_password_confirm": ["The two passwords do not match."]})
         validate_new_password(attrs["new_password"], user=user, field="new_password")
         return attrs
+
+
+class EmailVerifySerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=512)
+
+
+class EmailVerifiedSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    email_verified = serializers.BooleanField()
 
 
 class DetailSerializer(serializers.Serializer):

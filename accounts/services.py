@@ -1,4 +1,4 @@
-"""Account writes: registration, sign-in tokens, profile and password changes."""
+"""Account writes: registration, email verification, sign-in tokens, profile and password changes."""
 
 import uuid
 from collections.abc import Iterable
@@ -21,13 +21,14 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts import selectors
+from accounts import email_tokens, selectors
 from accounts.ws import revocation
 from core.background import after_commit, enqueue_on_commit
 
 User = get_user_model()
 
 PASSWORD_RESET_EMAIL_TASK = "accounts.password_reset_email_send"
+EMAIL_VERIFICATION_TASK = "accounts.email_verification_send"
 
 
 class InvalidCredentials(Exception):
@@ -48,6 +49,10 @@ class DuplicateAccount(Exception):
 
 class InvalidResetLink(Exception):
     """The password reset uid/token pair is wrong, used or expired."""
+
+
+class InvalidVerificationLink(Exception):
+    """The email verification token is malformed, expired, or names an address the account no longer has."""
 
 
 @dataclass(frozen=True)
@@ -77,8 +82,21 @@ def users_lock(*, user_ids: Iterable) -> None:
 # --- Registration and profile -------------------------------------------------------------
 
 
-def user_register(*, username: str, email: str, password: str, first_name: str = "", last_name: str = "", **extra: Any):
-    """Create a user (inputs already validated) and onboard them into the game in one transaction."""
+def user_register(
+    *,
+    username: str,
+    email: str,
+    password: str,
+    first_name: str = "",
+    last_name: str = "",
+    email_verified: bool = False,
+    **extra: Any,
+):
+    """Create a user (inputs already validated) and onboard them into the game in one transaction.
+
+    An account whose email is not known to be verified (`email_verified`: demo and test accounts,
+    a provider that vouches for the address) is sent a verification link once this commits.
+    """
     try:
         with transaction.atomic():
             user = User(
@@ -86,11 +104,14 @@ def user_register(*, username: str, email: str, password: str, first_name: str =
                 email=User.objects.normalize_email(email),
                 first_name=first_name,
                 last_name=last_name,
+                email_verified=email_verified,
                 **extra,
             )
             user.set_password(password)
             user.save()
             user_onboard(user=user)
+            if not email_verified:
+                email_verification_request(user=user)
     except IntegrityError:
         # Lost a race with a concurrent registration of the same name or email.
         if selectors.username_taken(username=username):
@@ -112,18 +133,99 @@ PROFILE_FIELDS = frozenset({"email", "first_name", "last_name", "timezone", "bio
 
 @transaction.atomic
 def user_profile_update(*, user, **changes: Any):
-    """Change the caller-editable profile fields; progress counters are never touched here."""
+    """Change the caller-editable profile fields; progress counters are never touched here.
+
+    A new email address is unverified until its own link is followed; the link goes out on commit.
+    """
     fields = sorted(set(changes) & PROFILE_FIELDS)
     if not fields:
         return user
+    old_email = user.email
     for name in fields:
         value = changes[name]
         setattr(user, name, User.objects.normalize_email(value) if name == "email" else value)
+    email_changed = user.email.lower() != old_email.lower()
+    if email_changed:
+        user.email_verified = False
+        fields.append("email_verified")
     try:
         with transaction.atomic():
             user.save(update_fields=fields)
     except IntegrityError:
         raise DuplicateAccount("email") from None
+    if email_changed:
+        email_verification_request(user=user)
+        # Open sockets hold the user as they signed in: they read it again, so their runs stop
+        # spending credits (llm.services.run_start trusts a verified user object).
+        after_commit(revocation.user_changed, user_id=user.pk)
+    return user
+
+
+# --- Email verification ---------------------------------------------------------------------
+
+
+def email_verification_request(*, user) -> None:
+    """Queue a verification link to the user's current address (a worker sends it, after commit).
+
+    The task is named rather than imported: accounts.tasks imports this module.
+    """
+    # A task that fails (eagerly, or in process while the broker is away) is logged, not a 500.
+    enqueue_on_commit(EMAIL_VERIFICATION_TASK, user_id=str(user.pk), email=user.email)
+
+
+def email_verification_resend(*, user) -> bool:
+    """Send a new verification link unless the address is verified already; True if one was queued."""
+    if User.objects.filter(pk=user.pk, email_verified=True).exists():
+        return False
+    email_verification_request(user=user)
+    return True
+
+
+def email_verification_link(*, user) -> str:
+    """The page that verifies the user's current address (FRONTEND_URL/verify-email/?token=…)."""
+    token = email_tokens.token_make(user_id=user.pk, email=user.email)
+    return f"{settings.FRONTEND_URL.rstrip('/')}/verify-email/?token={token}"
+
+
+def email_verification_send(*, user_id, email: str) -> bool:
+    """Email a verification link if the account is active, unverified and still has `email`; True if sent."""
+    user = User.objects.filter(pk=user_id, is_active=True, email_verified=False, email__iexact=email).first()
+    if user is None:  # verified meanwhile, or the address changed again (its own link is queued)
+        return False
+    link = email_verification_link(user=user)
+    hours = settings.EMAIL_VERIFICATION_TIMEOUT // 3600
+    send_mail(
+        subject="Confirm your PromptCraft email address",
+        message=(
+            f"Hello {user.username},\n\n"
+            f"Please confirm that {user.email} is your address by opening\n"
+            f"{link}\n\n"
+            f"Until then your account can browse and make a few free runs a day on the built-in models,\n"
+            f"but not spend its credits. The link works for {hours} hours; the profile page sends a new one.\n"
+            f"If you did not sign up for PromptCraft, ignore this email.\n"
+        ),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[user.email],
+    )
+    return True
+
+
+@transaction.atomic
+def email_verify(*, token: str):
+    """Mark the address a verification token names as verified (again: no change); raises InvalidVerificationLink."""
+    claim = email_tokens.token_read(token)
+    if claim is None:
+        raise InvalidVerificationLink
+    try:
+        user = User.objects.select_for_update().filter(pk=claim.user_id, is_active=True).first()
+    except (ValueError, ValidationError):  # a well-signed token never names a malformed id; be safe
+        user = None
+    if user is None or user.email.lower() != claim.email:
+        raise InvalidVerificationLink
+    if not user.email_verified:
+        user.email_verified = True
+        user.save(update_fields=["email_verified"])
+        after_commit(revocation.user_changed, user_id=user.pk)  # open sockets: verified from now on
     return user
 
 

@@ -23,3 +23,15 @@ def expired_tokens_flush() -> int:
 def password_reset_email_send(email: str) -> bool:
     """Send a reset link off the request; a mail server that fails is retried with backoff."""
     return services.password_reset_email_send(email=email)
+
+
+@shared_task(
+    name=services.EMAIL_VERIFICATION_TASK,
+    ignore_result=True,
+    autoretry_for=(SMTPException, OSError),
+    max_retries=5,
+    retry_backoff=True,
+)
+def email_verification_send(user_id: str, email: str) -> bool:
+    """Send a verification link off the request; a mail server that fails is retried with backoff."""
+    return services.email_verification_send(user_id=user_id, email=email)

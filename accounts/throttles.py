@@ -88,6 +88,13 @@ class UserRateThrottle(FixedWindowRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": request.user.pk}
 
 
+class EmailVerificationThrottle(UserRateThrottle):
+    """Verification emails a user asks for (`email_verification`): each one reaches a mailbox."""
+
+    scope = "email_verification"
+    fail_open = False  # unthrottled, one account could mail any address without end
+
+
 class AuthIPThrottle(FixedWindowRateThrottle):
     """Sign-in, registration and reset attempts per client IP (`auth_ip`)."""
 

@@ -11,6 +11,8 @@ from accounts import services
 from accounts.serializers import (
     AuthResponseSerializer,
     DetailSerializer,
+    EmailVerifiedSerializer,
+    EmailVerifySerializer,
     LoginSerializer,
     PasswordChangeSerializer,
     PasswordResetConfirmSerializer,
@@ -20,10 +22,18 @@ from accounts.serializers import (
     TokenPairSerializer,
     UserSerializer,
 )
-from accounts.throttles import AnonRateThrottle, AuthAccountThrottle, AuthIPThrottle, UserRateThrottle
+from accounts.throttles import (
+    AnonRateThrottle,
+    AuthAccountThrottle,
+    AuthIPThrottle,
+    EmailVerificationThrottle,
+    UserRateThrottle,
+)
 
 BAD_CREDENTIALS = "No active account found with the given credentials."
 BAD_REFRESH = "Token is invalid, expired or already used."
+BAD_VERIFICATION_LINK = "This verification link is invalid or has expired."
+EMAIL_VERIFIED = "Your email address is verified."
 
 ERRORS_400 = OpenApiResponse(description="Field errors: `{field: [message]}`.")
 ERROR_401 = OpenApiResponse(DetailSerializer, description="Not authenticated, or the credentials/token are not valid.")
@@ -52,7 +62,11 @@ class RegisterView(PublicAuthView):
 
     @extend_schema(
         summary="Create an account",
-        description="Registers a learner (100 welcome credits, level 1, 0 XP, rank Prompt Novice) and signs them in.",
+        description=(
+            "Registers a learner (100 welcome credits, level 1, 0 XP, rank Prompt Novice) and signs them in. "
+            "A verification link goes to the email; until it is followed the credits cannot be spent "
+            "(only a few free runs a day on the built-in models)."
+        ),
         request=RegisterSerializer,
         responses={201: AuthResponseSerializer, 400: ERRORS_400, 429: ERROR_429},
         examples=[
@@ -180,7 +194,10 @@ class MeView(APIView):
 
     @extend_schema(
         summary="Edit your profile",
-        description="Changes email, names, time zone and bio. Progress counters are read-only and ignored if sent.",
+        description=(
+            "Changes email, names, time zone and bio. Progress counters are read-only and ignored if sent. "
+            "A new email is unverified until the link sent to it is followed."
+        ),
         request=UserSerializer,
         responses={200: UserSerializer, 400: ERRORS_400, 401: ERROR_401},
     )
@@ -192,6 +209,60 @@ class MeView(APIView):
         except services.DuplicateAccount:
             raise exceptions.ValidationError({"email": ["A user with that email already exists."]}) from None
         return Response(UserSerializer(user).data)
+
+
+class EmailVerifyView(PublicAuthView):
+    throttle_classes = (AnonRateThrottle, AuthIPThrottle)
+
+    @extend_schema(
+        summary="Verify your email address",
+        description=(
+            "Takes the token of the emailed link. Verifying again with a valid token answers the same; "
+            "a link for an address the account no longer has is refused."
+        ),
+        request=EmailVerifySerializer,
+        responses={200: EmailVerifiedSerializer, 400: ERRORS_400, 429: ERROR_429},
+        examples=[
+            OpenApiExample(
+                "Bad or expired link",
+                response_only=True,
+                status_codes=["400"],
+                value={"token": [BAD_VERIFICATION_LINK]},
+            ),
+        ],
+    )
+    def post(self, request: Request) -> Response:
+        serializer = EmailVerifySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            services.email_verify(token=serializer.validated_data["token"])
+        except services.InvalidVerificationLink:
+            raise exceptions.ValidationError({"token": [BAD_VERIFICATION_LINK]}) from None
+        return Response({"detail": EMAIL_VERIFIED, "email_verified": True})
+
+
+class EmailVerifyResendView(APIView):
+    permission_classes = (IsAuthenticated,)
+    throttle_classes = (UserRateThrottle, EmailVerificationThrottle)
+
+    @extend_schema(
+        summary="Send a new verification link",
+        description="Emails a new link to your current address (202), or answers 200 if it is verified already.",
+        request=None,
+        responses={
+            200: EmailVerifiedSerializer,
+            202: EmailVerifiedSerializer,
+            401: ERROR_401,
+            429: ERROR_429,
+        },
+    )
+    def post(self, request: Request) -> Response:
+        if not services.email_verification_resend(user=request.user):
+            return Response({"detail": EMAIL_VERIFIED, "email_verified": True})
+        return Response(
+            {"detail": f"A new verification link is on its way to {request.user.email}.", "email_verified": False},
+            status=status.HTTP_202_ACCEPTED,
+        )
 
 
 class PasswordChangeView(APIView):

@@ -184,7 +184,7 @@ def make_learners(tag: str, count: int, balance: int) -> list[tuple[str, str]]:
 
     learners = []
     for n in range(count):
-        user = User.objects.create(username=f"b{tag}{n}", email=f"b{tag}{n}@example.com")
+        user = User.objects.create(username=f"b{tag}{n}", email=f"b{tag}{n}@example.com", email_verified=True)
         if user.credits < balance:
             game_services.credits_grant(
                 user_id=user.pk, amount=balance - user.credits, reason="bench", idempotency_key="bench:grant"

@@ -143,7 +143,10 @@ def make_players(n: int) -> list:
     from accounts.services import user_register
 
     return [
-        user_register(username=f"bench{i}", email=f"bench{i}@example.com", password="bench-pass-123!") for i in range(n)
+        user_register(
+            username=f"bench{i}", email=f"bench{i}@example.com", password="bench-pass-123!", email_verified=True
+        )
+        for i in range(n)
     ]
 
 

@@ -158,7 +158,7 @@ def bench_user_tokens(count: int) -> list[str]:
     for n in range(count):
         username = "bench" if n == 0 else f"bench{n}"
         user, _ = User.objects.get_or_create(username=username, defaults={"email": f"{username}@example.com"})
-        User.objects.filter(pk=user.pk).update(credits=1_000_000_000)
+        User.objects.filter(pk=user.pk).update(credits=1_000_000_000, email_verified=True)
         tokens.append(str(RefreshToken.for_user(user).access_token))
     return tokens
 

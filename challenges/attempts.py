@@ -11,7 +11,7 @@ to the game when it counts there. Refusals (AttemptRefused) write nothing and ch
 """
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.conf import settings
@@ -178,19 +178,30 @@ def attempt_prepare(
 
 
 @transaction.atomic
-def attempt_start(*, user_id, plan: AttemptPlan) -> Attempt:
-    """Create the attempt, open its run batch and reserve what all its runs may cost.
+def attempt_start(*, user_id, plan: AttemptPlan) -> tuple[Attempt, tuple[SampleJob, ...]]:
+    """Create the attempt, open its run batch and reserve what all its runs may cost; returns it and its jobs.
 
-    Raises AttemptRefused (429: the window cannot hold its runs, or every run slot is taken). An
-    attempt the balance cannot cover is saved as failed `insufficient_credits`, charging nothing.
+    Raises AttemptRefused (429: the window cannot hold its runs, or every run slot is taken; 403
+    `email_unverified`: an unverified account's attempt on a model other than the embedded ones,
+    or past its free runs of the day). An unverified account's attempt is free: its jobs are free
+    runs and it reserves nothing. An attempt the balance cannot cover is saved as failed
+    `insufficient_credits`, charging nothing.
     """
     attempt_id = uuid.uuid4()
     try:
-        llm_services.batch_open(
-            user_id=user_id, batch_id=attempt_id, runs=len(plan.jobs), max_seconds=conf.attempt_max_seconds()
+        free = llm_services.batch_open(
+            user_id=user_id,
+            batch_id=attempt_id,
+            runs=len(plan.jobs),
+            max_seconds=conf.attempt_max_seconds(),
+            model_id=plan.model_id,
         )
     except llm_services.RunRefused as exc:
+        if exc.code == "email_unverified":
+            raise AttemptRefused(exc.code, exc.message, status=403) from None
         raise AttemptRefused(exc.code, exc.message, status=429, retry_after=exc.retry_after) from None
+    jobs = tuple(replace(job, plan=job.plan.as_free()) for job in plan.jobs) if free else plan.jobs
+    reserve = 0 if free else plan.reserve
     attempt = Attempt.objects.create(
         id=attempt_id,
         user_id=user_id,
@@ -201,13 +212,13 @@ def attempt_start(*, user_id, plan: AttemptPlan) -> Attempt:
         system=plan.system,
         params=plan.params,
         prompt_tokens=plan.prompt_tokens,
-        reserved_credits=plan.reserve,
+        reserved_credits=reserve,
     )
-    if plan.reserve > 0:
+    if reserve > 0:
         try:
             game_services.credits_spend(
                 user_id=user_id,
-                amount=plan.reserve,
+                amount=reserve,
                 reason=RESERVE_REASON,
                 idempotency_key=f"attempt:{attempt.pk}:reserve",
                 source=f"challenges.attempt:{attempt.pk}",
@@ -216,13 +227,13 @@ def attempt_start(*, user_id, plan: AttemptPlan) -> Attempt:
             attempt.status, attempt.finished_at = AttemptStatus.FAILED, timezone.now()
             attempt.error_code = "insufficient_credits"
             attempt.error_message = (
-                f"This attempt makes {len(plan.jobs)} runs that may cost up to {plan.reserve} credits; "
+                f"This attempt makes {len(plan.jobs)} runs that may cost up to {reserve} credits; "
                 "your balance does not cover them."
             )
             attempt.reserved_credits = 0
             attempt.save(update_fields=["status", "finished_at", "error_code", "error_message", "reserved_credits"])
             llm_services.batch_close(batch_id=attempt_id)
-    return attempt
+    return attempt, jobs
 
 
 def attempt_create(
@@ -230,8 +241,8 @@ def attempt_create(
 ) -> StartedAttempt:
     """Validate an attempt and start it (REST and the playground alike); raises AttemptRefused."""
     plan = attempt_prepare(user=user, challenge=challenge, prompt=prompt, model=model, system=system, params=params)
-    attempt = attempt_start(user_id=user.pk, plan=plan)
-    return StartedAttempt(attempt=attempt, jobs=plan.jobs, cases=cases_prepare(plan.version.cases))
+    attempt, jobs = attempt_start(user_id=user.pk, plan=plan)
+    return StartedAttempt(attempt=attempt, jobs=jobs, cases=cases_prepare(plan.version.cases))
 
 
 class AttemptEnded(Exception):

@@ -36,3 +36,8 @@ def stream_ttl_seconds() -> int:
 
 def ai_requests_rate() -> str:
     return settings.REST_FRAMEWORK.get("DEFAULT_THROTTLE_RATES", {}).get("ai_requests") or "50/hour"
+
+
+def unverified_free_runs_per_day() -> int:
+    """Free runs of the embedded models an account with an unverified email gets per UTC day."""
+    return int(getattr(settings, "UNVERIFIED_FREE_RUNS_PER_DAY", 20))

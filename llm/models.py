@@ -59,6 +59,9 @@ class LLMRun(models.Model):
     sealed = models.BooleanField(default=False)
     # Run with the user's own key for its connection (ProviderKey): costs no credits.
     own_key = models.BooleanField(default=False)
+    # An unverified account's run of an embedded model: it reserves and costs nothing, and counts
+    # against UNVERIFIED_FREE_RUNS_PER_DAY (llm.services).
+    free = models.BooleanField(default=False)
     cost_credits = models.PositiveIntegerField(default=0)
     ttft_ms = models.PositiveIntegerField(null=True, blank=True)
     latency_ms = models.PositiveIntegerField(null=True, blank=True)
@@ -98,6 +101,9 @@ class RunBatch(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     runs = models.PositiveIntegerField()  # the runs it may start
     started = models.PositiveIntegerField(default=0)
+    # Its runs are free runs (an unverified account's, on an embedded model); those it has yet to
+    # start stay counted against the day's free allowance.
+    free = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     # A batch still here after this lost its process: it no longer holds a slot or window room.
     expires_at = models.DateTimeField()

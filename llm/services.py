@@ -7,11 +7,14 @@ The game owns the credit ledger: the reservation and the refund go through `game
 A caller that prepays many runs at once (a graded attempt) opens a `RunBatch` for them: the
 batch is checked against the limits once, holds one run slot for all its runs, and its runs
 start without limits or reservations of their own (`run_start(batch_id=...)`).
+
+An account whose email is not verified spends no credits: under the same user row lock, its
+starts are refused (`email_unverified`) except on the embedded models (`local:*`), where they are
+free runs (nothing reserved or charged) up to UNVERIFIED_FREE_RUNS_PER_DAY per UTC day.
 """
 
-import dataclasses
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -29,6 +32,8 @@ from llm.providers.base import GenerationRequest
 
 User = get_user_model()
 
+# Models an unverified account may run (free, within its daily allowance): those served here.
+FREE_RUN_PROVIDERS = frozenset({"local"})
 RESERVE_REASON = "run.reserve"
 REFUND_REASON = "run.refund"
 SETTLE_FIELDS = (
@@ -76,6 +81,11 @@ class RunPlan:
     template_version: int | None = None
     variables: dict[str, Any] = field(default_factory=dict)
     own_key: bool = False  # sent with the user's own key for the connection: costs no credits
+    # A free run's plan (a free batch's: run_start decides alone under its lock): costs nothing.
+    free: bool = False
+
+    def as_free(self) -> "RunPlan":
+        return replace(self, max_cost_credits=0, free=True)
 
 
 @dataclass(frozen=True)
@@ -174,7 +184,7 @@ def run_prepare(
         name, messages = next(iter(exc.errors.items()))
         raise RunRefused("invalid_request", f"{name}: {' '.join(messages)}", field=name) from None
     if credential:
-        request = dataclasses.replace(request, credential=credential)
+        request = replace(request, credential=credential)
     return RunPlan(
         model_id=spec.id,
         request=request,
@@ -203,29 +213,58 @@ def _new_run(user_id, plan: RunPlan) -> LLMRun:
         params={"temperature": request.temperature, "max_tokens": request.max_tokens},
         reserved_credits=plan.max_cost_credits,
         own_key=plan.own_key,
+        free=plan.free,
     )
 
 
-def _lock_user(user_id) -> None:
-    User.objects.select_for_update().values_list("pk", flat=True).get(pk=user_id)
+def _lock_user(user_id) -> bool:
+    """Lock the user's row (the first lock of every run start); returns whether their email is verified."""
+    return User.objects.select_for_update().values_list("email_verified", flat=True).get(pk=user_id)
 
 
-def _run_counts(user_id, now: datetime) -> tuple[throttles.Window, dict[str, int]]:
+def _free_model_check(model_id: str) -> None:
+    """Refuse (email_unverified) a model an unverified account may not run; it may run the embedded ones."""
+    if registry.parse_model_id(model_id)[0] not in FREE_RUN_PROVIDERS:
+        raise RunRefused(
+            "email_unverified",
+            f"Verify your email address to run {model_id}: until then your credits stay unspent, and only "
+            "the built-in models (local:*) run, free, a few times a day.",
+        )
+
+
+def _free_runs_check(counts: dict[str, int], window: throttles.Window, runs: int = 1) -> None:
+    """Refuse (email_unverified) runs past the day's free allowance of an unverified account."""
+    if counts["free"] + runs > window.limit:
+        left = max(0, window.limit - counts["free"])
+        raise RunRefused(
+            "email_unverified",
+            f"This needs {runs} free run{'s' if runs != 1 else ''} and {left} of today's {window.limit} are left. "
+            "Verify your email address to spend your credits on more.",
+        )
+
+
+def _run_counts(user_id, now: datetime, free_since: datetime | None = None) -> tuple[throttles.Window, dict[str, int]]:
     """The user's `ai_requests` in the window and their runs going, read under their row lock.
 
     `recent` counts the runs created in the window plus the runs their open batches have yet to
-    start; `running` counts their running runs outside batches plus one per open batch.
+    start; `running` counts their running runs outside batches plus one per open batch. With
+    `free_since` (an unverified account), `free` counts its free runs since then, the same way.
     """
     window, stale_before = throttles.ai_requests_window(now), _stale_before()
-    runs = LLMRun.objects.filter(user_id=user_id, created_at__gte=min(window.start, stale_before)).aggregate(
-        recent=Count("pk", filter=Q(created_at__gte=window.start)),
-        running=Count("pk", filter=Q(status=RunStatus.RUNNING, prepaid=False, created_at__gte=stale_before)),
-    )
+    since = min(window.start, stale_before, *([free_since] if free_since else []))
+    counts = {
+        "recent": Count("pk", filter=Q(created_at__gte=window.start)),
+        "running": Count("pk", filter=Q(status=RunStatus.RUNNING, prepaid=False, created_at__gte=stale_before)),
+    }
+    if free_since is not None:
+        counts["free"] = Count("pk", filter=Q(free=True, created_at__gte=free_since))
+    runs = LLMRun.objects.filter(user_id=user_id, created_at__gte=since).aggregate(**counts)
     # A user has an open batch or two at most: their rows cost less to read than to aggregate.
-    batches = list(RunBatch.objects.filter(user_id=user_id, expires_at__gt=now).values_list("runs", "started"))
+    batches = list(RunBatch.objects.filter(user_id=user_id, expires_at__gt=now).values_list("runs", "started", "free"))
     return window, {
-        "recent": runs["recent"] + sum(planned - started for planned, started in batches),
+        "recent": runs["recent"] + sum(planned - started for planned, started, _ in batches),
         "running": runs["running"] + len(batches),
+        "free": runs.get("free", 0) + sum(planned - started for planned, started, free in batches if free),
     }
 
 
@@ -236,26 +275,38 @@ def _check_concurrency(counts: dict[str, int]) -> None:
 
 
 @transaction.atomic
-def batch_open(*, user_id, batch_id, runs: int, max_seconds: float) -> None:
-    """Open a batch of `runs` prepaid runs; raises RunRefused (rate_limited, concurrency_limit) before writing.
+def batch_open(*, user_id, batch_id, runs: int, max_seconds: float, model_id: str) -> bool:
+    """Open a batch of `runs` prepaid runs of `model_id`; raises RunRefused (rate_limited, concurrency_limit,
+    email_unverified) before writing. Returns whether its runs are free (an unverified account's).
 
     The `ai_requests` window must hold all its runs, and the batch takes one run slot (it counts
-    as one run against LLM_MAX_CONCURRENT_RUNS until closed, or for `max_seconds` at most). The
-    checks run under the user row lock that every run start takes, so they are exact.
+    as one run against LLM_MAX_CONCURRENT_RUNS until closed, or for `max_seconds` at most). For an
+    unverified account the day's free allowance must hold them too. The checks run under the user
+    row lock that every run start takes, so they are exact.
     """
-    _lock_user(user_id)
+    verified = _lock_user(user_id)
+    if not verified:
+        _free_model_check(model_id)
     now = timezone.now()
-    window, counts = _run_counts(user_id, now)
+    free_window = None if verified else throttles.free_runs_window(now)
+    window, counts = _run_counts(user_id, now, free_since=free_window.start if free_window else None)
     if counts["recent"] + runs > window.limit:
         raise RunRefused(
             "rate_limited",
             f"This needs {runs} AI requests and the hourly allowance does not cover them; try again later.",
             retry_after=window.retry_after(now),
         )
+    if free_window is not None:
+        _free_runs_check(counts, free_window, runs)
     _check_concurrency(counts)
     RunBatch.objects.create(
-        id=batch_id, user_id=user_id, runs=runs, expires_at=now + timezone.timedelta(seconds=max_seconds)
+        id=batch_id,
+        user_id=user_id,
+        runs=runs,
+        free=not verified,
+        expires_at=now + timezone.timedelta(seconds=max_seconds),
     )
+    return not verified
 
 
 def batch_close(*, batch_id) -> None:
@@ -267,13 +318,18 @@ def batch_close(*, batch_id) -> None:
 def batch_runs_start(*, user_id, batch_id, plans: Sequence[tuple[RunPlan, bool]]) -> list[LLMRun]:
     """Start runs of an open batch, `(plan, sealed)` each, in one statement; raises RunRefused (batch_closed).
 
-    Refused when the batch is closed, belongs to someone else, or has fewer runs left. Batch runs
-    take no user row lock: they move runs from the batch's pending room into the window's runs
-    and hold no slot of their own, so no other start's counts change.
+    Refused when the batch is closed, belongs to someone else, has fewer runs left, or is free
+    and the plans are not (or the other way round). Batch runs take no user row lock: they move
+    runs from the batch's pending room into the window's runs (and the free runs') and hold no
+    slot of their own, so no other start's counts change.
     """
-    taken = RunBatch.objects.filter(pk=batch_id, user_id=user_id, started__lte=F("runs") - len(plans)).update(
-        started=F("started") + len(plans)
-    )
+    kinds = {plan.free for plan, _ in plans}
+    if len(kinds) > 1:
+        raise RunRefused("batch_closed", "The runs of one batch are all free or none is.")
+    batch = RunBatch.objects.filter(pk=batch_id, user_id=user_id, started__lte=F("runs") - len(plans))
+    if kinds:
+        batch = batch.filter(free=kinds.pop())
+    taken = batch.update(started=F("started") + len(plans))
     if not taken:
         raise RunRefused("batch_closed", "The batch these runs belong to is closed.")
     runs = [_new_run(user_id, plan) for plan, _ in plans]
@@ -283,28 +339,49 @@ def batch_runs_start(*, user_id, batch_id, plans: Sequence[tuple[RunPlan, bool]]
 
 
 @transaction.atomic
-def run_start(*, user_id, plan: RunPlan, batch_id=None, sealed: bool = False) -> LLMRun:
-    """Create the run and reserve its maximum cost; raises RunRefused (throttle, concurrency) before writing.
+def run_start(
+    *, user_id, plan: RunPlan, batch_id=None, sealed: bool = False, email_verified: bool | None = None
+) -> LLMRun:
+    """Create the run and reserve its maximum cost; raises RunRefused (throttle, concurrency, email_unverified)
+    before writing.
 
-    A run the balance cannot cover is saved as failed `insufficient_credits` (charging nothing),
-    so the client gets a run id to refer to. A run of an open batch (`batch_id`) is prepaid: paid
-    from its caller's reservation, limited by its batch (no checks, slot or reservation of its
-    own). A `sealed` one stays out of the user's history.
+    An unverified account's run is free (see the module's docstring). A run the balance cannot
+    cover is saved as failed `insufficient_credits` (charging nothing), so the client gets a run
+    id to refer to. A run of an open batch (`batch_id`) is prepaid: paid from its caller's
+    reservation, limited by its batch (no checks, slot or reservation of its own). A `sealed` one
+    stays out of the user's history.
+
+    `email_verified` is what the caller's user object says (run_create passes it): True lets the
+    reservation's statement be the lock, as for every verified account; otherwise (False, or None
+    for unknown) the lock is taken first and reads whether the email is verified now.
     """
     if batch_id is not None:
         return batch_runs_start(user_id=user_id, batch_id=batch_id, plans=[(plan, sealed)])[0]
     run = _new_run(user_id, plan)
     run.sealed = sealed
-    # The reservation comes first: its first statement locks the user row, which serialises the
-    # starts of one user across processes, so the `ai_requests` window (llm.throttles) and the
-    # concurrency limit below are exact. The counts are a later statement than the lock: on
-    # PostgreSQL they see every start committed while this one waited for it. A refused start
-    # raises, and the transaction takes the reservation back.
-    covered = _reserve(run)
+    # The user row lock comes first: it serialises the starts of one user across processes, so the
+    # `ai_requests` window (llm.throttles), the free allowance and the concurrency limit below are
+    # exact. For a verified account the reservation's first statement takes it (one round trip for
+    # both); otherwise an explicit lock reads whether the account may spend credits now (it may
+    # have been verified since the caller's user was loaded): an unverified one's run is free
+    # (nothing reserved) on an embedded model and refused on any other. The counts are a later
+    # statement than the lock: on PostgreSQL they see every start committed while this one waited
+    # for it. A refused start raises, and the transaction takes the reservation back.
+    locked = email_verified is not True
+    if locked:
+        email_verified = _lock_user(user_id)
+    verified = bool(email_verified)
+    if not verified:
+        _free_model_check(plan.model_id)
+        run.free, run.reserved_credits = True, 0
+    covered = _reserve(run, locked=locked)
     now = timezone.now()
-    window, counts = _run_counts(user_id, now)
+    free_window = None if verified else throttles.free_runs_window(now)
+    window, counts = _run_counts(user_id, now, free_since=free_window.start if free_window else None)
     if counts["recent"] >= window.limit:
         raise RunRefused("rate_limited", "Too many AI requests; try again later.", retry_after=window.retry_after(now))
+    if free_window is not None:
+        _free_runs_check(counts, free_window)
     _check_concurrency(counts)
     if not covered:
         run.status, run.finished_at = RunStatus.FAILED, now
@@ -315,10 +392,12 @@ def run_start(*, user_id, plan: RunPlan, batch_id=None, sealed: bool = False) ->
     return run
 
 
-def _reserve(run: LLMRun) -> bool:
-    """Take the run's reservation from the balance (locking the user row); False when it does not cover it."""
+def _reserve(run: LLMRun, *, locked: bool) -> bool:
+    """Take the run's reservation from the balance, locking the user row unless `locked`; False when it does not
+    cover it."""
     if run.reserved_credits <= 0:
-        _lock_user(run.user_id)
+        if not locked:
+            _lock_user(run.user_id)
         return True
     try:
         game_services.credits_spend(
@@ -346,7 +425,8 @@ def run_create(
     plan = run_prepare(
         user=user, model=model, prompt=prompt, template_id=template_id, variables=variables, params=params
     )
-    return StartedRun(run=run_start(user_id=user.pk, plan=plan), request=plan.request)
+    run = run_start(user_id=user.pk, plan=plan, email_verified=user.email_verified)
+    return StartedRun(run=run, request=plan.request)
 
 
 def _settled_cost(run: LLMRun, spec: registry.ModelSpec | None, outcome: RunOutcome) -> tuple[int, int, int]:

@@ -22,7 +22,7 @@ def _parse_rate(rate: str) -> tuple[int, int]:
 
 @dataclass(frozen=True)
 class Window:
-    """The current window of the `ai_requests` throttle: at most `limit` runs created since `start`."""
+    """A fixed window (the `ai_requests` throttle's, the free runs' day): at most `limit` runs created since `start`."""
 
     limit: int
     start: datetime
@@ -35,6 +35,15 @@ class Window:
 
 def ai_requests_window(now: datetime) -> Window:
     limit, duration = _parse_rate(conf.ai_requests_rate())
+    return _fixed_window(limit, duration, now)
+
+
+def free_runs_window(now: datetime) -> Window:
+    """The UTC day of an unverified account's free runs (UNVERIFIED_FREE_RUNS_PER_DAY)."""
+    return _fixed_window(conf.unverified_free_runs_per_day(), _PERIODS["d"], now)
+
+
+def _fixed_window(limit: int, duration: int, now: datetime) -> Window:
     start = int(now.timestamp() // duration) * duration
     return Window(
         limit=limit,

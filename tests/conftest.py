@@ -55,7 +55,11 @@ def api_client() -> APIClient:
 
 @pytest.fixture
 def make_user(db):
-    """Create a registered user through the registration service (welcome credits included)."""
+    """Create a registered user through the registration service (welcome credits included).
+
+    Its email is verified unless the test says `email_verified=False`: a test account spends its
+    credits like any verified learner's (tests/accounts/test_verification.py covers the others).
+    """
     from accounts.services import user_register
 
     counter = {"n": 0}
@@ -69,6 +73,7 @@ def make_user(db):
             password=password,
             first_name=fields.pop("first_name", "Test"),
             last_name=fields.pop("last_name", "User"),
+            email_verified=fields.pop("email_verified", True),
             **fields,
         )
 

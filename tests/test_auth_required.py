@@ -11,7 +11,8 @@ pytestmark = pytest.mark.django_db
 
 API_PREFIX = "api/v1/"
 # Anonymous callers may reach these (route regexes under /api/v1/): signing up, in and out (a
-# refresh token in the body is the credential), the password reset flow, the API's own
+# refresh token in the body is the credential), the password reset flow, the emailed email
+# verification link (its signed token is the credential), the API's own
 # description, and the model catalogue the playground shows before sign-in.
 PUBLIC = (
     r"auth/register/",
@@ -20,6 +21,7 @@ PUBLIC = (
     r"auth/logout/",
     r"auth/password/reset/",
     r"auth/password/reset/confirm/",
+    r"auth/email/verify/",
     r"schema/",
     r"docs/",
     r"llm/models/",

@@ -11,6 +11,8 @@ urlpatterns = [
     path("forgot-password/", views.page("forgot_password"), name="forgot_password"),
     # The path of the link in password-reset emails (FRONTEND_URL/reset-password/?uid=…&token=…).
     path("reset-password/", views.page("reset_password"), name="reset_password"),
+    # The path of the link in verification emails (FRONTEND_URL/verify-email/?token=…).
+    path("verify-email/", views.verify_email_page, name="verify_email"),
     path("library/", views.page("library"), name="library"),
     path("library/new/", views.page("template_new"), name="template_new"),
     path("library/<uuid:template_id>/", views.page("template_detail"), name="template_detail"),

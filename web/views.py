@@ -14,6 +14,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.services import InvalidVerificationLink, email_verify
 from web.redirects import next_path
 from web.selectors import cards_by_track, challenge_catalogue, challenge_facets, challenge_page, widget_board_params
 
@@ -24,6 +25,7 @@ PAGES: dict[str, tuple[str, str, bool]] = {
     "signup": ("web/signup.html", "signup", False),
     "forgot_password": ("web/forgot_password.html", "forgot_password", False),
     "reset_password": ("web/reset_password.html", "reset_password", False),
+    "verify_email": ("web/verify_email.html", "verify_email", False),
     "library": ("web/library.html", "library", True),
     "template_new": ("web/template_edit.html", "template_edit", True),
     "template_detail": ("web/template_detail.html", "template_detail", True),
@@ -58,6 +60,22 @@ def page(name: str):
 
     view.__name__ = f"{name}_page"
     return view
+
+
+@require_GET
+@ensure_csrf_cookie
+def verify_email_page(request: HttpRequest) -> HttpResponse:
+    """The link in verification emails: verifies the address it names and says so, signed in or not.
+
+    Verifying is idempotent, so a mail client that fetches the link ahead of its reader does no harm.
+    """
+    try:
+        user = email_verify(token=request.GET.get("token", ""))
+    except InvalidVerificationLink:
+        context = {**_context("verify_email"), "verified": False}
+        return render(request, PAGES["verify_email"][0], context, status=400)
+    context = {**_context("verify_email"), "verified": True, "email": user.email}
+    return render(request, PAGES["verify_email"][0], context)
 
 
 @require_GET

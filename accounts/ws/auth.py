@@ -38,6 +38,11 @@ class WsAuthError(Exception):
     pass
 
 
+def user_reload(user_id):
+    """The user row as it is now, if still active (a socket's user after the account changed)."""
+    return get_user_model().objects.filter(pk=user_id, is_active=True).first()
+
+
 class TokenSignIn(NamedTuple):
     user: Any
     expires_at: float  # the token's exp, epoch seconds
@@ -222,6 +227,13 @@ class AuthenticatedJsonConsumer(JsonConsumer):
             return
         await self.on_revoked()
         await self.close(code=CLOSE_UNAUTHENTICATED)
+
+    async def auth_user_changed(self, message: dict[str, Any]) -> None:
+        """The account changed (accounts.ws.revocation.user_changed): read the user row again."""
+        if self.user is not None:
+            fresh = await database_sync_to_async(user_reload)(self.user.pk)
+            if fresh is not None:
+                self.user = fresh
 
     def _user_body(self) -> dict[str, str]:
         return {"id": str(self.user.pk), "username": self.user.username}

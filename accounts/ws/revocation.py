@@ -3,7 +3,9 @@
 Every authenticated socket joins its user's auth group (accounts.ws.auth), so one group message
 reaches the user's sockets on every server process; they close with 4401. A logout names its
 session (the `sid` claim a refresh token, its rotations and their access tokens share): only that
-session's sockets close, and its access tokens open no socket again until they expire.
+session's sockets close, and its access tokens open no socket again until they expire. The same
+group tells open sockets to read their user again when the account changed under them (a new,
+unverified email).
 """
 
 from asgiref.sync import async_to_sync
@@ -12,6 +14,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 REVOKED = "auth.revoked"  # the group message type (handled by AuthenticatedJsonConsumer.auth_revoked)
+USER_CHANGED = "auth.user_changed"  # handled by AuthenticatedJsonConsumer.auth_user_changed
 SESSION_CLAIM = "sid"  # the session id every token of one sign-in carries (accounts.services.token_pair_issue)
 
 
@@ -29,6 +32,13 @@ def sockets_close(*, user_id, session_id: str | None = None) -> None:
     layer = get_channel_layer()
     if layer is not None:
         async_to_sync(layer.group_send)(auth_group(user_id), {"type": REVOKED, "sid": session_id})
+
+
+def user_changed(*, user_id) -> None:
+    """Have the user's open sockets, on every process, read the user row again (call after commit)."""
+    layer = get_channel_layer()
+    if layer is not None:
+        async_to_sync(layer.group_send)(auth_group(user_id), {"type": USER_CHANGED})
 
 
 def session_end(*, user_id, session_id: str) -> None:

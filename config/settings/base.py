@@ -213,6 +213,7 @@ REST_FRAMEWORK = {
         "ai_requests": env_str("THROTTLE_AI_REQUESTS", "50/hour"),
         "auth_ip": env_str("THROTTLE_AUTH_IP", "20/minute"),
         "auth_account": env_str("THROTTLE_AUTH_ACCOUNT", "10/minute"),
+        "email_verification": env_str("THROTTLE_EMAIL_VERIFICATION", "5/hour"),
     },
     # Proxies in front of the app that append to X-Forwarded-For; 0 trusts only the socket peer,
     # so clients cannot pick their own IP for the per-IP limits.
@@ -263,6 +264,11 @@ WS_AUTH_TIMEOUT_SECONDS = env_int("WS_AUTH_TIMEOUT_SECONDS", 10)
 # Session-authenticated sockets are closed (4401, reconnect) after this long; token sockets at the token's exp.
 WS_SESSION_MAX_SECONDS = env_int("WS_SESSION_MAX_SECONDS", 6 * 3600)
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 60 * 60 * 3)
+# How long an email verification link works (seconds); a new one can be asked for at any time.
+EMAIL_VERIFICATION_TIMEOUT = env_int("EMAIL_VERIFICATION_TIMEOUT", 60 * 60 * 24 * 3)
+# Until their email is verified, accounts spend no credits: they get this many free runs a day
+# (UTC) on the embedded models (`local:*`), and nothing else that costs credits.
+UNVERIFIED_FREE_RUNS_PER_DAY = env_int("UNVERIFIED_FREE_RUNS_PER_DAY", 20)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "PromptCraft <noreply@promptcraft.local>")
 FRONTEND_URL = env_str("FRONTEND_URL", "http://127.0.0.1:8000")
 

@@ -36,6 +36,8 @@ def _refusal(exc: services.RunRefused) -> Response:
     if exc.code == "provider_unavailable":
         headers = {"Retry-After": str(math.ceil(exc.retry_after or 60))}
         return Response({"detail": exc.message, "code": exc.code}, status=503, headers=headers)
+    if exc.code == "email_unverified":  # allowed once the account proves its email, not before
+        return Response({"detail": exc.message, "code": exc.code}, status=403)
     if exc.errors:
         return Response({exc.field: exc.errors}, status=400)
     if exc.field in _PARAMS:
@@ -91,6 +93,9 @@ class RunListCreateView(generics.ListAPIView):
             (201, "application/json"): RunSerializer,
             (201, "text/event-stream"): OpenApiTypes.STR,
             400: OpenApiResponse(description="Invalid request, or the balance does not cover the run."),
+            403: OpenApiResponse(
+                description="`email_unverified`: an unverified account runs only the built-in models, a few a day."
+            ),
             429: OpenApiResponse(description="The ai_requests throttle, or too many runs at once."),
         },
         description=(

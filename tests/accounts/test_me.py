@@ -12,6 +12,7 @@ def test_me_returns_the_callers_profile(auth_client, user):
         "id": str(user.pk),
         "username": "alice",
         "email": "alice@example.com",
+        "email_verified": True,
         "first_name": "Test",
         "last_name": "User",
         "credits": 100,

@@ -34,6 +34,7 @@ def test_register_creates_a_novice_with_welcome_credits_and_signs_them_in(api_cl
         "id": str(user.pk),
         "username": "ada",
         "email": "ada@example.com",
+        "email_verified": False,
         "first_name": "Ada",
         "last_name": "Lovelace",
         "credits": 100,

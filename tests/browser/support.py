@@ -93,8 +93,12 @@ def screenshot(page: Page, name: str) -> Path:
     return path
 
 
-def sign_up(page: Page, username: str) -> None:
-    """Register through the sign-up page; ends on the playground with the header live."""
+def sign_up(page: Page, username: str, *, verified: bool = True) -> None:
+    """Register through the sign-up page; ends on the playground with the header live.
+
+    The new account's email is then verified (as by its emailed link) unless `verified=False`, so
+    the tests that spend credits spend them like any verified learner.
+    """
     page.goto("/signup/")
     page.get_by_label("First name").fill("Test")
     page.get_by_label("Last name").fill("Learner")
@@ -105,6 +109,14 @@ def sign_up(page: Page, username: str) -> None:
     page.get_by_role("button", name="Sign up").click()
     page.wait_for_url(re.compile(r"/$"))
     wait_playground(page)
+    if verified:
+        in_thread(_email_verify, username=username)
+
+
+def _email_verify(*, username: str) -> None:
+    from django.contrib.auth import get_user_model
+
+    get_user_model().objects.filter(username=username).update(email_verified=True)
 
 
 def log_in(page: Page, username: str, next_path: str = "/") -> None:

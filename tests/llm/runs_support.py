@@ -15,6 +15,8 @@ from llm.providers.base import GenerationRequest, Provider, ProviderError, Usage
 from llm.registry import DefaultParams, ModelSpec
 
 TEST_MODEL = "test:echo"
+# The test model's twin among the embedded models: the one kind an unverified account may run.
+LOCAL_TEST_MODEL = "local:echo"
 
 
 @dataclass
@@ -76,6 +78,16 @@ def echo_model_spec() -> ModelSpec:
 def serving_test_model(provider: Provider):
     """Runs of TEST_MODEL stream from `provider` within the block."""
     return registry.override_models((echo_model_spec(), provider))
+
+
+def local_echo_model_spec() -> ModelSpec:
+    """LOCAL_TEST_MODEL: the echo model's prices, under the embedded models' provider name."""
+    return echo_model_spec().model_copy(update={"id": LOCAL_TEST_MODEL, "provider": "local"})
+
+
+def serving_local_test_model(provider: Provider):
+    """Runs of LOCAL_TEST_MODEL stream from `provider` within the block (the llama.cpp pool is not used)."""
+    return registry.override_models((local_echo_model_spec(), provider))
 
 
 def response_json(response) -> dict:

@@ -31,7 +31,7 @@ def plan(user) -> services.RunPlan:
 
 def open_batch(user, runs: int = 5, *, max_seconds: float = 60) -> uuid.UUID:
     batch_id = uuid.uuid4()
-    services.batch_open(user_id=user.pk, batch_id=batch_id, runs=runs, max_seconds=max_seconds)
+    services.batch_open(user_id=user.pk, batch_id=batch_id, runs=runs, max_seconds=max_seconds, model_id=TEST_MODEL)
     return batch_id
 
 
@@ -160,9 +160,9 @@ def test_opening_a_batch_checks_the_window_for_all_its_runs(user, settings):
     with_ai_requests(settings, "3/hour")
     start(user)
 
-    services.batch_open(user_id=user.pk, batch_id=uuid.uuid4(), runs=2, max_seconds=60)
+    services.batch_open(user_id=user.pk, batch_id=uuid.uuid4(), runs=2, max_seconds=60, model_id=TEST_MODEL)
     with pytest.raises(services.RunRefused) as refused:
-        services.batch_open(user_id=user.pk, batch_id=uuid.uuid4(), runs=1, max_seconds=60)
+        services.batch_open(user_id=user.pk, batch_id=uuid.uuid4(), runs=1, max_seconds=60, model_id=TEST_MODEL)
 
     assert refused.value.code == "rate_limited"
     assert refused.value.retry_after > 0

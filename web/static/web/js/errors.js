@@ -3,6 +3,8 @@
 const RUN_ERRORS = {
   insufficient_credits:
     "Not enough credits for this run. Lower “Max tokens”, pick a cheaper model, or earn credits by levelling up.",
+  email_unverified:
+    "Verify your email to spend credits: follow the link we emailed you (your profile sends a new one). Until then you get a few free runs a day on the built-in models.",
   rate_limited: "You are sending requests too quickly.",
   provider_error: "The model provider is unavailable right now. Try again shortly or pick another model.",
   provider_unavailable: "This model is unavailable right now. Pick another model.",

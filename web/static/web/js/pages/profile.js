@@ -104,7 +104,28 @@ async function loadActivity() {
   });
 }
 
+function showVerification(user) {
+  const panel = $("[data-verify-email]");
+  if (user.email_verified) return;
+  $("[data-verify-address]").textContent = user.email;
+  panel.hidden = false;
+  const button = $("[data-verify-resend]");
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    try {
+      const answer = await api("auth/email/verify/resend/", { method: "POST" });
+      const sent = $("[data-verify-sent]");
+      sent.textContent = answer.detail;
+      sent.hidden = false;
+    } catch (error) {
+      showError(null, error);
+      button.disabled = false;
+    }
+  });
+}
+
 const user = await boot();
+showVerification(user);
 async function refresh() {
   const results = await Promise.allSettled([loadProfile(user), loadBadges(), loadLedgers(), loadActivity()]);
   const failed = results.find((result) => result.status === "rejected");

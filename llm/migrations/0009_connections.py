@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('llm', '0007_run_batch'),
+        ('llm', '0008_free_runs'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
