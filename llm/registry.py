@@ -1,8 +1,16 @@
-"""The model registry: which models exist, what they cost, and their parameter limits.
+"""The model registry: which connections and models exist, what they cost, and their parameter limits.
 
-Built from the catalogue in `llm.catalogue`, or from `settings.LLM_MODELS` when set (the
-`LLM_MODELS_JSON` environment variable replaces the list whole). Model ids are `provider:model`,
-e.g. `openai:gpt-4o-mini`.
+Two layers. The environment's: the connections `local`, `openai` and `anthropic` (the SDKs'
+variables, `llm.connections`) with the catalogue in `llm.catalogue`, or `settings.LLM_MODELS`
+when set (the `LLM_MODELS_JSON` environment variable replaces the list whole). Over it, the
+database's (`llm.Connection`, `llm.ConnectionModel`, edited in the admin or over staff REST): a
+row wins over the environment's connection or model of the same name or id, a disabled one hides
+it. Model ids are `connection:model`, e.g. `openai:gpt-4o-mini`.
+
+Each process caches the database layer. A write calls `registry_changed()`, which bumps a version
+counter in Redis after commit; every process compares its copy's version with it at most every
+LLM_REGISTRY_CHECK_SECONDS and reloads when it moved (without Redis: reloads that often). Code
+on an event loop never reads the database: it uses the copy a sync caller (run_prepare) loaded.
 
     parse_model_id("openai:gpt-4o-mini")            # ("openai", "gpt-4o-mini"); UnknownModel if malformed
     spec = model_get("local:gemma-3-270m")          # UnknownModel for ids not in the registry
@@ -10,31 +18,41 @@ e.g. `openai:gpt-4o-mini`.
     spec.max_cost_credits(request)                  # what to reserve before calling the provider
     spec.cost_credits(input_tokens=..., output_tokens=...)   # what a run actually costs
     provider_for("local:gemma-3-270m")              # the provider instance that streams it
+    connection_get("openai")                        # its ConnectionSpec; UnknownModel if none
 
 `override_models` serves extra models through in-process providers (tests script a provider's
 stream and failures exactly with it).
 """
 
+import asyncio
+import logging
 import math
 import re
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Literal, NamedTuple
+from typing import Any, NamedTuple
 
 from django.conf import settings
+from django.db import DatabaseError, transaction
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from llm.catalogue import builtin_models
+from llm.connections import ENVIRONMENT_KINDS, ConnectionSpec, Kind, environment_connections
 from llm.providers.base import GenerationRequest, Provider
 from llm.providers.tokens import estimate_tokens
 
-ProviderName = Literal["local", "openai", "anthropic"]
+logger = logging.getLogger(__name__)
+
 MAX_STOP_SEQUENCES = 4
 # Chat framing (role markers, BOS) the providers add around the prompt, in tokens.
 PROMPT_OVERHEAD_TOKENS = 16
-# `provider:model`: a lowercase provider name, then the provider's own name for the model.
-MODEL_ID_PATTERN = r"^([a-z]+):([^\s:][^\s]*)$"
+# `connection:model`: a connection name (lowercase, digits, hyphens), then the server's own model name.
+MODEL_ID_PATTERN = r"^([a-z][a-z0-9-]*):([^\s:][^\s]*)$"
+REGISTRY_VERSION_KEY = "llm:registry:version"
 _model_id = re.compile(MODEL_ID_PATTERN)
 
 
@@ -78,7 +96,8 @@ class ModelSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     id: str = Field(pattern=MODEL_ID_PATTERN)
-    provider: ProviderName
+    provider: str  # the connection's name
+    kind: Kind  # the connection's kind of API
     name: str  # the provider's model name
     display_name: str
     description: str = ""
@@ -96,8 +115,9 @@ class ModelSpec(BaseModel):
         parts = _id_parts(data["id"]) if isinstance(data, dict) and isinstance(data.get("id"), str) else None
         if parts is not None:
             data = {"provider": parts[0], "name": parts[1], **data}
+            data.setdefault("kind", ENVIRONMENT_KINDS.get(data["provider"], "openai-compatible"))
             # Anthropic accepts temperatures up to 1, OpenAI-compatible servers and llama.cpp up to 2.
-            data.setdefault("temperature_max", 1.0 if data["provider"] == "anthropic" else 2.0)
+            data.setdefault("temperature_max", 1.0 if data["kind"] == "anthropic" else 2.0)
         return data
 
     @model_validator(mode="after")
@@ -155,8 +175,12 @@ class ModelSpec(BaseModel):
         return self.default_params.temperature
 
     def available(self) -> bool:
-        """Whether this model can run now (its provider is configured / the local model is installed)."""
+        """Whether this model can run now (its connection is configured / the local model is installed)."""
         return provider_for(self.id).available()
+
+    @property
+    def connection(self) -> str:
+        return self.provider
 
     @staticmethod
     def prompt_tokens_estimate(prompt: str, system: str | None = None) -> int:
@@ -216,8 +240,8 @@ def _builtin(local_context: int) -> tuple[ModelSpec, ...]:
 _configured: tuple[list[dict[str, Any]], tuple[ModelSpec, ...]] | None = None
 
 
-def models_all() -> tuple[ModelSpec, ...]:
-    """Every model in the registry, in catalogue (or settings) order."""
+def environment_models() -> tuple[ModelSpec, ...]:
+    """The environment's models: the catalogue, or LLM_MODELS (LLM_MODELS_JSON) when set."""
     global _configured
     entries = settings.LLM_MODELS
     if entries is None:
@@ -230,8 +254,190 @@ def models_all() -> tuple[ModelSpec, ...]:
     return specs
 
 
+# --- the database layer, cached per process ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DatabaseLayer:
+    connections: dict[str, ConnectionSpec]
+    models: dict[str, ModelSpec | None]  # by id, in order; None: a disabled row (hides the environment's)
+
+
+EMPTY_LAYER = DatabaseLayer(connections={}, models={})
+
+
+@dataclass
+class _Cached:
+    layer: DatabaseLayer
+    version: int | None  # Redis's counter when it was loaded; None: Redis did not answer
+    checked: float  # time.monotonic() of the last check
+
+
+_cached: _Cached | None = None
+_cache_lock = threading.Lock()
+
+
+def _on_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+def _version_read() -> int | None:
+    from core.redis import redis_client, redis_url
+
+    if not redis_url("streams"):
+        return None
+    try:
+        return int(redis_client(role="streams").get(REGISTRY_VERSION_KEY) or 0)
+    except Exception:  # Redis away: reload from the database every check instead
+        logger.warning("registry version unreadable; reloading connections from the database", exc_info=True)
+        return None
+
+
+def _version_bump() -> None:
+    from core.redis import redis_client, redis_url
+
+    if redis_url("streams"):
+        try:
+            redis_client(role="streams").incr(REGISTRY_VERSION_KEY)
+        except Exception:  # the other processes catch up when their copy's version check fails
+            logger.warning("registry version not bumped (Redis away)", exc_info=True)
+
+
+def _database_layer() -> DatabaseLayer:
+    global _cached
+    if not settings.LLM_CONNECTIONS_FROM_DATABASE:
+        return EMPTY_LAYER
+    cached = _cached
+    now = time.monotonic()
+    if cached is not None and (_on_event_loop() or now - cached.checked < settings.LLM_REGISTRY_CHECK_SECONDS):
+        return cached.layer
+    if _on_event_loop():
+        return EMPTY_LAYER  # nothing loaded yet in this process: the environment's layer alone
+    with _cache_lock:
+        version = _version_read()  # before the load: a change committed meanwhile bumps it past this
+        if cached is not None and version is not None and version == cached.version:
+            cached.checked = now
+            return cached.layer
+        from llm.selectors import registry_rows_load
+
+        try:
+            layer = _layer_of(*registry_rows_load())
+        except DatabaseError:
+            logger.warning("LLM connections unreadable; serving the last known registry", exc_info=True)
+            return cached.layer if cached is not None else EMPTY_LAYER
+        _cached = _Cached(layer=layer, version=version, checked=now)
+        return layer
+
+
+def _layer_of(connections: dict[str, ConnectionSpec], entries: dict[str, dict[str, Any] | None]) -> DatabaseLayer:
+    models: dict[str, ModelSpec | None] = {}
+    for model_id, entry in entries.items():
+        try:
+            models[model_id] = None if entry is None else ModelSpec.model_validate(entry)
+        except ValidationError:
+            # The admin validates each field; a row inconsistent as a whole is left out, not fatal.
+            logger.warning("model %s is inconsistent and left out of the registry", model_id)
+            models[model_id] = None
+    return DatabaseLayer(connections=connections, models=models)
+
+
+def registry_reset() -> None:
+    """Drop this process's copy of the database layer: the next lookup reloads it."""
+    global _cached
+    _cached = None
+
+
+def registry_changed() -> None:
+    """Call in the transaction that changed connections or models: every process reloads after commit."""
+    registry_reset()  # this process at once (it sees its own transaction)
+
+    def announce() -> None:
+        registry_reset()
+        _version_bump()
+
+    transaction.on_commit(announce)
+
+
+# --- the merged registry -------------------------------------------------------------------------
+
+
+class _Merged(NamedTuple):
+    connections: dict[str, ConnectionSpec]
+    models: tuple[ModelSpec, ...]
+
+
+@lru_cache(maxsize=8)
+def _merge(environment: tuple[ConnectionSpec, ...], models: tuple[ModelSpec, ...], layer: "_LayerKey") -> _Merged:
+    connections = {spec.name: spec for spec in environment} | layer.connections
+    merged: list[ModelSpec] = []
+    for spec in models:
+        override = layer.models.get(spec.id, spec)
+        if override is not None:
+            merged.append(override)
+    environment_ids = {spec.id for spec in models}
+    merged += [spec for model_id, spec in layer.models.items() if spec is not None and model_id not in environment_ids]
+    usable = []
+    for spec in merged:
+        connection = connections.get(spec.provider)
+        if connection is None or not connection.enabled:
+            continue
+        usable.append(spec if spec.kind == connection.kind else spec.model_copy(update={"kind": connection.kind}))
+    return _Merged(connections=connections, models=tuple(usable))
+
+
+def _registry() -> _Merged:
+    layer = _database_layer()
+    environment = tuple(environment_connections().values())
+    return _merge(environment, environment_models(), _LayerKey(layer))
+
+
+class _LayerKey:
+    """Hashes and compares a DatabaseLayer (dicts: unhashable) by identity, for the merge cache."""
+
+    __slots__ = ("layer",)
+
+    def __init__(self, layer: DatabaseLayer):
+        self.layer = layer
+
+    def __hash__(self) -> int:
+        return id(self.layer)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _LayerKey) and other.layer is self.layer
+
+    @property
+    def connections(self) -> dict[str, ConnectionSpec]:
+        return self.layer.connections
+
+    @property
+    def models(self) -> dict[str, ModelSpec | None]:
+        return self.layer.models
+
+
+def models_all() -> tuple[ModelSpec, ...]:
+    """Every enabled model of an enabled connection: the environment's in order, then the database's."""
+    return _registry().models
+
+
+def connections_all() -> dict[str, ConnectionSpec]:
+    """Every connection by name, enabled or not (the environment's, replaced by rows of the same name)."""
+    return _registry().connections
+
+
+def connection_get(name: str) -> ConnectionSpec:
+    """The connection `name`; raises UnknownModel (naming it) when there is none."""
+    connection = connections_all().get(name)
+    if connection is None:
+        raise UnknownModel(f"{name}:", [spec.id for spec in models_all()])
+    return connection
+
+
 def model_get(model_id: str) -> ModelSpec:
-    """The registered model `model_id` (`provider:model`); raises UnknownModel."""
+    """The registered model `model_id` (`connection:model`); raises UnknownModel."""
     if model_id in _overrides:
         return _overrides[model_id][0]
     for spec in models_all():
@@ -241,29 +447,30 @@ def model_get(model_id: str) -> ModelSpec:
 
 
 def models_list() -> list[ListedModel]:
-    """Every model with whether it can be used now (key configured, local model loadable)."""
+    """Every model with whether its connection is configured (key, URL, local model installed)."""
     return [ListedModel(spec, spec.available()) for spec in models_all()]
 
 
 def provider_for(model_id: str) -> Provider:
-    """The provider that streams `model_id`; raises UnknownModel."""
-    from llm.providers import get_provider
+    """The provider that streams `model_id`, for its connection; raises UnknownModel."""
+    from llm.providers import connection_provider
 
     if model_id in _overrides:
         return _overrides[model_id][1]
-    return get_provider(model_get(model_id).provider)
+    spec = model_get(model_id)
+    return connection_provider(connection_get(spec.provider))
 
 
 def providers_preload() -> list[str]:
-    """Import the provider (and its SDK) of every registered model now; returns their names.
+    """Import the provider (and its SDK) of every registered model now; returns their kinds' modules.
 
     A provider is otherwise imported by the first run that needs it, on the event loop, and an
     SDK import stalls every socket of the process while it lasts. Server processes call this at
     startup (LLM_PRELOAD_PROVIDERS).
     """
-    from llm.providers import get_provider
+    from llm.providers import KIND_PROVIDERS, get_provider
 
-    names = sorted({spec.provider for spec in models_all()})
+    names = sorted({KIND_PROVIDERS[spec.kind] for spec in models_all()})
     for name in names:
         get_provider(name)
     return names

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Count, F, Q, Subquery
@@ -25,7 +26,7 @@ from django.utils import timezone
 
 from core.background import after_commit, enqueue_on_commit
 from game import services as game_services
-from llm import conf, registry, template_runs, throttles
+from llm import conf, registry, selectors, template_runs, throttles
 from llm.models import OUTPUT_MAX_CHARS, PROMPT_MAX_CHARS, SYSTEM_MAX_CHARS, LLMRun, RunBatch, RunStatus
 from llm.providers.base import GenerationRequest
 
@@ -79,6 +80,7 @@ class RunPlan:
     template_id: str | None = None
     template_version: int | None = None
     variables: dict[str, Any] = field(default_factory=dict)
+    own_key: bool = False  # sent with the user's own key for the connection: costs no credits
     # A free run's plan (a free batch's: run_start decides alone under its lock): costs nothing.
     free: bool = False
 
@@ -134,8 +136,20 @@ def run_prepare(
     spec = _model_get(model)
     if spec is None:
         raise RunRefused("invalid_request", f"Unknown model {model!r}.", field="model")
-    if not spec.available():
+    connection = registry.connections_all().get(spec.provider)
+    # Only a connection that takes learners' keys costs the lookup.
+    takes_keys = user is not None and connection is not None and connection.allow_user_keys
+    credential = selectors.provider_key_for(user_id=user.pk, connection=spec.provider) if takes_keys else None
+    if not spec.available() and not credential:
         raise RunRefused("invalid_request", f"Model {model!r} is not available now.", field="model")
+    if (down := selectors.connection_is_down(name=spec.provider)) is not None:
+        # The last probe failed: refuse before any reservation or provider call, instead of
+        # making the learner wait for a connect timeout.
+        raise RunRefused(
+            "provider_unavailable",
+            f"The {spec.provider} connection is unreachable ({down.last_error or 'no answer'}); try again later.",
+            retry_after=settings.LLM_PROBE_INTERVAL_SECONDS,
+        )
     template: template_runs.RenderedTemplate | None = None
     if template_id is not None:
         try:
@@ -170,10 +184,13 @@ def run_prepare(
     except registry.ParamsError as exc:
         name, messages = next(iter(exc.errors.items()))
         raise RunRefused("invalid_request", f"{name}: {' '.join(messages)}", field=name) from None
+    if credential:
+        request = replace(request, credential=credential)
     return RunPlan(
         model_id=spec.id,
         request=request,
-        max_cost_credits=spec.max_cost_credits(request),
+        max_cost_credits=0 if credential else spec.max_cost_credits(request),
+        own_key=bool(credential),
         template_id=template.template_id if template else None,
         template_version=template.version if template else None,
         variables=dict(variables or {}),
@@ -200,6 +217,7 @@ def _new_run(user_id, plan: RunPlan) -> LLMRun:
             **({"stop": list(request.stop)} if request.stop else {}),
         },
         reserved_credits=plan.max_cost_credits,
+        own_key=plan.own_key,
         free=plan.free,
     )
 
@@ -424,7 +442,9 @@ def _settled_cost(run: LLMRun, spec: registry.ModelSpec | None, outcome: RunOutc
     if input_tokens is None:
         input_tokens = registry.ModelSpec.prompt_tokens_estimate(run.prompt, run.system)
     output_tokens = outcome.output_tokens if outcome.output_tokens is not None else outcome.produced_tokens
-    cost = spec.cost_credits(input_tokens=input_tokens, output_tokens=output_tokens) if spec else 0
+    if run.own_key or spec is None:
+        return input_tokens, output_tokens, 0  # paid with the user's own key (or a model gone since)
+    cost = spec.cost_credits(input_tokens=input_tokens, output_tokens=output_tokens)
     return input_tokens, output_tokens, min(cost, run.reserved_credits)
 
 

@@ -29,3 +29,11 @@ def run_completed_record(run_id: str) -> None:
 def run_settle_later(run_id: str, outcome: dict) -> None:
     """Record the end of a run whose server could not (llm.settling); idempotent like every settle."""
     services.run_settle(run_id=run_id, outcome=services.RunOutcome(**outcome))
+
+
+@shared_task(name="llm.connections_probe", ignore_result=True)
+def connections_probe() -> dict[str, bool]:
+    """Probe every enabled connection's models list and record up/down and latency (beat, every minute)."""
+    from llm import connection_services
+
+    return connection_services.connections_probe()

@@ -19,6 +19,28 @@ def _clean_redis():
     yield
 
 
+_DATABASE_FIXTURES = {
+    "db",
+    "transactional_db",
+    "django_db_reset_sequences",
+    "django_db_serialized_rollback",
+    "live_server",
+}
+
+
+@pytest.fixture(autouse=True)
+def _fresh_llm_registry(request, settings):
+    """Each test starts with no cached registry; without database access, the environment's layer alone."""
+    from llm import registry
+
+    uses_db = request.node.get_closest_marker("django_db") or _DATABASE_FIXTURES & set(request.fixturenames)
+    if not uses_db:
+        settings.LLM_CONNECTIONS_FROM_DATABASE = False
+    registry.registry_reset()
+    yield
+    registry.registry_reset()
+
+
 def pytest_runtest_setup(item):
     from django.db import connection
 

@@ -177,6 +177,11 @@ CELERY_BEAT_SCHEDULE["game-leaderboards-rebuild"] = {
 }
 # Runs whose server process died are settled (refunded) once they are past LLM_RUN_MAX_SECONDS.
 CELERY_BEAT_SCHEDULE["llm-runs-fail-stale"] = {"task": "llm.runs_fail_stale", "schedule": 300.0}
+# Every enabled LLM connection's availability (up/down, latency), as GET llm/models/ shows it.
+CELERY_BEAT_SCHEDULE["llm-connections-probe"] = {
+    "task": "llm.connections_probe",
+    "schedule": env_float("LLM_PROBE_INTERVAL_SECONDS", 60.0),
+}
 # Attempts whose server process died are settled (their unused reservation refunded) the same way.
 CELERY_BEAT_SCHEDULE["challenges-attempts-fail-stale"] = {"task": "challenges.attempts_fail_stale", "schedule": 300.0}
 
@@ -310,6 +315,19 @@ LLM_DEFAULT_MODEL = env_str("LLM_DEFAULT_MODEL", "local:smollm2-135m-instruct")
 # The model registry (llm.registry): unset, the built-in catalogue (llm/catalogue.py);
 # LLM_MODELS_JSON replaces it whole with a JSON array of entries.
 LLM_MODELS = env_json("LLM_MODELS_JSON", None)
+# Connections and models kept in the database (admin, staff REST) on top of the environment's
+# above: a row wins over the environment's connection or model of the same name/id. False: the
+# environment's alone, without reading the database (tooling; tests without a database).
+LLM_CONNECTIONS_FROM_DATABASE = env_bool("LLM_CONNECTIONS_FROM_DATABASE", True)
+# Connection API keys are encrypted at rest with Fernet (llm/secrets.py). Comma-separated Fernet
+# keys, the first encrypting and every one decrypting (MultiFernet: rotation). Unset: one key
+# derived from SECRET_KEY with HKDF-SHA256.
+LLM_ENCRYPTION_KEY = env_str("LLM_ENCRYPTION_KEY", "")
+# Each process keeps the registry and checks Redis's version counter at most this often.
+LLM_REGISTRY_CHECK_SECONDS = env_float("LLM_REGISTRY_CHECK_SECONDS", 1.0)
+# Availability probes (llm.connections_probe, on the beat): models list, with this timeout.
+LLM_PROBE_TIMEOUT_SECONDS = env_float("LLM_PROBE_TIMEOUT_SECONDS", 3.0)
+LLM_PROBE_INTERVAL_SECONDS = env_float("LLM_PROBE_INTERVAL_SECONDS", 60.0)
 
 # --- LLM runs ---------------------------------------------------------------------------
 LLM_MAX_CONCURRENT_RUNS = env_int("LLM_MAX_CONCURRENT_RUNS", 3)  # per user, across processes

@@ -1,4 +1,6 @@
-"""Anthropic's streaming Messages API through the official SDK (`ANTHROPIC_BASE_URL` honoured).
+"""Anthropic's streaming Messages API through the official SDK, one provider per connection.
+
+Without a connection, the environment's `anthropic` one (`ANTHROPIC_API_KEY`, `ANTHROPIC_BASE_URL`).
 
 As for OpenAI: the SDK sends the request and maps HTTP errors, its retries are off, and the SSE
 events are read raw, keeping only text deltas, usage and `error` events (e.g. `overloaded_error`
@@ -10,8 +12,8 @@ import json
 from collections.abc import AsyncIterator
 
 import anthropic
-from django.conf import settings
 
+from llm.connections import ConnectionSpec, environment_connections
 from llm.providers import errors
 from llm.providers.base import GenerationRequest, ProviderError, QueuedCallback, Usage
 from llm.providers.clients import sdk_client
@@ -22,15 +24,25 @@ from llm.providers.sse import sse_data
 class AnthropicProvider:
     name = "anthropic"
 
-    def available(self) -> bool:
-        return bool(settings.ANTHROPIC_API_KEY)
+    def __init__(self, connection: ConnectionSpec | None = None):
+        self._connection = connection
 
-    def _client(self) -> anthropic.AsyncAnthropic:
+    @property
+    def connection(self) -> ConnectionSpec:
+        return self._connection or environment_connections()["anthropic"]
+
+    def available(self) -> bool:
+        return self.connection.configured
+
+    def _client(self, credential: str | None = None) -> anthropic.AsyncAnthropic:
+        connection = self.connection
         return sdk_client(
             anthropic,
             anthropic.AsyncAnthropic,
-            api_key=settings.ANTHROPIC_API_KEY,
-            base_url=settings.ANTHROPIC_BASE_URL or None,
+            connect_timeout=connection.connect_timeout_seconds,
+            read_timeout=connection.read_timeout_seconds,
+            api_key=credential or connection.api_key,
+            base_url=connection.base_url or None,
         )
 
     def stream(
@@ -39,15 +51,15 @@ class AnthropicProvider:
         return stream_with_retries(lambda: self._attempt(request))
 
     async def _attempt(self, request: GenerationRequest) -> AsyncIterator[str | Usage]:
-        if not self.available():
-            raise ProviderError("provider_error", "Anthropic is not configured (set ANTHROPIC_API_KEY).")
+        if not self.available() and not request.credential:
+            raise ProviderError("provider_error", f"Connection {self.connection.name!r} has no API key configured.")
         optional: dict = {"system": request.system} if request.system else {}
         if request.stop:
             optional["stop_sequences"] = list(request.stop)
         input_tokens = output_tokens = 0
         finished = False
         try:
-            async with self._client().messages.with_streaming_response.create(
+            async with self._client(request.credential).messages.with_streaming_response.create(
                 model=request.model,
                 max_tokens=request.max_tokens,
                 messages=[{"role": "user", "content": request.prompt}],
@@ -76,7 +88,7 @@ class AnthropicProvider:
                         error = event.get("error") or {}
                         raise errors.error_for_stream_event(error.get("type") or "", error.get("message") or "")
         except Exception as exc:
-            errors.raise_for_exception(exc, anthropic, answered=finished)
+            errors.raise_for_exception(exc, anthropic, answered=finished, own_key=bool(request.credential))
         if not finished:
             raise errors.broken_stream_error("the stream ended before message_stop")
         yield Usage(input_tokens=input_tokens, output_tokens=output_tokens)

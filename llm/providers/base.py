@@ -34,6 +34,9 @@ class GenerationRequest:
     temperature: float = 0.7
     max_tokens: int = 256
     stop: tuple[str, ...] = field(default_factory=tuple)
+    # The learner's own key for the model's connection (llm.ProviderKey), sent instead of the
+    # connection's; never in a repr (logs) nor compared.
+    credential: str | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,7 @@ class ProviderError(Exception):
 
 
 class Provider(Protocol):
-    name: str  # "local", "openai", "anthropic"
+    name: str  # the kind of API: "local", "openai", "anthropic"
 
     def available(self) -> bool:
         """Whether the provider can be used now (key configured, model file loadable)."""

@@ -46,9 +46,21 @@ def http_transport() -> AiohttpTransport | None:
     return loop_client("aiohttp-transport", AiohttpTransport)
 
 
-def sdk_client(sdk: ModuleType, client_class: type[T], **config: str | None) -> T:
-    """The running loop's `client_class` of `sdk` for this config: its retries off, our timeouts and transport."""
-    connect, read = settings.LLM_CONNECT_TIMEOUT_SECONDS, settings.LLM_READ_TIMEOUT_SECONDS
+def sdk_client(
+    sdk: ModuleType,
+    client_class: type[T],
+    *,
+    connect_timeout: float | None = None,
+    read_timeout: float | None = None,
+    **config: str | None,
+) -> T:
+    """The running loop's `client_class` of `sdk` for this config: its retries off, our timeouts and transport.
+
+    One client per connection (its base URL, key and timeouts), each with its own pool over the
+    loop's shared transport; timeouts default to LLM_CONNECT/READ_TIMEOUT_SECONDS.
+    """
+    connect = settings.LLM_CONNECT_TIMEOUT_SECONDS if connect_timeout is None else connect_timeout
+    read = settings.LLM_READ_TIMEOUT_SECONDS if read_timeout is None else read_timeout
 
     def build() -> T:
         transport = http_transport()

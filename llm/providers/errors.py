@@ -37,14 +37,21 @@ def body_detail(body: object, fallback: str) -> str:
     return fallback
 
 
-def error_for_status(status: int, detail: str, *, retry_after: float | None = None) -> ProviderError:
-    """The ProviderError for an HTTP error answer from a provider."""
+OWN_KEY_REFUSED = "The provider refused your API key for this connection: check it, or replace it under llm/my-keys/."
+
+
+def error_for_status(
+    status: int, detail: str, *, retry_after: float | None = None, own_key: bool = False
+) -> ProviderError:
+    """The ProviderError for an HTTP error answer from a provider (`own_key`: the learner's key was sent)."""
     if status == 429:
         return ProviderError(
             "rate_limited", f"The provider is rate limiting requests: {detail}", retry_after=retry_after, retryable=True
         )
     if status in INVALID_REQUEST_STATUSES:
         return ProviderError("invalid_request", f"The provider rejected the request: {detail}")
+    if status in (401, 403) and own_key:
+        return ProviderError("provider_error", OWN_KEY_REFUSED)
     if status in (401, 403):
         # Our key, not the user's request: an operator problem, reported without retrying.
         return ProviderError("provider_error", "The provider refused our credentials.")
@@ -67,7 +74,7 @@ def broken_stream_error(detail: str) -> ProviderError:
     return ProviderError("provider_error", f"The provider's stream broke off: {detail}", retryable=True)
 
 
-def raise_for_exception(exc: Exception, sdk: ModuleType, *, answered: bool) -> None:
+def raise_for_exception(exc: Exception, sdk: ModuleType, *, answered: bool, own_key: bool = False) -> None:
     """Raise the ProviderError for an exception of `sdk` (the `openai` or `anthropic` module) or its HTTP client.
 
     A timeout once the stream has `answered` (its end came, the body was held open) is no error; any
@@ -75,7 +82,8 @@ def raise_for_exception(exc: Exception, sdk: ModuleType, *, answered: bool) -> N
     """
     if isinstance(exc, sdk.APIStatusError):
         detail = body_detail(exc.body, exc.message)
-        raise error_for_status(exc.status_code, detail, retry_after=retry_after_seconds(exc.response.headers)) from exc
+        retry_after = retry_after_seconds(exc.response.headers)
+        raise error_for_status(exc.status_code, detail, retry_after=retry_after, own_key=own_key) from exc
     # The SDKs raise their own errors for the request; reading the body raises httpx2's.
     if isinstance(exc, (sdk.APITimeoutError, httpx2.TimeoutException)):
         if not answered:

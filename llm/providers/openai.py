@@ -1,7 +1,9 @@
 """OpenAI-compatible chat completions (OpenAI, Ollama, vLLM, llama.cpp server, LM Studio).
 
-The official SDK does auth, config (`OPENAI_BASE_URL`/`OPENAI_API_KEY`), the request and the
-HTTP error mapping; its own retries are off (`max_retries=0`): our policy retries only before the
+One provider per connection (`llm.connections.ConnectionSpec`: base URL, key, timeouts), each
+with its own SDK client; without one, the environment's `openai` connection (`OPENAI_BASE_URL`/
+`OPENAI_API_KEY`, read at call time). The official SDK does auth, the request and the HTTP error
+mapping; its own retries are off (`max_retries=0`): our policy retries only before the
 first delta. `with_streaming_response` hands back the response unread, and its SSE body is read
 raw (see `sse.py`).
 """
@@ -10,8 +12,8 @@ import json
 from collections.abc import AsyncIterator
 
 import openai
-from django.conf import settings
 
+from llm.connections import ConnectionSpec, environment_connections
 from llm.providers import errors
 from llm.providers.base import GenerationRequest, ProviderError, QueuedCallback, Usage
 from llm.providers.clients import sdk_client
@@ -26,15 +28,25 @@ PLACEHOLDER_KEY = "not-needed"
 class OpenAIProvider:
     name = "openai"
 
-    def available(self) -> bool:
-        return bool(settings.OPENAI_API_KEY or settings.OPENAI_BASE_URL)
+    def __init__(self, connection: ConnectionSpec | None = None):
+        self._connection = connection
 
-    def _client(self) -> openai.AsyncOpenAI:
+    @property
+    def connection(self) -> ConnectionSpec:
+        return self._connection or environment_connections()["openai"]
+
+    def available(self) -> bool:
+        return self.connection.configured
+
+    def _client(self, credential: str | None = None) -> openai.AsyncOpenAI:
+        connection = self.connection
         return sdk_client(
             openai,
             openai.AsyncOpenAI,
-            api_key=settings.OPENAI_API_KEY or PLACEHOLDER_KEY,
-            base_url=settings.OPENAI_BASE_URL or None,
+            connect_timeout=connection.connect_timeout_seconds,
+            read_timeout=connection.read_timeout_seconds,
+            api_key=credential or connection.api_key or PLACEHOLDER_KEY,
+            base_url=connection.base_url or None,
         )
 
     def stream(
@@ -43,15 +55,17 @@ class OpenAIProvider:
         return stream_with_retries(lambda: self._attempt(request))
 
     async def _attempt(self, request: GenerationRequest) -> AsyncIterator[str | Usage]:
-        if not self.available():
-            raise ProviderError("provider_error", "OpenAI is not configured (set OPENAI_API_KEY or OPENAI_BASE_URL).")
+        if not self.available() and not request.credential:
+            raise ProviderError(
+                "provider_error", f"Connection {self.connection.name!r} has no key or base URL configured."
+            )
         messages = [{"role": "system", "content": request.system}] if request.system else []
         messages.append({"role": "user", "content": request.prompt})
         usage: Usage | None = None
         deltas = 0
         finished = False  # [DONE] or a finish_reason: anything else is a stream cut short
         try:
-            async with self._client().chat.completions.with_streaming_response.create(
+            async with self._client(request.credential).chat.completions.with_streaming_response.create(
                 model=request.model,
                 messages=messages,
                 temperature=request.temperature,
@@ -86,7 +100,7 @@ class OpenAIProvider:
                             output_tokens=counts.get("completion_tokens") or 0,
                         )
         except Exception as exc:
-            errors.raise_for_exception(exc, openai, answered=finished)
+            errors.raise_for_exception(exc, openai, answered=finished, own_key=bool(request.credential))
         if not finished:
             raise errors.broken_stream_error("the stream ended without [DONE]")
         # Servers that ignore stream_options (some OpenAI-compatible ones) report no usage: estimate it.

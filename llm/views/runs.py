@@ -33,6 +33,9 @@ def _refusal(exc: services.RunRefused) -> Response:
         # Whole seconds, rounded up: a client waiting that long finds the window reopened.
         headers = {"Retry-After": str(math.ceil(exc.retry_after or 5))}
         return Response({"detail": exc.message, "code": exc.code}, status=429, headers=headers)
+    if exc.code == "provider_unavailable":
+        headers = {"Retry-After": str(math.ceil(exc.retry_after or 60))}
+        return Response({"detail": exc.message, "code": exc.code}, status=503, headers=headers)
     if exc.code == "email_unverified":  # allowed once the account proves its email, not before
         return Response({"detail": exc.message, "code": exc.code}, status=403)
     if exc.errors:

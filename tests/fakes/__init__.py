@@ -11,12 +11,14 @@ from tests.fakes.dialects import AnthropicDialect, OpenAIDialect
 from tests.fakes.server import FakeLLMServer, RecordedRequest, Script
 
 
-def fake_openai_server(*, port: int = 0) -> FakeLLMServer:
-    return FakeLLMServer(OpenAIDialect(), port=port)
+def fake_openai_server(*, port: int = 0, **options) -> FakeLLMServer:
+    """A fake OpenAI-compatible server; options: `models` (GET /v1/models), `accepted_keys`."""
+    return FakeLLMServer(OpenAIDialect(), port=port, **options)
 
 
-def fake_anthropic_server(*, port: int = 0) -> FakeLLMServer:
-    return FakeLLMServer(AnthropicDialect(), port=port)
+def fake_anthropic_server(*, port: int = 0, **options) -> FakeLLMServer:
+    """A fake Anthropic server; options as for `fake_openai_server`."""
+    return FakeLLMServer(AnthropicDialect(), port=port, **options)
 
 
 __all__ = ["FakeLLMServer", "RecordedRequest", "Script", "fake_anthropic_server", "fake_openai_server"]

@@ -29,6 +29,17 @@ class OpenAIDialect:
     def matches(self, method: str, path: str) -> bool:
         return method == "POST" and path.endswith("/chat/completions")
 
+    def lists_models(self, method: str, path: str) -> bool:
+        return method == "GET" and path.endswith("/v1/models")
+
+    def models_body(self, names: list[str]) -> dict[str, Any]:
+        """`GET /v1/models` as OpenAI (and Ollama, vLLM, llama.cpp) answer it."""
+        data = [{"id": name, "object": "model", "created": 1700000000, "owned_by": "fake"} for name in names]
+        return {"object": "list", "data": data}
+
+    def credential(self, headers: dict[str, str]) -> str:
+        return headers.get("authorization", "").removeprefix("Bearer ")
+
     def error_body(self, status: int) -> dict[str, Any]:
         kinds = {
             400: ("invalid_request_error", "Invalid request."),
@@ -117,6 +128,25 @@ class AnthropicDialect:
 
     def matches(self, method: str, path: str) -> bool:
         return method == "POST" and path.endswith("/v1/messages")
+
+    def lists_models(self, method: str, path: str) -> bool:
+        return method == "GET" and path.endswith("/v1/models")
+
+    def models_body(self, names: list[str]) -> dict[str, Any]:
+        """`GET /v1/models` as Anthropic answers it (one page)."""
+        data = [
+            {"id": name, "type": "model", "display_name": name, "created_at": "2025-01-01T00:00:00Z"} for name in names
+        ]
+        return {
+            "data": data,
+            "has_more": False,
+            "first_id": names[0] if names else None,
+            "last_id": names[-1] if names else None,
+        }
+
+    def credential(self, headers: dict[str, str]) -> str:
+        # `x-api-key`, or (as the SDK sends it now) a bearer token.
+        return headers.get("x-api-key") or headers.get("authorization", "").removeprefix("Bearer ")
 
     def error_body(self, status: int) -> dict[str, Any]:
         kinds = {

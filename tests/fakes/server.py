@@ -6,7 +6,9 @@ a subprocess (`python -m tests.fakes openai --port N`) steered over its `/_fake/
 
 Each request is answered by the next queued `Script` (`enqueue`) or else by the default one
 (`script`). Every request is recorded with its JSON body and whether the client went away
-before the answer ended (`RecordedRequest.disconnected`).
+before the answer ended (`RecordedRequest.disconnected`). `GET /v1/models` lists `models`;
+with `accepted_keys` set, a request whose key (`Authorization: Bearer`, `x-api-key`) is not one
+of them gets the dialect's 401.
 """
 
 from __future__ import annotations
@@ -78,6 +80,12 @@ class Dialect(Protocol):
 
     def matches(self, method: str, path: str) -> bool: ...
 
+    def lists_models(self, method: str, path: str) -> bool: ...
+
+    def models_body(self, names: list[str]) -> dict[str, Any]: ...
+
+    def credential(self, headers: dict[str, str]) -> str: ...
+
     def error_body(self, status: int) -> dict[str, Any]: ...
 
     def input_tokens(self, body: Any) -> int: ...
@@ -124,8 +132,18 @@ class StreamWriter:
 
 
 class FakeLLMServer:
-    def __init__(self, dialect: Dialect, *, host: str = "127.0.0.1", port: int = 0):
+    def __init__(
+        self,
+        dialect: Dialect,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        models: list[str] | None = None,
+        accepted_keys: set[str] | None = None,
+    ):
         self.dialect = dialect
+        self.models = list(models or ["fake-model"])  # what GET /v1/models lists
+        self.accepted_keys = accepted_keys  # None: any key
         self.host = host
         self.port = port
         self.requests: list[RecordedRequest] = []
@@ -238,6 +256,14 @@ class FakeLLMServer:
         record = RecordedRequest(method=method, path=path, headers=headers, body=body, client_port=peer[1])
         self.requests.append(record)
         try:
+            if self.accepted_keys is not None and self.dialect.credential(headers) not in self.accepted_keys:
+                await _send_json(writer, 401, self.dialect.error_body(401))
+                record.completed = True
+                return True
+            if self.dialect.lists_models(method, path):
+                await _send_json(writer, 200, self.dialect.models_body(self.models))
+                record.completed = True
+                return True
             if not self.dialect.matches(method, path):
                 await _send_json(writer, 404, self.dialect.error_body(404))
                 record.completed = True
