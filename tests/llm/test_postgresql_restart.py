@@ -7,11 +7,12 @@ server answers requests again (the pool replaces the connections the restart kil
 
 import asyncio
 import json
+import time
 
 import httpx
 import pytest
 from channels.db import database_sync_to_async
-from django.db import connections
+from django.db import OperationalError, connection, connections
 
 from llm.models import LLMRun
 from tests.fakes.fixtures import fake_openai  # noqa: F401
@@ -24,11 +25,26 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.processes, py
 TOKENS = [f"t{i} " for i in range(20)]
 
 
+def _reconnect() -> None:
+    """A fresh pool for this process (the restart killed its connections), once the database answers."""
+    deadline = time.monotonic() + 60
+    while True:
+        connections.close_all()
+        connection.close_pool()
+        try:
+            connection.ensure_connection()
+            return
+        except OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
 @pytest.fixture
 def reconnecting(transactional_db):
     """The restart killed this process's connections too: drop them before the database is flushed."""
     yield
-    connections.close_all()
+    _reconnect()
 
 
 async def test_a_run_ending_while_postgresql_restarts_settles_once_it_is_back(
@@ -56,7 +72,7 @@ async def test_a_run_ending_while_postgresql_restarts_settles_once_it_is_back(
             frames.append(await recv(ws, timeout=30))
     finally:
         await ws.close()
-    await database_sync_to_async(connections.close_all)()
+    await database_sync_to_async(_reconnect)()
 
     end = frames[-1]
     assert end["type"] == "run.completed", end
