@@ -1,0 +1,82 @@
+"""SQL over the rollups plus the live slice: the rows a fact would have for a window, grouped.
+
+`slice_sql` yields a fact's slot rows for [start, end): rolled-up slots from its table, the slots
+after `rolled_until` computed from the raw tables by the same SELECT the rollup task inserts.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import connection
+
+from insights import histograms
+from insights.facts import Fact, raw_select
+
+
+@dataclass(frozen=True)
+class Slice:
+    """Which slots come from where: rollups before `rolled_until`, raw rows after it."""
+
+    start: datetime
+    end: datetime
+    rolled_until: datetime | None
+
+    def sql(self, fact: Fact, *, rollup_where: str = "", raw_where: str = "") -> tuple[str, dict]:
+        columns = ", ".join(fact.columns)
+        parts: list[str] = []
+        params: dict = {}
+        split = self.rolled_until
+        if split is not None and split > self.start:
+            parts.append(
+                f"SELECT {columns} FROM {fact.table} WHERE slot >= %(r_lo)s AND slot < %(r_hi)s {rollup_where}"
+            )
+            params |= {"r_lo": self.start, "r_hi": min(split, self.end)}
+        live_from = max(self.start, split) if split is not None else self.start
+        if live_from < self.end:
+            parts.append(f"SELECT {columns} FROM ({raw_select(fact, raw_where)}) live")
+            params |= {"lo": live_from, "hi": self.end}
+        if not parts:
+            parts.append(f"SELECT {columns} FROM {fact.table} WHERE false")
+        return "(" + " UNION ALL ".join(parts) + ")", params
+
+
+def fetch(sql: str, params: dict) -> list[dict]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [column.name for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def local_day_sql(column: str = "slot") -> str:
+    """The viewer's local date of a slot (`tz` parameter)."""
+    return f"({column} AT TIME ZONE %(tz)s)::date"
+
+
+def local_bucket_sql(bucket: str, column: str = "slot") -> str:
+    unit = {"day": "day", "week": "week", "month": "month"}[bucket]
+    return f"date_trunc('{unit}', {column} AT TIME ZONE %(tz)s)::date"
+
+
+RUN_SUMS = (
+    "sum(runs)::bigint AS runs, sum(completed)::bigint AS completed, sum(failed)::bigint AS failed, "
+    "sum(cancelled)::bigint AS cancelled, sum(input_tokens)::bigint AS input_tokens, "
+    "sum(output_tokens)::bigint AS output_tokens, sum(cost_credits)::bigint AS cost_credits"
+)
+RUN_FIELDS = ("runs", "completed", "failed", "cancelled", "input_tokens", "output_tokens", "cost_credits")
+
+
+def histogram_sql(source: str, column: str, group: str = "") -> str:
+    """Merged histogram rows (group..., bucket, n) of `column` over `source`."""
+    keys = f"{group}, " if group else ""
+    return (
+        f"SELECT {keys}h.key::int AS bucket, sum(h.value::bigint)::bigint AS n "
+        f"FROM {source} s, jsonb_each_text(s.{column}) h GROUP BY {keys}h.key"
+    )
+
+
+def percentiles(rows: Iterable[dict], qs: Iterable[float]) -> dict[float, int | None]:
+    merged: dict[int, int] = {}
+    for row in rows:
+        merged[row["bucket"]] = merged.get(row["bucket"], 0) + row["n"]
+    return {q: histograms.percentile(merged, q) for q in qs}
