@@ -1,10 +1,12 @@
-"""Insights documents cached in the shared cache, keyed by the rollups' generation.
+"""Insights documents cached in the shared cache, keyed by the rollups' generation and a fingerprint.
 
 Every rollup write moves the generation on, so a document computed from older rollups is never
-served again; INSIGHTS_CACHE_SECONDS bounds how stale its live slice (the slots after
-`rolled_until`) may be. A cache that is away is skipped: the document is computed.
+served again; the fingerprint (`insights.freshness`) changes with anything the document read
+outside the rollups, so a new run or ledger entry shows at once. INSIGHTS_CACHE_SECONDS only
+bounds how long an unread document stays. A cache that is away is skipped: the document is computed.
 """
 
+import hashlib
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -18,12 +20,15 @@ from insights.windows import Window
 logger = logging.getLogger(__name__)
 
 
-def cached_document(kind: str, ident: Any, window: Window, compute: Callable[..., dict]) -> dict:
+def cached_document(
+    kind: str, ident: Any, window: Window, compute: Callable[..., dict], fingerprint: Callable[..., str]
+) -> dict:
     """`compute(rolled_until=...)`'s document for (kind, ident, window), from the cache when fresh."""
     until, generation = rolled_until()
+    digest = hashlib.blake2b(fingerprint(rolled_until=until).encode(), digest_size=12).hexdigest()
     key = ":".join(
         ("insights", str(generation), kind, str(ident), window.first.isoformat(), window.last.isoformat(),
-         window.tz_name, window.bucket)
+         window.tz_name, window.bucket, digest)
     )  # fmt: skip
     try:
         document = cache.get(key)

@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from challenges.models import Challenge
-from insights import selectors
+from insights import freshness, selectors
 from insights.caching import cached_document
 from insights.serializers import InsightsSerializer
 from insights.windows import MAX_DAYS, Window, window_from
@@ -32,7 +32,8 @@ class MyInsightsView(APIView):
     def get(self, request: Request) -> Response:
         window = _window(request)
         compute = partial(selectors.learner_insights, user=request.user, window=window)
-        return Response(cached_document("me", request.user.pk, window, compute))
+        fingerprint = partial(freshness.learner, request.user.pk, window)
+        return Response(cached_document("me", request.user.pk, window, compute, fingerprint))
 
 
 class TemplateInsightsView(APIView):
@@ -44,7 +45,8 @@ class TemplateInsightsView(APIView):
         if template.owner_id != request.user.pk and not request.user.is_staff:
             raise Http404("No template matches the given id.")
         compute = partial(selectors.template_insights, template=template, window=window)
-        return Response(cached_document("template", template.pk, window, compute))
+        fingerprint = partial(freshness.template, template, window)
+        return Response(cached_document("template", template.pk, window, compute, fingerprint))
 
 
 class ChallengeInsightsView(APIView):
@@ -58,7 +60,8 @@ class ChallengeInsightsView(APIView):
         if challenge is None:
             raise Http404("No challenge of yours matches the given slug.")
         compute = partial(selectors.challenge_insights, challenge=challenge, window=window)
-        return Response(cached_document("challenge", challenge.pk, window, compute))
+        fingerprint = partial(freshness.challenge, challenge.pk, window)
+        return Response(cached_document("challenge", challenge.pk, window, compute, fingerprint))
 
 
 class PlatformInsightsView(APIView):
@@ -68,4 +71,5 @@ class PlatformInsightsView(APIView):
     def get(self, request: Request) -> Response:
         window = _window(request)
         compute = partial(selectors.platform_insights, window=window)
-        return Response(cached_document("platform", "", window, compute))
+        fingerprint = partial(freshness.platform, window)
+        return Response(cached_document("platform", "", window, compute, fingerprint))

@@ -330,5 +330,5 @@ CHALLENGES_ATTEMPT_MAX_SECONDS = env_float("CHALLENGES_ATTEMPT_MAX_SECONDS", 180
 INSIGHTS_ROLLUP_GRACE_SECONDS = env_int(
     "INSIGHTS_ROLLUP_GRACE_SECONDS", int(max(LLM_RUN_MAX_SECONDS, CHALLENGES_ATTEMPT_MAX_SECONDS)) + 600
 )
-INSIGHTS_CACHE_SECONDS = env_int("INSIGHTS_CACHE_SECONDS", 60)  # bounds how stale the live slice may be
+INSIGHTS_CACHE_SECONDS = env_int("INSIGHTS_CACHE_SECONDS", 600)  # how long an unread document stays
 CELERY_BEAT_SCHEDULE["insights-rollup-recent"] = {"task": "insights.rollup_recent", "schedule": 900.0}

@@ -82,3 +82,20 @@ def test_cached_documents_are_invalidated_by_a_rollup(user):
     rollup_range(start=datetime(2026, 5, 5, tzinfo=UTC), end=datetime(2026, 5, 6, tzinfo=UTC))
     assert RollupState.objects.get().generation > 0
     assert client.get(url).json()["totals"]["runs"] == 2
+
+
+def test_a_cached_document_follows_the_live_slice_at_once(user):
+    client = client_for(user)
+    now = datetime.now(UTC)
+    run = make_run(user, now, status="running")
+    assert client.get("/api/v1/insights/me/?days=1&tz=UTC").json()["totals"]["completed"] == 0
+
+    # the run settles: the same request is computed again
+    type(run).objects.filter(pk=run.pk).update(status="completed", finished_at=now + timedelta(seconds=1))
+    assert client.get("/api/v1/insights/me/?days=1&tz=UTC").json()["totals"]["completed"] == 1
+
+    # an XP award (a ledger entry) shows too
+    from game.services import xp_award
+
+    xp_award(user_id=user.pk, amount=5, reason="manual", idempotency_key="fresh-xp")
+    assert client.get("/api/v1/insights/me/?days=1&tz=UTC").json()["totals"]["xp_earned"] == 5
