@@ -75,6 +75,16 @@ def histogram_sql(source: str, column: str, group: str = "") -> str:
     )
 
 
+def run_histograms_sql(source: str, group: str = "") -> str:
+    """Merged first-token (`kind` 'ttft') and latency ('latency') histograms in one scan of `source`."""
+    keys = f"{group}, " if group else ""
+    return (
+        f"SELECT {keys}h.kind, h.key::int AS bucket, sum(h.value::bigint)::bigint AS n FROM {source} s, "
+        f"LATERAL (SELECT 'ttft' AS kind, key, value FROM jsonb_each_text(s.ttft_hist) UNION ALL "
+        f"SELECT 'latency', key, value FROM jsonb_each_text(s.latency_hist)) h GROUP BY {keys}h.kind, h.key"
+    )
+
+
 def percentiles(rows: Iterable[dict], qs: Iterable[float]) -> dict[float, int | None]:
     merged: dict[int, int] = {}
     for row in rows:

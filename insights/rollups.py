@@ -77,8 +77,21 @@ def rollup_recent(*, now: datetime | None = None) -> datetime | None:
     start = state.rolled_until or earliest_fact()
     if start is not None and start < target:
         rollup_days(start=start, end=target)
+    return _advance(target)
+
+
+def rollup_all(*, now: datetime | None = None) -> tuple[int, datetime]:
+    """Roll all history up again, to the grace line; returns the steps run and the line."""
+    target = slot_floor((now or timezone.now()) - grace())
+    first = earliest_fact()
+    steps = rollup_days(start=first, end=target) if first is not None else 0
+    _advance(target)
+    return steps, target
+
+
+def _advance(target: datetime) -> datetime | None:
     with transaction.atomic():
-        state = RollupState.objects.select_for_update().get(pk=1)
+        state, _ = RollupState.objects.select_for_update().get_or_create(pk=1)
         if state.rolled_until is None or state.rolled_until < target:
             state.rolled_until = target
             state.generation += 1

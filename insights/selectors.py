@@ -23,6 +23,7 @@ from insights.readers import (
     local_bucket_sql,
     local_day_sql,
     percentiles,
+    run_histograms_sql,
 )
 from insights.windows import Window, bucket_start
 from prompts.models import PromptTemplate, Rating
@@ -67,25 +68,33 @@ def _merge_series(*series: list[dict]) -> list[dict]:
     return list(merged.values())
 
 
-def _runs_by_day(source: str, params: dict) -> dict[date, dict]:
-    rows = fetch(f"SELECT {local_day_sql()} AS day, {RUN_SUMS} FROM {source} s GROUP BY 1", params)
-    return {row["day"]: row for row in rows}
+def _run_scan(source: str, params: dict) -> tuple[dict[date, dict], list[dict]]:
+    """The runs' sums per local day and per model, in one scan of `source`."""
+    day = local_day_sql()
+    rows = fetch(
+        f"SELECT {day} AS day, model, GROUPING(model) AS by_day, {RUN_SUMS} FROM {source} s "
+        f"GROUP BY GROUPING SETS (({day}), (model))",
+        params,
+    )
+    daily = {row["day"]: row for row in rows if row["by_day"]}
+    models = sorted((row for row in rows if not row["by_day"]), key=lambda row: (-row["runs"], row["model"]))
+    by_model = [
+        {"model": row["model"], "provider": row["model"].split(":", 1)[0], **{name: row[name] for name in RUN_FIELDS}}
+        for row in models
+    ]
+    return daily, by_model
 
 
 def _latency(source: str, params: dict) -> dict[str, int | None]:
-    ttft = percentiles(fetch(histogram_sql(source, "ttft_hist"), params), (0.5, 0.95))
-    latency = percentiles(fetch(histogram_sql(source, "latency_hist"), params), (0.5, 0.95))
+    rows = fetch(run_histograms_sql(source), params)
+    ttft = percentiles((row for row in rows if row["kind"] == "ttft"), (0.5, 0.95))
+    latency = percentiles((row for row in rows if row["kind"] == "latency"), (0.5, 0.95))
     return {
         "median_ttft_ms": ttft[0.5],
         "p95_ttft_ms": ttft[0.95],
         "median_latency_ms": latency[0.5],
         "p95_latency_ms": latency[0.95],
     }
-
-
-def _by_model(source: str, params: dict) -> list[dict]:
-    rows = fetch(f"SELECT model, {RUN_SUMS} FROM {source} s GROUP BY model ORDER BY 2 DESC, model", params)
-    return [{**row, "provider": row["model"].split(":", 1)[0]} for row in rows]
 
 
 def _totals(rows: dict[date, dict]) -> dict[str, int]:
@@ -101,7 +110,7 @@ def learner_insights(*, user, window: Window, rolled_until) -> dict[str, Any]:
     params = {"user": user.pk, "tz": window.tz_name}
     runs_src, p = part.sql(facts.USER_RUNS, rollup_where="AND user_id = %(user)s", raw_where="AND user_id = %(user)s")
     params |= p
-    runs_daily = _runs_by_day(runs_src, params)
+    runs_daily, by_model = _run_scan(runs_src, params)
     ledger_src, p = part.sql(
         facts.USER_LEDGER, rollup_where="AND user_id = %(user)s", raw_where="AND user_id = %(user)s"
     )
@@ -146,7 +155,7 @@ def learner_insights(*, user, window: Window, rolled_until) -> dict[str, Any]:
             "skill_points": stats.get("skill_points", 0),
         },
         "series": series,
-        "by_model": _by_model(runs_src, params),
+        "by_model": by_model,
         "calendar": _calendar(window, runs_daily, ledger_daily),
         "streak": {"current": stats.get("streak_days", 0), "best": stats.get("streak_best", 0)},
         "challenges": challenges_doc,
@@ -220,7 +229,7 @@ def template_insights(*, template: PromptTemplate, window: Window, rolled_until)
     where = "AND template_id = %(template)s"
     source, p = part.sql(facts.TEMPLATE_RUNS, rollup_where=where, raw_where=where)
     params |= p
-    daily = _runs_by_day(source, params)
+    daily, by_model = _run_scan(source, params)
     runners = {
         row["start"]: row["runners"]
         for row in fetch(
@@ -273,7 +282,7 @@ def template_insights(*, template: PromptTemplate, window: Window, rolled_until)
         },
         "series": series,
         "rating_distribution": [{"score": score, "count": n} for score, n in distribution.items()],
-        "by_model": _by_model(source, params),
+        "by_model": by_model,
     }
 
 
@@ -349,7 +358,7 @@ def platform_insights(*, window: Window, rolled_until) -> dict[str, Any]:
     params: dict = {"tz": window.tz_name}
     source, p = part.sql(facts.MODEL_RUNS)
     params |= p
-    daily = _runs_by_day(source, params)
+    daily, by_model = _run_scan(source, params)
     by_provider_day = fetch(
         f"SELECT {local_day_sql()} AS day, provider, sum(runs)::bigint AS runs FROM {source} s GROUP BY 1, 2", params
     )
@@ -390,7 +399,7 @@ def platform_insights(*, window: Window, rolled_until) -> dict[str, Any]:
         },
         "series": series,
         "providers": providers,
-        "by_model": _by_model(source, params),
+        "by_model": by_model,
         "latency_by_provider": latency,
         "errors": errors,
         "top_templates": _top_templates(part, params),
@@ -399,16 +408,14 @@ def platform_insights(*, window: Window, rolled_until) -> dict[str, Any]:
 
 
 def _provider_latency(source: str, params: dict) -> list[dict]:
+    grouped: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for row in fetch(run_histograms_sql(source, group="s.provider"), params):
+        grouped[(row["provider"], row["kind"])].append(row)
     out: dict[str, dict] = {}
-    for column, label in (("ttft_hist", "ttft_ms"), ("latency_hist", "latency_ms")):
-        rows = fetch(histogram_sql(source, column, group="s.provider"), params)
-        grouped: dict[str, list[dict]] = defaultdict(list)
-        for row in rows:
-            grouped[row["provider"]].append(row)
-        for provider, provider_rows in grouped.items():
-            values = percentiles(provider_rows, (0.5, 0.95))
-            entry = out.setdefault(provider, {"provider": provider})
-            entry[f"p50_{label}"], entry[f"p95_{label}"] = values[0.5], values[0.95]
+    for (provider, kind), rows in grouped.items():
+        values = percentiles(rows, (0.5, 0.95))
+        entry = out.setdefault(provider, {"provider": provider})
+        entry[f"p50_{kind}_ms"], entry[f"p95_{kind}_ms"] = values[0.5], values[0.95]
     return [out[name] for name in sorted(out)]
 
 
@@ -420,21 +427,19 @@ def _active_users(window: Window, rolled_until) -> dict:
     params = {"tz": window.tz_name, **p}
     day = window.last
     bounds = {"d1": day, "d7": day - timedelta(days=6), "d30": day - timedelta(days=29), "first": window.first}
-    row = fetch(
-        f"SELECT count(DISTINCT user_id) FILTER (WHERE {local_day_sql()} >= %(d1)s) AS dau, "
-        f"count(DISTINCT user_id) FILTER (WHERE {local_day_sql()} >= %(d7)s) AS wau, "
-        f"count(DISTINCT user_id) FILTER (WHERE {local_day_sql()} >= %(d30)s) AS mau, "
-        f"count(DISTINCT user_id) FILTER (WHERE {local_day_sql()} >= %(first)s) AS total FROM {source} s",
+    day, bucket = local_day_sql(), local_bucket_sql(window.bucket)
+    rows = fetch(
+        f"SELECT {bucket} AS start, GROUPING({bucket}) AS overall, "
+        f"count(DISTINCT user_id) FILTER (WHERE {day} >= %(first)s) AS total, "
+        f"count(DISTINCT user_id) FILTER (WHERE {day} >= %(d1)s) AS dau, "
+        f"count(DISTINCT user_id) FILTER (WHERE {day} >= %(d7)s) AS wau, "
+        f"count(DISTINCT user_id) FILTER (WHERE {day} >= %(d30)s) AS mau "
+        f"FROM {source} s GROUP BY GROUPING SETS (({bucket}), ())",
         params | bounds,
-    )[0]
-    by_bucket = {
-        r["start"]: r["n"]
-        for r in fetch(
-            f"SELECT {local_bucket_sql(window.bucket)} AS start, count(DISTINCT user_id) AS n FROM {source} s "
-            f"WHERE {local_day_sql()} >= %(first)s GROUP BY 1",
-            params | bounds,
-        )
-    }
+    )
+    overall = next((r for r in rows if r["overall"]), {"total": 0, "dau": 0, "wau": 0, "mau": 0})
+    row = {name: overall[name] for name in ("total", "dau", "wau", "mau")}
+    by_bucket = {r["start"]: r["total"] for r in rows if not r["overall"] and r["total"]}
     return {**row, "by_bucket": by_bucket}
 
 

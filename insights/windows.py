@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from django.utils import timezone
@@ -66,6 +67,7 @@ def bucket_start(day: date, bucket: str) -> date:
     return day
 
 
+@cache  # a scan of the zone database: once per process
 def _zone_names() -> frozenset[str]:
     return frozenset(available_timezones())
 

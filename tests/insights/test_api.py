@@ -166,14 +166,17 @@ def test_learner_challenges_scores_and_skill(user, make_user, rolled, provider):
         ("from=yesterday", "from"),
     ],
 )
-def test_bad_windows_are_400_naming_the_field(auth_client, query, field):
-    for path in ("me/", "platform/"):
-        response = auth_client.get(f"/api/v1/insights/{path}?{query}")
-        if path == "platform/":
-            assert response.status_code == 403  # staff only, before any parsing matters
-            continue
-        assert response.status_code == 400
-        assert field in response.json()
+def test_bad_windows_are_400_naming_the_field(user, make_user, query, field, provider):
+    template = template_create(owner=user, title="Mine", content="Hello {{ name }}", visibility="public")
+    challenge = make_challenge(user)
+    staff = client_for(make_user("staffer", is_staff=True))
+    paths = ("me/", f"templates/{template.pk}/", f"challenges/{challenge.slug}/")
+    for client, path in [(client_for(user), path) for path in paths] + [(staff, "platform/")]:
+        response = client.get(f"/api/v1/insights/{path}?{query}")
+        assert response.status_code == 400, path
+        assert field in response.json(), path
+    # the platform is staff only, whatever the query
+    assert client_for(user).get(f"/api/v1/insights/platform/?{query}").status_code == 403
 
 
 def test_a_whole_leap_year_is_allowed(auth_client):

@@ -99,3 +99,16 @@ def test_a_cached_document_follows_the_live_slice_at_once(user):
 
     xp_award(user_id=user.pk, amount=5, reason="manual", idempotency_key="fresh-xp")
     assert client.get("/api/v1/insights/me/?days=1&tz=UTC").json()["totals"]["xp_earned"] == 5
+
+
+def test_backfill_without_a_range_rolls_all_history_up_to_the_grace_line(user, settings):
+    settings.INSIGHTS_ROLLUP_GRACE_SECONDS = 3600
+    make_run(user, datetime(2026, 1, 5, 8, tzinfo=UTC))
+    make_run(user, datetime.now(UTC))  # in the live slice
+
+    before = slot_floor(datetime.now(UTC) - timedelta(hours=1))
+    call_command("insights_backfill")
+    after = slot_floor(datetime.now(UTC) - timedelta(hours=1))
+
+    assert UserRunSlot.objects.get().runs == 1
+    assert RollupState.objects.get().rolled_until in {before, after}

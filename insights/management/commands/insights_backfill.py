@@ -24,10 +24,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, start: str | None, end: str | None, **options) -> None:
         if start is None and end is None:
-            first = rollups.earliest_fact()
-            line = rollups.slot_floor(timezone.now() - rollups.grace())
-            steps = rollups.rollup_days(start=first, end=line) if first else 0
-            rollups.rollup_recent()
+            steps, line = rollups.rollup_all()
             self.stdout.write(f"rolled up {steps} day(s) up to {line.isoformat()}")
             return
         lo = _day(start) if start else rollups.earliest_fact()
