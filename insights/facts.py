@@ -172,3 +172,31 @@ ALL_FACTS = (USER_RUNS, USER_LEDGER, TEMPLATE_RUNS, MODEL_RUNS, CHALLENGES, CASE
 def raw_select(fact: Fact, where: str = "") -> str:
     """The fact's SELECT over raw rows in [lo, hi), with `where` (starting with AND) added."""
     return fact.select.replace("{where}", where)
+
+
+HISTOGRAM_DAYS = rollups.HistogramDay._meta.db_table
+
+
+def histogram_days_sql(scope: str, slot_table: str, key_sql: str) -> str:
+    """Insert the histogram days [d_lo, d_hi) of `scope` from `slot_table`'s rows (every slot of those days)."""
+    return f"""
+INSERT INTO {HISTOGRAM_DAYS} (scope, key, day, ttft_hist, latency_hist)
+SELECT '{scope}', k, d,
+       coalesce(jsonb_object_agg(b, n) FILTER (WHERE kind = 't'), '{{}}'::jsonb),
+       coalesce(jsonb_object_agg(b, n) FILTER (WHERE kind = 'l'), '{{}}'::jsonb)
+FROM (
+    SELECT {key_sql} AS k, (slot AT TIME ZONE 'UTC')::date AS d, h.kind, h.key AS b, sum(h.value::bigint) AS n
+    FROM {slot_table} s,
+         LATERAL (SELECT 't' AS kind, key, value FROM jsonb_each_text(s.ttft_hist) UNION ALL
+                  SELECT 'l', key, value FROM jsonb_each_text(s.latency_hist)) h
+    WHERE s.slot >= %(d_lo)s AND s.slot < %(d_hi)s
+    GROUP BY 1, 2, 3, 4
+) e
+GROUP BY k, d
+"""
+
+
+HISTOGRAM_DAY_WRITES = (
+    histogram_days_sql("user", rollups.UserRunSlot._meta.db_table, "user_id::text"),
+    histogram_days_sql("provider", rollups.ModelRunSlot._meta.db_table, "provider"),
+)

@@ -151,3 +151,24 @@ class RollupState(models.Model):
 
     def __str__(self) -> str:
         return f"rolled up until {self.rolled_until}"
+
+
+class HistogramDay(models.Model):
+    """A UTC day's first-token and latency histograms of one user or one provider, summed from its slots.
+
+    A window's percentiles read these for the UTC days wholly inside it and the slots only for the
+    partial days at its two ends, so they stay exact in any zone while reading a row per day.
+    """
+
+    scope = models.CharField(max_length=16)  # "user" (key: the user's id) or "provider" (key: its name)
+    key = models.CharField(max_length=64)
+    day = models.DateField()
+    ttft_hist = models.JSONField(default=dict)
+    latency_hist = models.JSONField(default=dict)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["scope", "key", "day"], name="insights_histogram_day_unique")]
+        indexes = [models.Index(fields=["day"], name="insights_histogram_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.key} histograms on {self.day}"

@@ -6,12 +6,12 @@ after `rolled_until` computed from the raw tables by the same SELECT the rollup 
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta
 
 from django.db import connection
 
 from insights import histograms
-from insights.facts import Fact, raw_select
+from insights.facts import HISTOGRAM_DAYS, Fact, raw_select
 
 
 @dataclass(frozen=True)
@@ -22,23 +22,60 @@ class Slice:
     end: datetime
     rolled_until: datetime | None
 
-    def sql(self, fact: Fact, *, rollup_where: str = "", raw_where: str = "") -> tuple[str, dict]:
+    def sql(self, fact: Fact, *, rollup_where: str = "", raw_where: str = "", tag: str = "") -> tuple[str, dict]:
+        """The fact's slot rows for [start, end); `tag` keeps two slices' parameters apart in one query."""
         columns = ", ".join(fact.columns)
         parts: list[str] = []
         params: dict = {}
         split = self.rolled_until
         if split is not None and split > self.start:
             parts.append(
-                f"SELECT {columns} FROM {fact.table} WHERE slot >= %(r_lo)s AND slot < %(r_hi)s {rollup_where}"
+                f"SELECT {columns} FROM {fact.table} "
+                f"WHERE slot >= %(r_lo{tag})s AND slot < %(r_hi{tag})s {rollup_where}"
             )
-            params |= {"r_lo": self.start, "r_hi": min(split, self.end)}
+            params |= {f"r_lo{tag}": self.start, f"r_hi{tag}": min(split, self.end)}
         live_from = max(self.start, split) if split is not None else self.start
         if live_from < self.end:
-            parts.append(f"SELECT {columns} FROM ({raw_select(fact, raw_where)}) live")
-            params |= {"lo": live_from, "hi": self.end}
+            live = raw_select(fact, raw_where).replace("%(lo)s", f"%(lo{tag})s").replace("%(hi)s", f"%(hi{tag})s")
+            parts.append(f"SELECT {columns} FROM ({live}) live")
+            params |= {f"lo{tag}": live_from, f"hi{tag}": self.end}
         if not parts:
             parts.append(f"SELECT {columns} FROM {fact.table} WHERE false")
         return "(" + " UNION ALL ".join(parts) + ")", params
+
+    def histogram_sql(
+        self, fact: Fact, *, scope: str, group: str | None = None, rollup_where: str = "", raw_where: str = "",
+        day_where: str = "",
+    ) -> tuple[str, dict]:  # fmt: skip
+        """Rows (grp, ttft_hist, latency_hist) for the window: a HistogramDay row for every UTC day
+        wholly inside it and rolled up, the slots (rolled up or live) for the rest."""
+        grp = group or "''"
+        full_lo = _utc_midnight(self.start, up=True)
+        full_hi = _utc_midnight(min(self.end, self.rolled_until or self.start), up=False)
+        if full_lo >= full_hi:
+            source, params = self.sql(fact, rollup_where=rollup_where, raw_where=raw_where)
+            return f"(SELECT {grp} AS grp, ttft_hist, latency_hist FROM {source} x)", params
+        head, head_params = Slice(self.start, full_lo, self.rolled_until).sql(
+            fact, rollup_where=rollup_where, raw_where=raw_where, tag="_h"
+        )
+        tail, tail_params = Slice(full_hi, self.end, self.rolled_until).sql(
+            fact, rollup_where=rollup_where, raw_where=raw_where, tag="_t"
+        )
+        days = (
+            f"SELECT {'key' if group else grp} AS grp, ttft_hist, latency_hist FROM {HISTOGRAM_DAYS} "
+            f"WHERE scope = %(d_scope)s AND day >= %(d_lo)s AND day < %(d_hi)s {day_where}"
+        )
+        sql = (
+            f"(SELECT {grp} AS grp, ttft_hist, latency_hist FROM {head} h UNION ALL {days} "
+            f"UNION ALL SELECT {grp} AS grp, ttft_hist, latency_hist FROM {tail} t)"
+        )
+        params = head_params | tail_params | {"d_scope": scope, "d_lo": full_lo.date(), "d_hi": full_hi.date()}
+        return sql, params
+
+
+def _utc_midnight(moment: datetime, *, up: bool) -> datetime:
+    midnight = datetime.combine(moment.astimezone(UTC).date(), time.min, tzinfo=UTC)
+    return midnight + timedelta(days=1) if up and midnight < moment else midnight
 
 
 def fetch(sql: str, params: dict) -> list[dict]:

@@ -7,7 +7,7 @@ no longer change (older than INSIGHTS_ROLLUP_GRACE_SECONDS: every run or attempt
 then, the stale ones by the sweeps); readers take the slots after it from the raw tables.
 """
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from challenges.models import Attempt
 from game.models import CreditEntry, XPEvent
-from insights.facts import ALL_FACTS, raw_select
+from insights.facts import ALL_FACTS, HISTOGRAM_DAY_WRITES, HISTOGRAM_DAYS, raw_select
 from insights.models import RollupState
 from llm.models import LLMRun
 
@@ -45,6 +45,12 @@ def rollup_range(*, start: datetime, end: datetime) -> None:
             cursor.execute(
                 f"INSERT INTO {fact.table} ({', '.join(fact.columns)}) {raw_select(fact)}", {"lo": start, "hi": end}
             )
+        # Every UTC day the range touches, again from all of that day's slots.
+        d_lo = datetime.combine(start.astimezone(UTC).date(), time.min, tzinfo=UTC)
+        d_hi = datetime.combine((end - SLOT).astimezone(UTC).date(), time.min, tzinfo=UTC) + timedelta(days=1)
+        cursor.execute(f"DELETE FROM {HISTOGRAM_DAYS} WHERE day >= %s AND day < %s", [d_lo.date(), d_hi.date()])
+        for sql in HISTOGRAM_DAY_WRITES:
+            cursor.execute(sql, {"d_lo": d_lo, "d_hi": d_hi})
         state, _ = RollupState.objects.select_for_update().get_or_create(pk=1)
         state.generation += 1  # every cached document of an older generation is stale
         state.save(update_fields=["generation", "updated_at"])

@@ -86,6 +86,7 @@ def _run_scan(source: str, params: dict) -> tuple[dict[date, dict], list[dict]]:
 
 
 def _latency(source: str, params: dict) -> dict[str, int | None]:
+    """Median and p95 first-token time and latency over `source`'s (grp, ttft_hist, latency_hist) rows."""
     rows = fetch(run_histograms_sql(source), params)
     ttft = percentiles((row for row in rows if row["kind"] == "ttft"), (0.5, 0.95))
     latency = percentiles((row for row in rows if row["kind"] == "latency"), (0.5, 0.95))
@@ -146,7 +147,7 @@ def learner_insights(*, user, window: Window, rolled_until) -> dict[str, Any]:
         "totals": {
             **totals,
             **_rates(totals),
-            **_latency(runs_src, params),
+            **_latency(*_user_histograms(user, part, params)),
             "xp_earned": sum(_int(row, "xp") for row in ledger_daily.values()),
             "credits_spent": sum(_int(row, "credits_spent") for row in ledger_daily.values()),
             "credits_earned": sum(_int(row, "credits_earned") for row in ledger_daily.values()),
@@ -160,6 +161,14 @@ def learner_insights(*, user, window: Window, rolled_until) -> dict[str, Any]:
         "streak": {"current": stats.get("streak_days", 0), "best": stats.get("streak_best", 0)},
         "challenges": challenges_doc,
     }
+
+
+def _user_histograms(user, part: Slice, params: dict) -> tuple[str, dict]:
+    where = "AND user_id = %(user)s"
+    source, p = part.histogram_sql(
+        facts.USER_RUNS, scope="user", rollup_where=where, raw_where=where, day_where="AND key = %(user_key)s"
+    )
+    return source, params | p | {"user_key": str(user.pk)}
 
 
 def _calendar(window: Window, runs_daily: dict, ledger_daily: dict) -> list[dict]:
@@ -366,7 +375,8 @@ def platform_insights(*, window: Window, rolled_until) -> dict[str, Any]:
     provider_daily: dict[date, dict] = defaultdict(dict)
     for row in by_provider_day:
         provider_daily[row["day"]][f"runs:{row['provider']}"] = row["runs"]
-    latency = _provider_latency(source, params)
+    hist_source, hp = part.histogram_sql(facts.MODEL_RUNS, scope="provider", group="provider")
+    latency = _provider_latency(hist_source, params | hp)
     errors = fetch(
         f"SELECT error_code, provider, sum(runs)::bigint AS runs FROM {source} s WHERE error_code <> '' "
         f"GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2",
@@ -409,8 +419,8 @@ def platform_insights(*, window: Window, rolled_until) -> dict[str, Any]:
 
 def _provider_latency(source: str, params: dict) -> list[dict]:
     grouped: dict[tuple[str, str], list[dict]] = defaultdict(list)
-    for row in fetch(run_histograms_sql(source, group="s.provider"), params):
-        grouped[(row["provider"], row["kind"])].append(row)
+    for row in fetch(run_histograms_sql(source, group="s.grp"), params):
+        grouped[(row["grp"], row["kind"])].append(row)
     out: dict[str, dict] = {}
     for (provider, kind), rows in grouped.items():
         values = percentiles(rows, (0.5, 0.95))

@@ -112,3 +112,33 @@ def test_backfill_without_a_range_rolls_all_history_up_to_the_grace_line(user, s
 
     assert UserRunSlot.objects.get().runs == 1
     assert RollupState.objects.get().rolled_until in {before, after}
+
+
+def test_percentiles_from_day_rows_keep_the_windows_edges_exact(user):
+    # given, for a Kolkata window of 3 to 5 March, runs inside it at both partial UTC days and a
+    # whole one, and slow runs just outside it (its local midnights are 18:30 UTC)
+    inside = [
+        (datetime(2026, 3, 2, 18, 45, tzinfo=UTC), 100),  # 00:15 on the 3rd in Kolkata
+        (datetime(2026, 3, 4, 12, 0, tzinfo=UTC), 200),  # a UTC day wholly inside
+        (datetime(2026, 3, 5, 18, 15, tzinfo=UTC), 300),  # 23:45 on the 5th
+    ]
+    outside = [datetime(2026, 3, 2, 18, 15, tzinfo=UTC), datetime(2026, 3, 5, 18, 45, tzinfo=UTC)]
+    for at, latency in inside:
+        make_run(user, at, latency_ms=latency, ttft_ms=latency // 10)
+    for at in outside:
+        make_run(user, at, latency_ms=50_000, ttft_ms=5_000)
+    url = "/api/v1/insights/me/?from=2026-03-03&to=2026-03-05&tz=Asia/Kolkata"
+    live = client_for(user).get(url).json()["totals"]
+
+    # when everything is rolled up (a day row for 3 and 4 March UTC, the partial days from slots)
+    rollup_recent(now=datetime(2026, 3, 20, tzinfo=UTC))
+    from insights.models import HistogramDay
+
+    assert HistogramDay.objects.filter(scope="user").count() == 3  # 2, 4 and 5 March (UTC): the days with runs
+    rolled = client_for(user).get(url).json()["totals"]
+
+    # then the figures are the same, and the slow runs outside count in neither
+    assert rolled == live
+    assert rolled["runs"] == 3
+    assert rolled["p95_latency_ms"] < 1_000
+    assert rolled["median_ttft_ms"] == 20
