@@ -1,14 +1,13 @@
 from rest_framework import serializers
 
-from insights.selectors import MAX_DAYS
+from insights.windows import WindowQuerySerializer
 
-
-class WindowQuerySerializer(serializers.Serializer):
-    days = serializers.IntegerField(min_value=1, max_value=MAX_DAYS, default=30)
+__all__ = ["InsightsSerializer", "WindowQuerySerializer"]
 
 
 class InsightsSerializer(serializers.Serializer):
-    """Analytics document: `window`, `totals` and zero-filled `daily_*` series (one row per day)."""
+    """Analytics document: `window`, `totals` and a zero-filled `series` (one row per bucket)."""
 
     window = serializers.DictField()
     totals = serializers.DictField()
+    series = serializers.ListField(child=serializers.DictField())

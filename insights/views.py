@@ -1,3 +1,5 @@
+from functools import partial
+
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.permissions import IsAdminUser
@@ -5,39 +7,69 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from insights import selectors
-from insights.serializers import InsightsSerializer, WindowQuerySerializer
+from challenges.models import Challenge
+from insights import freshness, selectors
+from insights.caching import cached_document
+from insights.serializers import InsightsSerializer
+from insights.windows import MAX_DAYS, Window, window_from
 from prompts.selectors import template_get_visible
 
-DAYS_PARAM = OpenApiParameter("days", int, description="Window length in days, 1-365 (default 30).")
+WINDOW_PARAMS = [
+    OpenApiParameter("from", str, description="First local day, YYYY-MM-DD (default: `days` before `to`)."),
+    OpenApiParameter("to", str, description="Last local day, YYYY-MM-DD (default: today in `tz`)."),
+    OpenApiParameter("days", int, description=f"Instead of `from`: the window's length, 1-{MAX_DAYS} (default 30)."),
+    OpenApiParameter("bucket", str, enum=["day", "week", "month"], description="Series bucket (default day)."),
+    OpenApiParameter("tz", str, description="IANA time zone of the days (default: your profile's)."),
+]
 
 
-def _days(request: Request) -> int:
-    query = WindowQuerySerializer(data=request.query_params)
-    query.is_valid(raise_exception=True)
-    return query.validated_data["days"]
+def _window(request: Request) -> Window:
+    return window_from(request.query_params, default_tz=getattr(request.user, "timezone", "") or "UTC")
 
 
 class MyInsightsView(APIView):
-    @extend_schema(parameters=[DAYS_PARAM], responses=InsightsSerializer, summary="Your usage over time")
+    @extend_schema(parameters=WINDOW_PARAMS, responses=InsightsSerializer, summary="Your usage over time")
     def get(self, request: Request) -> Response:
-        return Response(selectors.user_insights(user=request.user, days=_days(request)))
+        window = _window(request)
+        compute = partial(selectors.learner_insights, user=request.user, window=window)
+        fingerprint = partial(freshness.learner, request.user.pk, window)
+        return Response(cached_document("me", request.user.pk, window, compute, fingerprint))
 
 
 class TemplateInsightsView(APIView):
-    @extend_schema(parameters=[DAYS_PARAM], responses=InsightsSerializer, summary="A template's usage over time")
+    @extend_schema(parameters=WINDOW_PARAMS, responses=InsightsSerializer, summary="A template's usage over time")
     def get(self, request: Request, template_id: str) -> Response:
-        days = _days(request)
+        window = _window(request)
         template = template_get_visible(template_id=template_id, user=request.user)
         # Who ran a template is its owner's business: everyone else gets the same 404 as for a missing one.
         if template.owner_id != request.user.pk and not request.user.is_staff:
             raise Http404("No template matches the given id.")
-        return Response(selectors.template_insights(template=template, days=days))
+        compute = partial(selectors.template_insights, template=template, window=window)
+        fingerprint = partial(freshness.template, template, window)
+        return Response(cached_document("template", template.pk, window, compute, fingerprint))
+
+
+class ChallengeInsightsView(APIView):
+    @extend_schema(
+        parameters=WINDOW_PARAMS, responses=InsightsSerializer, summary="Your challenge's attempts (its author)"
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        window = _window(request)
+        # Only the author: the failing cases include hidden ones, which nobody else may learn about.
+        challenge = Challenge.objects.filter(slug=slug, author=request.user).first()
+        if challenge is None:
+            raise Http404("No challenge of yours matches the given slug.")
+        compute = partial(selectors.challenge_insights, challenge=challenge, window=window)
+        fingerprint = partial(freshness.challenge, challenge.pk, window)
+        return Response(cached_document("challenge", challenge.pk, window, compute, fingerprint))
 
 
 class PlatformInsightsView(APIView):
     permission_classes = [IsAdminUser]
 
-    @extend_schema(parameters=[DAYS_PARAM], responses=InsightsSerializer, summary="Platform activity (staff)")
+    @extend_schema(parameters=WINDOW_PARAMS, responses=InsightsSerializer, summary="Platform activity (staff)")
     def get(self, request: Request) -> Response:
-        return Response(selectors.platform_insights(days=_days(request)))
+        window = _window(request)
+        compute = partial(selectors.platform_insights, window=window)
+        fingerprint = partial(freshness.platform, window)
+        return Response(cached_document("platform", "", window, compute, fingerprint))

@@ -19,6 +19,7 @@ urlpatterns = [
     path("library/<uuid:template_id>/edit/", views.page("template_edit"), name="template_edit"),
     path("profile/", views.page("profile"), name="profile"),
     path("leaderboard/", views.page("leaderboard"), name="leaderboard"),
+    path("staff/insights/", views.page("staff_insights"), name="staff_insights"),
     path("challenges/", views.challenge_list_page, name="challenges"),
     path("challenges/<slug:slug>/", views.challenge_detail_page, name="challenge"),
     path("challenges/<slug:slug>/body/", views.challenge_body, name="challenge_body"),

@@ -34,6 +34,7 @@ PAGES: dict[str, tuple[str, str, bool]] = {
     "leaderboard": ("web/leaderboard.html", "leaderboard", False),
     "challenges": ("web/challenges.html", "challenges", False),
     "challenge": ("web/challenge_detail.html", "challenge", False),
+    "staff_insights": ("web/staff_insights.html", "staff_insights", True),  # the API answers staff only
 }
 
 # Pages that send the visitor on to `?next=` once signed in (checked here, read by web/js/auth.js).

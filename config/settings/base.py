@@ -349,3 +349,12 @@ CHALLENGES_JUDGE_MODEL = env_str("CHALLENGES_JUDGE_MODEL", "")
 CHALLENGES_ATTEMPT_PARALLEL = env_int("CHALLENGES_ATTEMPT_PARALLEL", 10)
 # An attempt still running after this long lost its process: settled as failed, the rest refunded.
 CHALLENGES_ATTEMPT_MAX_SECONDS = env_float("CHALLENGES_ATTEMPT_MAX_SECONDS", 1800.0)
+
+# --- Insights -----------------------------------------------------------------------------
+# Slots older than this are final (every run and attempt in them has settled, the stale ones by
+# the sweeps every 5 minutes) and are rolled up; newer ones are read from the raw tables.
+INSIGHTS_ROLLUP_GRACE_SECONDS = env_int(
+    "INSIGHTS_ROLLUP_GRACE_SECONDS", int(max(LLM_RUN_MAX_SECONDS, CHALLENGES_ATTEMPT_MAX_SECONDS)) + 600
+)
+INSIGHTS_CACHE_SECONDS = env_int("INSIGHTS_CACHE_SECONDS", 600)  # how long an unread document stays
+CELERY_BEAT_SCHEDULE["insights-rollup-recent"] = {"task": "insights.rollup_recent", "schedule": 900.0}

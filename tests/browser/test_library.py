@@ -76,7 +76,7 @@ def test_a_learner_writes_a_template_and_runs_it_through_its_variable_form(page)
     # and the template's page shows its author the run in its usage
     page.goto(template_page)
     expect(page.locator("[data-t-usage] .stat").first).to_have_text("Runs1")
-    expect(page.locator("[data-t-run-bars] .bar")).to_have_count(30)
+    expect(page.locator("[data-chart-table='uses'] tbody tr")).to_have_count(30)
 
 
 def test_others_find_rate_favourite_and_fork_a_public_template(page, new_context):

@@ -55,7 +55,7 @@ def test_the_profile_shows_progress_badges_and_ledgers_and_follows_live_events(p
     expect(page.locator('[data-badge="runs-10"] progress')).to_have_attribute("value", "1")
     expect(page.locator('[data-badge="runs-10"] progress')).to_have_attribute("max", "10")
     expect(page.locator("[data-activity-totals] .stat").nth(3)).to_have_text(f"XP earned{ada.experience_points}")
-    expect(page.locator("[data-xp-bars] .bar")).to_have_count(30)
+    expect(page.locator("[data-chart-table='xp'] tbody tr")).to_have_count(30)
     screenshot(page, "profile")
 
     # when they earn enough XP for the next level

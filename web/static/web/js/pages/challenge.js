@@ -5,6 +5,7 @@ import { getAccess } from "../auth.js";
 import { boot } from "../app.js";
 import { AttemptClient } from "../attempt_client.js";
 import { CaseGrid } from "../case_grid.js";
+import { loadAuthorInsights } from "../challenge_insights.js";
 import { ChallengeBoard, boardElements } from "../challenge_board.js";
 import { $, $$, clearErrors, formatCredits, formatDate, formatNumber, h } from "../dom.js";
 import { apiErrorMessage, runErrorMessage } from "../errors.js";
@@ -408,5 +409,8 @@ async function main(user) {
 
 const viewer = await boot();
 const missing = $("[data-challenge-missing]");
-if (bind() || (viewer && missing && (await fetchOwnChallenge(missing.dataset.slug)) && bind())) await main(viewer);
+if (bind() || (viewer && missing && (await fetchOwnChallenge(missing.dataset.slug)) && bind())) {
+  await main(viewer);
+  if (viewer) await loadAuthorInsights(challenge.slug, $("#main"));
+}
 document.body.dataset.challengeReady = "true";

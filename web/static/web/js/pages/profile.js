@@ -1,7 +1,7 @@
 import { api, apiList } from "../api.js";
 import { setUpApiKeys } from "../api_keys.js";
 import { boot } from "../app.js";
-import { renderBars } from "../charts.js";
+import { bucketLabel, drawChart, windowControls } from "../insight_charts.js";
 import { $, formatDate, formatMs, formatNumber, h, showError } from "../dom.js";
 import { levelProgress } from "../progress.js";
 
@@ -84,25 +84,125 @@ async function loadLedgers() {
   );
 }
 
+let activityQuery = { days: 30, bucket: "day" };
+
 async function loadActivity() {
-  const insights = await api("insights/me/", { query: { days: 30 } });
+  const controls = $("[data-activity-controls]");
+  if (!controls.childElementCount) {
+    activityQuery = windowControls(controls, (query) => {
+      activityQuery = query;
+      loadActivity().catch((error) => showError(null, error));
+    }, activityQuery);
+  }
+  const insights = await api("insights/me/", { query: activityQuery });
   const totals = insights.totals || {};
+  const series = insights.series || [];
+  const bucket = insights.window?.bucket || "day";
   const stat = (label, value) =>
     h("div", { class: "stat" }, h("span", { class: "stat-label", text: label }), h("span", { class: "stat-value", text: value }));
+  const percent = (rate) => (rate == null ? "–" : `${Math.round(rate * 100)}%`);
   $("[data-activity-totals]").replaceChildren(
     stat("Runs", formatNumber(totals.runs)),
     stat("Tokens out", formatNumber(totals.output_tokens)),
     stat("Credits spent", formatNumber(totals.credits_spent)),
     stat("XP earned", formatNumber(totals.xp_earned)),
-    stat("Avg first token", formatMs(totals.avg_ttft_ms)),
+    stat("Credits earned", formatNumber(totals.credits_earned)),
+    stat("Success rate", percent(totals.success_rate)),
+    stat("Median first token", formatMs(totals.median_ttft_ms)),
+    stat("Median run", formatMs(totals.median_latency_ms)),
+    stat("Challenges passed", `${formatNumber(totals.challenges_passed)} / ${formatNumber(totals.challenges_attempted)}`),
   );
-  const days = insights.daily_xp || [];
-  const total = days.reduce((sum, day) => sum + (Number(day.xp) || 0), 0);
-  renderBars($("[data-xp-bars]"), days, {
-    value: (day) => day.xp,
-    title: (day) => `${day.date}: ${day.xp} XP`,
-    summary: `XP earned per day over the last ${days.length} days: ${total} in total`,
+  const labels = series.map((row) => bucketLabel(row.start, bucket));
+  const column = (name) => series.map((row) => row[name]);
+  const charts = $("[data-activity-charts]");
+  await drawChart(charts, "runs", {
+    title: "Runs",
+    labels,
+    stacked: true,
+    datasets: [
+      { label: "Completed", data: column("completed") },
+      { label: "Failed", data: column("failed") },
+      { label: "Cancelled", data: column("cancelled") },
+    ],
   });
+  await drawChart(charts, "tokens", {
+    type: "line",
+    title: "Tokens",
+    labels,
+    datasets: [
+      { label: "Prompt tokens", data: column("input_tokens") },
+      { label: "Output tokens", data: column("output_tokens") },
+    ],
+  });
+  await drawChart(charts, "credits", {
+    title: "Credits",
+    labels,
+    datasets: [
+      { label: "Spent", data: column("credits_spent") },
+      { label: "Earned", data: column("credits_earned") },
+    ],
+  });
+  await drawChart(charts, "xp", {
+    type: "line",
+    title: "XP and skill",
+    labels,
+    datasets: [
+      { label: "XP (cumulative)", data: column("xp_cumulative") },
+      { label: "Skill points", data: column("skill"), axis: "y2" },
+    ],
+  });
+  const models = insights.by_model || [];
+  await drawChart(charts, "models", {
+    type: "doughnut",
+    title: "Models used",
+    labelHeader: "Model",
+    labels: models.map((row) => row.model),
+    datasets: [{ label: "Runs", data: models.map((row) => row.runs) }],
+  });
+  const challenges = insights.challenges || [];
+  if (challenges.length) {
+    const starts = [...new Set(challenges.flatMap((c) => c.progress.map((p) => p.start)))].sort();
+    await drawChart(charts, "scores", {
+      type: "line",
+      title: "Best score per challenge",
+      labels: starts.map((start) => bucketLabel(start, bucket)),
+      yMax: 1000,
+      datasets: challenges.slice(0, 8).map((c) => {
+        const best = new Map(c.progress.map((p) => [p.start, p.best_score]));
+        return { label: c.title, data: starts.map((start) => best.get(start) ?? null) };
+      }),
+    });
+  }
+  renderCalendar(insights.calendar || [], insights.streak || {});
+  $("[data-challenge-progress] tbody").replaceChildren(
+    ...(challenges.length
+      ? challenges.map((c) =>
+          h(
+            "tr",
+            {},
+            h("td", {}, h("a", { href: `/challenges/${c.slug}/`, text: c.title })),
+            h("td", { class: "num", text: formatNumber(c.attempts) }),
+            h("td", { class: "num", text: formatNumber(c.passed) }),
+            h("td", { class: "num", text: formatNumber(c.best_score) }),
+          ),
+        )
+      : [h("tr", {}, h("td", { colspan: "4", class: "muted", text: "No attempts in this range." }))]),
+  );
+}
+
+function renderCalendar(days, streak) {
+  const active = days.filter((day) => day.active).length;
+  $("[data-streak-summary]").textContent = `${active} active day${active === 1 ? "" : "s"} of ${days.length} · streak ${streak.current ?? 0} (best ${streak.best ?? 0})`;
+  $("[data-streak-calendar]").replaceChildren(
+    ...days.map((day) =>
+      h("li", {
+        class: day.active ? "day active" : "day",
+        title: `${day.date}: ${day.runs} run${day.runs === 1 ? "" : "s"}, ${day.xp} XP`,
+        "aria-label": `${day.date}: ${day.active ? "active" : "no activity"}`,
+        dataset: { date: day.date },
+      }),
+    ),
+  );
 }
 
 function showVerification(user) {

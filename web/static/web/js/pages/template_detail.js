@@ -1,8 +1,8 @@
 import { api, apiList } from "../api.js";
 import { boot } from "../app.js";
-import { renderBars } from "../charts.js";
+import { bucketLabel, drawChart, windowControls } from "../insight_charts.js";
 import { currentUser } from "../auth.js";
-import { $, clearErrors, formatDate, formatMs, formatNumber, h, showError } from "../dom.js";
+import { $, clearErrors, formatDate, formatNumber, h, showError } from "../dom.js";
 import { toast } from "../toast.js";
 import { templateVariables } from "../variables.js";
 
@@ -84,9 +84,20 @@ async function loadVersions() {
   }
 }
 
+let usageQuery = { days: 30, bucket: "day" };
+
 async function loadInsights() {
-  const insights = await api(`insights/templates/${id}/`, { query: { days: 30 } });
+  const controls = $("[data-t-controls]");
+  if (!controls.childElementCount) {
+    usageQuery = windowControls(controls, (query) => {
+      usageQuery = query;
+      loadInsights().catch(() => {});
+    }, usageQuery);
+  }
+  const insights = await api(`insights/templates/${id}/`, { query: usageQuery });
   const totals = insights.totals || {};
+  const series = insights.series || [];
+  const bucket = insights.window?.bucket || "day";
   const stat = (label, value) =>
     h("div", { class: "stat" }, h("span", { class: "stat-label", text: label }), h("span", { class: "stat-value", text: value }));
   $("[data-t-usage]").replaceChildren(
@@ -94,15 +105,44 @@ async function loadInsights() {
     stat("Learners", formatNumber(totals.runners)),
     stat("Forks", formatNumber(totals.forks_count)),
     stat("Favourites", formatNumber(totals.favorites_count)),
-    stat("Avg first token", formatMs(totals.avg_ttft_ms)),
+    stat("Average cost", totals.avg_cost == null ? "–" : `${formatNumber(totals.avg_cost, 2)} credits`),
   );
-  const days = insights.daily_runs || [];
-  renderBars($("[data-t-run-bars]"), days, {
-    value: (day) => day.runs,
-    title: (day) => `${day.date}: ${day.runs} run${day.runs === 1 ? "" : "s"}`,
-    summary: `Runs per day over the last ${days.length} days: ${totals.runs ?? 0} in total`,
-  });
+  const labels = series.map((row) => bucketLabel(row.start, bucket));
+  const column = (name) => series.map((row) => row[name]);
+  const charts = $("[data-t-charts]");
   $("[data-t-insights]").hidden = false;
+  await drawChart(charts, "uses", {
+    type: "line",
+    title: "Uses and learners",
+    labels,
+    datasets: [
+      { label: "Runs", data: column("runs") },
+      { label: "Learners", data: column("runners") },
+    ],
+  });
+  await drawChart(charts, "ratings", {
+    title: "Ratings",
+    labels,
+    datasets: [
+      { label: "Ratings given", data: column("ratings") },
+      { label: "Average score", data: column("rating_avg"), axis: "y2" },
+      { label: "Forks", data: column("forks") },
+    ],
+  });
+  const models = insights.by_model || [];
+  await drawChart(charts, "models", {
+    type: "doughnut",
+    title: "Model mix",
+    labelHeader: "Model",
+    labels: models.map((row) => row.model),
+    datasets: [{ label: "Runs", data: models.map((row) => row.runs) }],
+  });
+  await drawChart(charts, "cost", {
+    type: "line",
+    title: "Average cost per run (credits)",
+    labels,
+    datasets: [{ label: "Credits per run", data: column("avg_cost") }],
+  });
 }
 
 async function load() {
