@@ -9,7 +9,7 @@ PORT ?= 8000
 export CMAKE_BUILD_PARALLEL_LEVEL ?= $(shell nproc 2>/dev/null || echo 2)
 # `make test` measures line coverage of the project's packages ([tool.coverage] in pyproject.toml)
 # and fails below this percentage; the floor applies to the whole suite only (no PYTEST_ARGS).
-COVERAGE_FLOOR ?= 0
+COVERAGE_FLOOR ?= 93
 COVERAGE_ARGS ?= --cov --cov-report=term:skip-covered $(if $(PYTEST_ARGS),,--cov-fail-under=$(COVERAGE_FLOOR))
 
 .PHONY: run test install install-dev migrate lint format bench clean

@@ -3,7 +3,7 @@
 Views document their success answers (and some errors) with `extend_schema`; the errors that come
 from the API's machinery rather than a view are added here to every operation they can reach, in
 the shapes of config.exceptions, unless the view documents that code itself: 400 where there is a
-body or a query to reject, 401 where a credential is read, 403 where a permission beyond signing in
+body or a query to reject, 415 where there is a body, 401 where a credential is read, 403 where a permission beyond signing in
 or a CSRF check runs, 404 where a path names an object or a page is asked for, 429 where a throttle
 applies (with `Retry-After`).
 """
@@ -25,6 +25,7 @@ NOT_AUTHENTICATED = OpenApiResponse(DetailSerializer, description="Not authentic
 FORBIDDEN = OpenApiResponse(DetailSerializer, description="Not allowed (a permission, or CSRF for a session).")
 NOT_FOUND = OpenApiResponse(DetailSerializer, description="No such object or page, or not yours to see.")
 THROTTLED = OpenApiResponse(DetailSerializer, description="Throttled; see the `Retry-After` header.")
+UNSUPPORTED = OpenApiResponse(DetailSerializer, description="A body the API cannot parse as any of its media types.")
 # The OpenAI-compatible endpoint answers every error in OpenAI's shape.
 OPENAI_PREFIX = "/v1/"
 OPENAI_ERROR = OpenApiResponse(
@@ -58,6 +59,8 @@ class AutoSchema(openapi.AutoSchema):
         errors = []
         if "requestBody" in operation or query:
             errors.append(("400", FIELD_ERRORS))
+        if "requestBody" in operation:
+            errors.append(("415", UNSUPPORTED))
         if authenticators:
             errors.append(("401", NOT_AUTHENTICATED))
         csrf = self.method in UNSAFE_METHODS and any(isinstance(a, SessionAuthentication) for a in authenticators)

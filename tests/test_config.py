@@ -198,15 +198,15 @@ def test_schema_documents_every_auth_endpoint_with_its_answers():
     def codes(path: str, method: str) -> set[str]:
         return set(paths[f"/api/v1/auth/{path}"][method]["responses"])
 
-    assert codes("register/", "post") == {"201", "400", "429"}
-    assert codes("login/", "post") == {"200", "400", "401", "429"}
-    assert codes("refresh/", "post") == {"200", "400", "401", "429"}
-    assert codes("logout/", "post") == {"205", "400", "401", "429"}
+    assert codes("register/", "post") == {"201", "400", "415", "429"}
+    assert codes("login/", "post") == {"200", "400", "401", "415", "429"}
+    assert codes("refresh/", "post") == {"200", "400", "401", "415", "429"}
+    assert codes("logout/", "post") == {"205", "400", "401", "415", "429"}
     assert codes("me/", "get") == {"200", "401", "429"}
-    assert codes("me/", "patch") == {"200", "400", "401", "403", "429"}  # 403: CSRF, for a session
-    assert codes("password/change/", "post") == {"200", "400", "401", "403", "429"}
-    assert codes("password/reset/", "post") == {"202", "400", "429"}
-    assert codes("password/reset/confirm/", "post") == {"200", "400", "429"}
+    assert codes("me/", "patch") == {"200", "400", "401", "403", "415", "429"}  # 403: CSRF, for a session
+    assert codes("password/change/", "post") == {"200", "400", "401", "403", "415", "429"}
+    assert codes("password/reset/", "post") == {"202", "400", "415", "429"}
+    assert codes("password/reset/confirm/", "post") == {"200", "400", "415", "429"}
     assert "put" not in paths["/api/v1/auth/me/"]
     login_body = schema["components"]["schemas"]["LoginRequest"]
     assert set(login_body["required"]) == {"username_or_email", "password"}
