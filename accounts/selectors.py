@@ -61,3 +61,10 @@ def api_key_user(*, key: str):
         .first()
     )
     return None if found is None else found.user
+
+
+def social_links(*, user) -> list:
+    """The user's linked sign-in providers (allauth's SocialAccount rows), oldest first."""
+    from allauth.socialaccount.models import SocialAccount
+
+    return list(SocialAccount.objects.filter(user=user).order_by("date_joined", "pk"))
