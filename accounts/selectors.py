@@ -25,6 +25,10 @@ def user_find_for_login(*, username_or_email: str):
     return User.objects.filter(username__iexact=identifier).first()
 
 
+def user_find_by_id(*, user_id):
+    return User.objects.filter(pk=user_id).first()
+
+
 def user_find_by_email(*, email: str):
     return User.objects.filter(email__iexact=email.strip()).first()
 
