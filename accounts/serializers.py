@@ -239,7 +239,12 @@ class SocialLinkSerializer(serializers.Serializer):
     linked_at = serializers.DateTimeField(source="date_joined")
 
     def get_email(self, link) -> str:
-        return str((link.extra_data or {}).get("email") or "")
+        # Providers keep the profile at the top (GitHub, Google) or under userinfo / id_token (OIDC).
+        data = link.extra_data or {}
+        for source in (data, data.get("userinfo"), data.get("id_token")):
+            if isinstance(source, dict) and isinstance(source.get("email"), str):
+                return source["email"]
+        return ""
 
 
 class SocialStatusSerializer(serializers.Serializer):

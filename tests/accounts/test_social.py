@@ -174,7 +174,7 @@ def test_a_signed_in_user_links_a_provider_and_then_signs_in_with_it(fake_oidc, 
     assert signed_in.json()["user"]["id"] == str(user.pk)
     status = auth_client.get("/api/v1/auth/social/").json()
     assert status["providers"] == [{"id": "fakeid", "name": "Fake ID"}]
-    assert [link["provider"] for link in status["links"]] == ["fakeid"]
+    assert [(link["provider"], link["email"]) for link in status["links"]] == [("fakeid", user.email)]
     assert status["has_password"] is True
 
 
