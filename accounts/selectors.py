@@ -67,6 +67,12 @@ def api_key_user(*, key: str):
     return None if found is None else found.user
 
 
+def user_has_social_links(*, user) -> bool:
+    from allauth.socialaccount.models import SocialAccount
+
+    return SocialAccount.objects.filter(user=user).exists()
+
+
 def social_links(*, user) -> list:
     """The user's linked sign-in providers (allauth's SocialAccount rows), oldest first."""
     from allauth.socialaccount.models import SocialAccount

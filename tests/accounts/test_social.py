@@ -234,3 +234,25 @@ def test_an_unknown_provider_is_a_404(api_client, fake_oidc):
     response = api_client.post("/api/v1/auth/social/nope/", {"id_token": "x"}, format="json")
 
     assert response.status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_social_only_account_sets_its_first_password_by_the_reset_email(api_client, fake_oidc, mailoutbox):
+    _exchange(api_client, _code(fake_oidc))
+    mailoutbox.clear()
+
+    assert (
+        api_client.post("/api/v1/auth/password/reset/", {"email": "sam@example.com"}, format="json").status_code == 202
+    )
+
+    assert [m.to for m in mailoutbox] == [["sam@example.com"]]
+    query = mailoutbox[0].body.split("/reset-password/?", 1)[1].split()[0]
+    uid, token = (part.split("=", 1)[1] for part in query.split("&"))
+    body = {
+        "uid": uid,
+        "token": token,
+        "new_password": "A-new-pass-phrase-7",
+        "new_password_confirm": "A-new-pass-phrase-7",
+    }
+    assert api_client.post("/api/v1/auth/password/reset/confirm/", body, format="json").status_code == 200
+    assert User.objects.get(email="sam@example.com").check_password("A-new-pass-phrase-7")
