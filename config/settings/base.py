@@ -284,6 +284,7 @@ UNVERIFIED_FREE_RUNS_PER_DAY = env_int("UNVERIFIED_FREE_RUNS_PER_DAY", 20)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "PromptCraft <noreply@promptcraft.local>")
 # Social sign-in providers, each enabled by its client id (accounts.social_config builds allauth's apps).
 SOCIALACCOUNT_PROVIDERS = social_providers_from_env()
+SOCIALACCOUNT_QUERY_EMAIL = True  # GitHub: read /user/emails, whose `verified` flags decide
 SOCIALACCOUNT_STORE_TOKENS = False  # the provider's tokens serve the sign-in only
 SOCIALACCOUNT_REQUESTS_TIMEOUT = env_int("SOCIAL_REQUESTS_TIMEOUT", 10)
 ACCOUNT_EMAIL_VERIFICATION = "none"  # accounts' own verification flow applies (allauth's is unused)

@@ -256,3 +256,52 @@ def test_a_social_only_account_sets_its_first_password_by_the_reset_email(api_cl
     }
     assert api_client.post("/api/v1/auth/password/reset/confirm/", body, format="json").status_code == 200
     assert User.objects.get(email="sam@example.com").check_password("A-new-pass-phrase-7")
+
+
+@pytest.fixture
+def fake_github(fake_oidc, settings, monkeypatch):
+    """GitHub's provider pointed at the fake (its endpoints are class attributes, read once at import)."""
+    from allauth.socialaccount.providers.github.views import GitHubOAuth2Adapter
+
+    settings.SOCIALACCOUNT_PROVIDERS = {
+        "github": {"APPS": [{"client_id": fake_oidc.client_id, "secret": fake_oidc.client_secret}]}
+    }
+    monkeypatch.setattr(GitHubOAuth2Adapter, "access_token_url", f"{fake_oidc.issuer}/login/oauth/access_token")
+    monkeypatch.setattr(GitHubOAuth2Adapter, "profile_url", f"{fake_oidc.issuer}/api/v3/user")
+    monkeypatch.setattr(GitHubOAuth2Adapter, "emails_url", f"{fake_oidc.issuer}/api/v3/user/emails")
+    return fake_oidc
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("verified", [True, False])
+def test_github_signs_up_with_its_verified_flag_from_the_emails_api(api_client, fake_github, verified):
+    fake_github.user = FakeUser(
+        sub="4242", email="octo@example.com", email_verified=verified, preferred_username="octocat"
+    )
+
+    response = _exchange(api_client, _code(fake_github), url="/api/v1/auth/social/github/")
+
+    assert response.status_code == 201
+    assert response.json()["user"]["username"] == "octocat"
+    assert response.json()["user"]["email"] == "octo@example.com"
+    assert response.json()["user"]["email_verified"] is verified
+    assert SocialAccount.objects.get().provider == "github"
+
+
+@pytest.mark.django_db
+def test_github_takes_no_id_token(api_client, fake_github):
+    response = api_client.post("/api/v1/auth/social/github/", {"id_token": fake_github.id_token()}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_token"
+
+
+@pytest.mark.django_db
+def test_an_unreachable_provider_is_a_provider_error(api_client, fake_oidc):
+    code = _code(fake_oidc)
+    fake_oidc.stop()
+
+    response = _exchange(api_client, code)
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "provider_error"

@@ -3,8 +3,9 @@
 It serves a discovery document, a JWKS with one RSA key, an authorize endpoint that approves at
 once (redirecting with `code` and `state`), a token endpoint (client secret, redirect URI and
 PKCE checked; each code works once) answering an RS256 `id_token` and an access token, and
-userinfo. Whoever "signs in" next is `FakeOIDCProvider.user` (tests set it). `id_token(...)`
-mints tokens directly, with overridable claims, for the REST ID-token flow.
+userinfo; and GitHub's paths too (`/login/oauth/…`, `/api/v3/user`, `/api/v3/user/emails`).
+Whoever "signs in" next is `FakeOIDCProvider.user` (tests set it). `id_token(...)` mints tokens
+directly, with overridable claims, for the REST ID-token flow.
 """
 
 from __future__ import annotations
@@ -165,7 +166,7 @@ class FakeOIDCProvider:
             )
         if url.path == "/jwks":
             return self._json(handler, 200, self._jwks())
-        if url.path == "/authorize":
+        if url.path in ("/authorize", "/login/oauth/authorize"):
             if query.get("client_id") != self.client_id or not query.get("redirect_uri"):
                 return self._json(handler, 400, {"error": "invalid_request"})
             code = secrets.token_urlsafe(16)
@@ -179,16 +180,24 @@ class FakeOIDCProvider:
             handler.send_header("Content-Length", "0")
             handler.end_headers()
             return None
-        if url.path == "/userinfo":
-            token = handler.headers.get("Authorization", "").removeprefix("Bearer ")
-            user = self._access.get(token)
+        if url.path in ("/userinfo", "/api/v3/user", "/api/v3/user/emails"):
+            authorization = handler.headers.get("Authorization", "")
+            user = self._access.get(authorization.removeprefix("Bearer ").removeprefix("token "))
             if user is None:
                 return self._json(handler, 401, {"error": "invalid_token"})
+            if url.path == "/api/v3/user":  # GitHub's shape: no verification flag, a public email or null
+                return self._json(
+                    handler, 200, {"id": user.sub, "login": user.preferred_username, "name": user.name, "email": None}
+                )
+            if url.path == "/api/v3/user/emails":
+                return self._json(
+                    handler, 200, [{"email": user.email, "primary": True, "verified": user.email_verified}]
+                )
             return self._json(handler, 200, user.claims())
         return self._json(handler, 404, {"error": "not_found"})
 
     def _post(self, handler: BaseHTTPRequestHandler) -> None:
-        if urlsplit(handler.path).path != "/token":
+        if urlsplit(handler.path).path not in ("/token", "/login/oauth/access_token"):
             return self._json(handler, 404, {"error": "not_found"})
         length = int(handler.headers.get("Content-Length") or 0)
         form = {k: v[0] for k, v in parse_qs(handler.rfile.read(length).decode()).items()}
