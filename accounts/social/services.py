@@ -63,6 +63,8 @@ def social_sign_in(*, identity: ProviderIdentity) -> tuple[object, TokenPair, bo
         if not identity.email:
             raise SocialRefused("email_required", "The provider did not share an email address.")
         if selectors.email_taken(email=identity.email):
+            if _link_find(identity) is not None:
+                continue  # a concurrent first sign-in with this identity has just committed it
             raise SocialRefused(
                 "account_exists",
                 "An account already uses this email. Sign in to it and link the provider from your profile.",

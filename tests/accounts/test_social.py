@@ -305,3 +305,32 @@ def test_an_unreachable_provider_is_a_provider_error(api_client, fake_oidc):
 
     assert response.status_code == 400
     assert response.json()["code"] == "provider_error"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_first_sign_ins_at_once_make_one_account(fake_oidc):
+    import threading
+
+    from django.db import connection
+
+    codes = [_code(fake_oidc), _code(fake_oidc)]
+    barrier = threading.Barrier(2)
+    answers = []
+
+    def sign_in(code):
+        try:
+            barrier.wait()
+            answers.append(_exchange(APIClient(), code))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sign_in, args=(code,)) for code in codes]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(a.status_code for a in answers) == [200, 201]  # the second signs into the first's account
+    assert len({a.json()["user"]["id"] for a in answers}) == 1
+    assert User.objects.count() == 1
+    assert SocialAccount.objects.count() == 1
