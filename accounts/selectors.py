@@ -25,6 +25,10 @@ def user_find_for_login(*, username_or_email: str):
     return User.objects.filter(username__iexact=identifier).first()
 
 
+def user_find_by_id(*, user_id):
+    return User.objects.filter(pk=user_id).first()
+
+
 def user_find_by_email(*, email: str):
     return User.objects.filter(email__iexact=email.strip()).first()
 
@@ -61,3 +65,16 @@ def api_key_user(*, key: str):
         .first()
     )
     return None if found is None else found.user
+
+
+def user_has_social_links(*, user) -> bool:
+    from allauth.socialaccount.models import SocialAccount
+
+    return SocialAccount.objects.filter(user=user).exists()
+
+
+def social_links(*, user) -> list:
+    """The user's linked sign-in providers (allauth's SocialAccount rows), oldest first."""
+    from allauth.socialaccount.models import SocialAccount
+
+    return list(SocialAccount.objects.filter(user=user).order_by("date_joined", "pk"))

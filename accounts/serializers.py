@@ -208,3 +208,46 @@ class APIKeyCreatedSerializer(APIKeySerializer):
     """The answer to a creation: the only time the key itself is shown."""
 
     key = serializers.CharField(read_only=True, help_text="The key itself; shown once, store it now.")
+
+
+class SocialCredentialSerializer(serializers.Serializer):
+    """What a REST client got from the provider: an authorization code (with its redirect URI and PKCE
+    verifier) or an ID token."""
+
+    code = serializers.CharField(required=False, max_length=2048)
+    redirect_uri = serializers.URLField(required=False, max_length=2048)
+    code_verifier = serializers.CharField(required=False, min_length=43, max_length=128)
+    id_token = serializers.CharField(required=False, max_length=16384)
+
+    def validate(self, attrs: dict) -> dict:
+        if bool(attrs.get("code")) == bool(attrs.get("id_token")):
+            raise serializers.ValidationError({"code": ["Send either an authorization code or an id_token."]})
+        if attrs.get("code") and not attrs.get("redirect_uri"):
+            raise serializers.ValidationError({"redirect_uri": ["The redirect_uri the code was issued for."]})
+        return attrs
+
+
+class SocialProviderSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    name = serializers.CharField()
+
+
+class SocialLinkSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    provider = serializers.CharField()
+    email = serializers.SerializerMethodField()
+    linked_at = serializers.DateTimeField(source="date_joined")
+
+    def get_email(self, link) -> str:
+        # Providers keep the profile at the top (GitHub, Google) or under userinfo / id_token (OIDC).
+        data = link.extra_data or {}
+        for source in (data, data.get("userinfo"), data.get("id_token")):
+            if isinstance(source, dict) and isinstance(source.get("email"), str):
+                return source["email"]
+        return ""
+
+
+class SocialStatusSerializer(serializers.Serializer):
+    providers = SocialProviderSerializer(many=True)
+    links = SocialLinkSerializer(many=True)
+    has_password = serializers.BooleanField()

@@ -417,7 +417,11 @@ def password_reset_request(*, email: str) -> None:
 def password_reset_email_send(*, email: str) -> bool:
     """Email a reset link when an active account has this email; True if one was sent."""
     user = selectors.user_find_by_email(email=email)
-    if user is None or not user.is_active or not user.has_usable_password():
+    if user is None or not user.is_active:
+        return False
+    # An account without a password gets none by email (one made so in the admin), unless it signs in
+    # with a provider: the reset is how a social-only account sets its first password.
+    if not user.has_usable_password() and not selectors.user_has_social_links(user=user):
         return False
     uid, token = password_reset_link(user=user)
     link = f"{settings.FRONTEND_URL.rstrip('/')}/reset-password/?uid={uid}&token={token}"

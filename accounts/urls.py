@@ -15,4 +15,8 @@ urlpatterns = [
     path("password/reset/confirm/", views.PasswordResetConfirmView.as_view(), name="auth-password-reset-confirm"),
     path("api-keys/", views.APIKeyListCreateView.as_view(), name="auth-api-keys"),
     path("api-keys/<uuid:key_id>/", views.APIKeyDetailView.as_view(), name="auth-api-key-detail"),
+    path("social/", views.SocialStatusView.as_view(), name="auth-social"),
+    path("social/links/<int:link_id>/", views.SocialUnlinkView.as_view(), name="auth-social-unlink"),
+    path("social/<slug:provider>/", views.SocialLoginView.as_view(), name="auth-social-login"),
+    path("social/<slug:provider>/link/", views.SocialLinkView.as_view(), name="auth-social-link"),
 ]

@@ -21,9 +21,14 @@ from accounts.serializers import (
     PasswordResetRequestSerializer,
     RefreshSerializer,
     RegisterSerializer,
+    SocialCredentialSerializer,
+    SocialLinkSerializer,
+    SocialStatusSerializer,
     TokenPairSerializer,
     UserSerializer,
 )
+from accounts.social import protocol as social_protocol
+from accounts.social import services as social_services
 from accounts.throttles import (
     AnonRateThrottle,
     AuthAccountThrottle,
@@ -389,4 +394,104 @@ class APIKeyDetailView(APIView):
     def delete(self, request: Request, key_id) -> Response:
         if not services.api_key_revoke(user=request.user, key_id=key_id):
             raise exceptions.NotFound()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- Social sign-in ---------------------------------------------------------------------------
+
+SOCIAL_ERRORS = {400: ERRORS_400, 404: OpenApiResponse(DetailSerializer, description="No such provider.")}
+
+
+def _social_identity(request: Request, provider: str) -> social_protocol.ProviderIdentity:
+    """The identity the request's code or ID token proves at `provider` (400/404 otherwise)."""
+    serializer = SocialCredentialSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    data = serializer.validated_data
+    try:
+        if data.get("id_token"):
+            return social_protocol.identity_from_id_token(
+                request=request._request, provider_id=provider, id_token=data["id_token"]
+            )
+        return social_protocol.identity_from_code(
+            request=request._request,
+            provider_id=provider,
+            code=data["code"],
+            redirect_uri=data["redirect_uri"],
+            code_verifier=data.get("code_verifier"),
+        )
+    except social_protocol.UnknownProvider:
+        raise exceptions.NotFound("No such sign-in provider.") from None
+    except social_protocol.ProviderRefused as exc:
+        raise exceptions.ValidationError({"detail": exc.message, "code": exc.code}) from None
+
+
+def _social_refused(exc: social_services.SocialRefused) -> exceptions.APIException:
+    return exceptions.ValidationError({"detail": exc.message, "code": exc.code})
+
+
+class SocialLoginView(PublicAuthView):
+    @extend_schema(
+        summary="Sign in or sign up with a provider",
+        description=(
+            "Exchanges a provider's authorization code (`code`, `redirect_uri`, optional PKCE `code_verifier`) or "
+            "an OpenID Connect `id_token` for the usual `{user, access, refresh}`: 200 for a linked account, 201 "
+            "for a new one (onboarded like a registration; verified at once when the provider verified the "
+            "email). An email that belongs to an existing account is never linked here (400 `account_exists`): "
+            "sign in and link the provider from the profile."
+        ),
+        request=SocialCredentialSerializer,
+        responses={200: AuthResponseSerializer, 201: AuthResponseSerializer, **SOCIAL_ERRORS, 429: ERROR_429},
+    )
+    def post(self, request: Request, provider: str) -> Response:
+        identity = _social_identity(request, provider)
+        try:
+            user, pair, created = social_services.social_sign_in(identity=identity)
+        except social_services.SocialRefused as exc:
+            raise _social_refused(exc) from None
+        return Response(auth_response(user, pair), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class SocialLinkView(APIView):
+    permission_classes = (IsAuthenticated,)
+    throttle_classes = (UserRateThrottle,)
+
+    @extend_schema(
+        summary="Link a provider to your account",
+        description="The same credentials as sign-in; the provider identity then signs into this account.",
+        request=SocialCredentialSerializer,
+        responses={201: SocialLinkSerializer, **SOCIAL_ERRORS},
+    )
+    def post(self, request: Request, provider: str) -> Response:
+        identity = _social_identity(request, provider)
+        try:
+            link = social_services.social_link(user=request.user, identity=identity)
+        except social_services.SocialRefused as exc:
+            raise _social_refused(exc) from None
+        return Response(SocialLinkSerializer(link).data, status=status.HTTP_201_CREATED)
+
+
+class SocialStatusView(APIView):
+    permission_classes = (IsAuthenticated,)
+
+    @extend_schema(summary="Sign-in providers: those configured and yours", responses={200: SocialStatusSerializer})
+    def get(self, request: Request) -> Response:
+        body = {
+            "providers": social_protocol.providers_configured(request._request),
+            "links": selectors.social_links(user=request.user),
+            "has_password": request.user.has_usable_password(),
+        }
+        return Response(SocialStatusSerializer(body).data)
+
+
+class SocialUnlinkView(APIView):
+    permission_classes = (IsAuthenticated,)
+
+    @extend_schema(summary="Unlink a provider", responses={204: None, 400: ERRORS_400})
+    def delete(self, request: Request, link_id: int) -> Response:
+        try:
+            removed = social_services.social_unlink(user=request.user, link_id=link_id)
+        except social_services.SocialRefused as exc:
+            raise _social_refused(exc) from None
+        if not removed:
+            raise exceptions.NotFound("No such linked provider.")
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -5,7 +5,7 @@ import redis
 from rest_framework.test import APIClient
 
 from core.redis import redis_urls
-from tests.fakes.fixtures import fake_anthropic, fake_openai  # noqa: F401  (fixtures)
+from tests.fakes.fixtures import fake_anthropic, fake_oidc, fake_openai  # noqa: F401  (fixtures)
 from tests.support import processes
 
 

@@ -22,6 +22,7 @@ PUBLIC = (
     r"auth/password/reset/",
     r"auth/password/reset/confirm/",
     r"auth/email/verify/",
+    r"auth/social/<slug:provider>/",  # social sign-in: the provider's code or ID token is the credential
     r"schema/",
     r"docs/",
     r"llm/models/",

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from web import session_views, views
+from web import session_views, social_views, views
 
 app_name = "web"
 
@@ -27,4 +27,7 @@ urlpatterns = [
     path("session/", session_views.session_open, name="session_open"),
     path("session/token/", session_views.session_token, name="session_token"),
     path("session/logout/", session_views.session_end, name="session_end"),
+    path("social/<slug:provider>/login/", social_views.social_login_start, name="social_login"),
+    path("social/<slug:provider>/link/", social_views.social_link_start, name="social_link"),
+    path("social/<slug:provider>/callback/", social_views.social_callback, name="social_callback"),
 ]

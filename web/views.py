@@ -1,6 +1,8 @@
 """Server-rendered pages: shells that load their data from the public API with a JWT held in memory,
 and the challenge pages, whose public content (the catalogue, the lessons) is rendered here."""
 
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -15,6 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.services import InvalidVerificationLink, email_verify
+from accounts.social.protocol import providers_configured
 from web.redirects import next_path
 from web.selectors import cards_by_track, challenge_catalogue, challenge_facets, challenge_page, widget_board_params
 
@@ -57,6 +60,8 @@ def page(name: str):
         context.update({key: str(value) for key, value in kwargs.items()})
         if name in SIGN_IN_PAGES:
             context["next_path"] = next_path(request)
+            context["social_providers"] = providers_configured(request)
+            context["next_query"] = urlencode({"next": context["next_path"]})
         return render(request, template, context)
 
     view.__name__ = f"{name}_page"

@@ -6,6 +6,7 @@ from pathlib import Path
 import dj_database_url
 
 from config.env import env_bool, env_float, env_int, env_json, env_list, env_str
+from config.social import social_providers_from_env
 from core.redis import channel_layer_hosts, redis_client_options
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -28,6 +29,14 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "channels",
+    # Social sign-in: allauth's provider protocols (OAuth2, OpenID Connect) and its SocialAccount
+    # links; the flows themselves are accounts.social's (see README, "Social sign-in").
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.github",
+    "allauth.socialaccount.providers.google",
+    "allauth.socialaccount.providers.openid_connect",
     "accounts",
     "game",
     "prompts",
@@ -47,6 +56,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "allauth.account.middleware.AccountMiddleware",  # required by allauth; no allauth URL is mounted
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "config.exceptions.ServiceUnavailableMiddleware",  # last: sees the views' exceptions first
 ]
@@ -272,6 +282,13 @@ EMAIL_VERIFICATION_TIMEOUT = env_int("EMAIL_VERIFICATION_TIMEOUT", 60 * 60 * 24 
 # (UTC) on the embedded models (`local:*`), and nothing else that costs credits.
 UNVERIFIED_FREE_RUNS_PER_DAY = env_int("UNVERIFIED_FREE_RUNS_PER_DAY", 20)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "PromptCraft <noreply@promptcraft.local>")
+# Social sign-in providers, each enabled by its client id (accounts.social_config builds allauth's apps).
+SOCIALACCOUNT_PROVIDERS = social_providers_from_env()
+SOCIALACCOUNT_QUERY_EMAIL = True  # GitHub: read /user/emails, whose `verified` flags decide
+SOCIALACCOUNT_STORE_TOKENS = False  # the provider's tokens serve the sign-in only
+SOCIALACCOUNT_REQUESTS_TIMEOUT = env_int("SOCIAL_REQUESTS_TIMEOUT", 10)
+ACCOUNT_EMAIL_VERIFICATION = "none"  # accounts' own verification flow applies (allauth's is unused)
+
 FRONTEND_URL = env_str("FRONTEND_URL", "http://127.0.0.1:8000")
 
 # --- Game -------------------------------------------------------------------------------

@@ -102,3 +102,17 @@ def test_the_admin_and_the_api_sign_in_share_their_buckets(client, api_client, m
 
     assert admin_login(client, "root").status_code == 429
     assert client.get("/admin/login/").status_code == 200  # showing the form is not an attempt
+
+
+@pytest.mark.django_db
+def test_social_links_are_listed_in_the_admin(staff_client, user):
+    from allauth.socialaccount.models import SocialAccount
+
+    SocialAccount.objects.create(user=user, provider="github", uid="4242", extra_data={"login": "alice-gh"})
+
+    listing = staff_client.get("/admin/socialaccount/socialaccount/")
+    change = staff_client.get(f"/admin/socialaccount/socialaccount/{SocialAccount.objects.get().pk}/change/")
+
+    assert listing.status_code == 200
+    assert b"alice" in listing.content
+    assert change.status_code == 200

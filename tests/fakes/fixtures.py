@@ -5,6 +5,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.fakes import FakeLLMServer, fake_anthropic_server, fake_openai_server
+from tests.fakes.oidc import FakeOIDCProvider
 
 
 @pytest.fixture
@@ -29,3 +30,20 @@ def fake_anthropic(settings) -> Iterator[FakeLLMServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def fake_oidc(settings) -> Iterator[FakeOIDCProvider]:
+    """A fake OpenID Connect provider, configured as the sign-in provider `fakeid` for this test."""
+    from config.social import oidc_app
+
+    provider = FakeOIDCProvider().start()
+    settings.SOCIALACCOUNT_PROVIDERS = {
+        "openid_connect": {
+            "APPS": [oidc_app("fakeid", "Fake ID", provider.client_id, provider.client_secret, provider.issuer)]
+        }
+    }
+    try:
+        yield provider
+    finally:
+        provider.stop()

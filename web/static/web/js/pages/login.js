@@ -1,9 +1,11 @@
 import { api } from "../api.js";
 import { nextPath, redirectIfLoggedIn, startSession } from "../auth.js";
 import { $, onSubmit } from "../dom.js";
+import { showSocialOutcome } from "../social.js";
 
 const form = $("[data-login-form]");
 redirectIfLoggedIn();
+showSocialOutcome($("[data-form-error]", form));
 
 onSubmit(form, async () => {
   const body = {

@@ -1,5 +1,6 @@
 import { api, apiList } from "../api.js";
 import { setUpApiKeys } from "../api_keys.js";
+import { setUpSocialLinks } from "../social_links.js";
 import { boot } from "../app.js";
 import { bucketLabel, drawChart, windowControls } from "../insight_charts.js";
 import { $, formatDate, formatMs, formatNumber, h, showError } from "../dom.js";
@@ -232,7 +233,11 @@ async function refresh() {
   const failed = results.find((result) => result.status === "rejected");
   if (failed) showError(null, failed.reason);
 }
-await Promise.all([refresh(), setUpApiKeys().catch((error) => showError(null, error))]);
+await Promise.all([
+  refresh(),
+  setUpApiKeys().catch((error) => showError(null, error)),
+  setUpSocialLinks().catch((error) => showError(null, error)),
+]);
 let timer = null;
 window.addEventListener("pc:game", () => {
   clearTimeout(timer);
