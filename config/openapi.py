@@ -3,9 +3,9 @@
 Views document their success answers (and some errors) with `extend_schema`; the errors that come
 from the API's machinery rather than a view are added here to every operation they can reach, in
 the shapes of config.exceptions, unless the view documents that code itself: 400 where there is a
-body or a query to reject, 415 where there is a body, 401 where a credential is read, 403 where a permission beyond signing in
-or a CSRF check runs, 404 where a path names an object or a page is asked for, 429 where a throttle
-applies (with `Retry-After`).
+body or a query to reject, 415 where there is a body, 401 where a credential is read, 403 where a
+permission beyond signing in or a CSRF check runs, 404 where a path names an object or a page is
+asked for, 429 where a throttle applies (with `Retry-After`).
 """
 
 from drf_spectacular import openapi
