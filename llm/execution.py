@@ -29,6 +29,7 @@ logger = logging.getLogger(__name__)
 # A sink gets each frame and its JSON text (serialised once for every socket and the stream).
 Sink = Callable[[dict[str, Any], str], Awaitable[None]]
 FRAMES_DEADLINE_MARGIN_SECONDS = 30.0
+FINISH_WAIT_SECONDS = 5.0
 
 
 def _dumps(frame: dict[str, Any]) -> str:
@@ -276,9 +277,14 @@ async def run_frames(
                 if keepalive is not None:
                     yield None
                 continue
-            yield frame
             if frame["type"] in TERMINAL_TYPES:
+                # The run finishes its own end first (the stream's last write): the request that
+                # drives it may end, and its loop close, as soon as the client has this frame.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(execution.done.wait(), FINISH_WAIT_SECONDS)
+                yield frame
                 return
+            yield frame
     finally:
         if cancel_on_close and not execution.done.is_set():
             execution.stop(STOP_CANCEL)
