@@ -26,7 +26,7 @@ from game.services import xp_award
 from llm import streams
 from llm.events import run_alive_key, run_stream_key
 from tests.game.test_two_processes import recv_type
-from tests.llm.test_playground_processes import MODEL, open_playground, recv, server_env
+from tests.llm.test_playground_processes import MODEL, open_playground, recv, resumed_elsewhere, server_env
 from tests.support.processes import REPO_ROOT, celery_worker, child_env
 from tests.support.redis_server import redis_server
 
@@ -176,20 +176,7 @@ async def test_a_run_started_on_one_process_resumes_on_the_other_from_the_stream
     env = {**server_env(fake_openai), **split_env(first, second)}
     first_server, second_server = daphne(**env), daphne(**env)
 
-    ws = await open_playground(first_server, user)
-    await ws.send(json.dumps({"type": "run.start", "request_id": "r1", "model": MODEL, "prompt": "Count please"}))
-    run_id = (await recv(ws))["run_id"]
-    seen = [await recv(ws) for _ in range(3)]
-    await ws.close()
-
-    ws = await open_playground(second_server, user)
-    try:
-        await ws.send(json.dumps({"type": "run.resume", "run_id": run_id, "after_seq": seen[-1]["seq"]}))
-        rest = []
-        while not rest or rest[-1]["type"] == "run.token":
-            rest.append(await recv(ws))
-    finally:
-        await ws.close()
+    run_id, seen, rest = await resumed_elsewhere(first_server, second_server, user)
 
     token_frames = [f for f in seen + rest if f["type"] == "run.token"]
     assert [f["seq"] for f in token_frames] == list(range(len(token_frames)))

@@ -55,11 +55,9 @@ async def recv(ws, timeout: float = 10) -> dict:
     return json.loads(await asyncio.wait_for(ws.recv(), timeout))
 
 
-async def test_a_run_resumes_on_a_second_process_after_the_socket_closes(user, daphne, fake_openai):  # noqa: F811
-    tokens = [f"w{i} " for i in range(30)]
-    fake_openai.script(tokens=tokens, delay=0.08)
-    first_server, second_server = daphne(**server_env(fake_openai)), daphne(**server_env(fake_openai))
-
+async def resumed_elsewhere(first_server, second_server, user) -> tuple[str, list[dict], list[dict]]:
+    """Start a run on the first server, close the socket after 3 frames, resume it on the second:
+    the run id, the frames seen before, and the rest up to the terminal frame."""
     ws = await open_playground(first_server, user)
     await ws.send(json.dumps({"type": "run.start", "request_id": "r1", "model": MODEL, "prompt": "Count please"}))
     run_id = (await recv(ws))["run_id"]
@@ -74,6 +72,15 @@ async def test_a_run_resumes_on_a_second_process_after_the_socket_closes(user, d
             rest.append(await recv(ws))
     finally:
         await ws.close()
+    return run_id, seen, rest
+
+
+async def test_a_run_resumes_on_a_second_process_after_the_socket_closes(user, daphne, fake_openai):  # noqa: F811
+    tokens = [f"w{i} " for i in range(30)]
+    fake_openai.script(tokens=tokens, delay=0.08)
+    first_server, second_server = daphne(**server_env(fake_openai)), daphne(**server_env(fake_openai))
+
+    _, seen, rest = await resumed_elsewhere(first_server, second_server, user)
 
     frames = seen + rest
     token_frames = [f for f in frames if f["type"] == "run.token"]

@@ -77,22 +77,29 @@ async def test_a_settle_that_keeps_failing_still_ends_the_run_for_its_client(use
     assert end["output"] == "Hello, world!"
 
 
-async def test_a_run_whose_settle_gave_up_is_recorded_later_as_its_client_was_told(user, provider, failing_settles):
-    """The worker's task records the failed end it was handed (eager here), charging what was used."""
+async def test_a_run_whose_settle_gave_up_is_recorded_later_as_its_client_was_told(
+    user, provider, failing_settles, monkeypatch
+):
+    """The outcome handed to the worker is the end the client got; the worker's task records it."""
+    handed = []
+    monkeypatch.setattr(settling, "_hand_off", lambda run_id, outcome: handed.append((run_id, outcome)))
     failing_settles(100)
     frames = await _run_on_socket(user)
-    run_id = frames[-1]["run_id"]
+    end = frames[-1]
+    [(run_id, outcome)] = handed
+    assert run_id == end["run_id"]
+    assert (outcome.status, outcome.error_code, outcome.output) == ("failed", end["error"]["code"], end["output"])
     run = await database_sync_to_async(LLMRun.objects.get)(pk=run_id)
-    assert run.status == RunStatus.RUNNING  # no worker in eager mode: the stale sweep's to settle
+    assert run.status == RunStatus.RUNNING
 
     from llm.tasks import run_settle_later
 
-    outcome = settling.unsettled_outcome(
-        settling.RunOutcome(status=RunStatus.COMPLETED, output="Hello, world!", produced_tokens=4)
-    )
     await database_sync_to_async(run_settle_later)(run_id, dataclasses.asdict(outcome))
     run = await database_sync_to_async(LLMRun.objects.get)(pk=run_id)
     assert (run.status, run.error_code, run.output) == (RunStatus.FAILED, "service_unavailable", "Hello, world!")
+    # Charged what it used (7 in + 4 out at one credit each), the rest of the reservation back.
+    ledger = await database_sync_to_async(run_ledger)(run_id)
+    assert ledger["run.reserve"] + ledger["run.refund"] == -11
 
 
 def test_post_runs_answers_when_the_settle_keeps_failing(auth_client, provider, failing_settles):
