@@ -168,6 +168,29 @@ def template_update(*, template: PromptTemplate, actor, **changes: Any) -> Promp
 
 
 @transaction.atomic
+def template_version_restore(*, template: PromptTemplate, actor, number: int) -> tuple[PromptTemplate, bool]:
+    """The owner brings back a saved version's title, content and specs as the next version.
+
+    History stays append-only: the old version is copied, never reused. Returns the template and
+    whether a version was written (False when the current state already is that version's).
+    """
+    users_lock(user_ids=[actor.pk])  # template_update's order: the owner, then the template
+    locked = _locked_for_owner(template=template, actor=actor)
+    version = TemplateVersion.objects.filter(template=locked, number=number).first()
+    if version is None:
+        raise Http404(f"Version {number} does not exist.")
+    before = locked.version
+    restored = template_update(
+        template=locked,
+        actor=actor,
+        title=version.title,
+        content=version.content,
+        variable_specs=version.variable_specs,
+    )
+    return restored, restored.version != before
+
+
+@transaction.atomic
 def template_delete(*, template: PromptTemplate, actor) -> None:
     """The owner deletes a template with its versions, ratings and favourites; forks keep living.
 

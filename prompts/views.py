@@ -132,6 +132,31 @@ class TemplateViewSet(viewsets.GenericViewSet):
         version = selectors.template_version_get(template=self._visible(pk), number=int(number))
         return Response(VersionSerializer(version).data)
 
+    @extend_schema(
+        parameters=[TEMPLATE_ID, VERSION_NUMBER],
+        request=None,
+        responses={
+            201: OpenApiResponse(TemplateSerializer, description="The version's content is now the next version."),
+            200: OpenApiResponse(TemplateSerializer, description="The template already had that content."),
+            403: None,
+            404: NOT_FOUND,
+        },
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"versions/(?P<number>[0-9]{1,9})/restore",
+        filter_backends=[],
+    )
+    def restore(self, request: Request, pk: str, number: str) -> Response:
+        """The owner restores a saved version: its title, content and specs become a new version."""
+        template, created = services.template_version_restore(
+            template=self._visible(pk), actor=request.user, number=int(number)
+        )
+        return Response(
+            self._detail_data(template.pk), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
+
     @extend_schema(parameters=[TEMPLATE_ID], request=None, responses={201: TemplateSerializer, 404: NOT_FOUND})
     @action(detail=True, methods=["post"], filter_backends=[])
     def fork(self, request: Request, pk: str) -> Response:
