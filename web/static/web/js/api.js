@@ -1,5 +1,5 @@
 // REST client for /api/v1/: bearer token from memory, one refresh-and-retry on 401, typed errors.
-import { getAccess, refreshAccess } from "./auth.js";
+import { currentAccess, getAccess, refreshAccess } from "./auth.js";
 import { ApiError } from "./errors.js";
 
 const BASE = "/api/v1/";
@@ -70,4 +70,16 @@ export async function apiList(path, { query, maxPages = 5 } = {}) {
     pages += 1;
   }
   return items;
+}
+
+/**
+ * Send a request that must outlive the page (`pagehide`): synchronous, with the access token in
+ * memory, on a keepalive fetch the browser finishes after the page is gone. The caller makes sure
+ * the token is fresh beforehand (getAccess()); the answer is never read.
+ */
+export function apiKeepalive(path, { method = "POST" } = {}) {
+  const token = currentAccess();
+  const headers = { Accept: "application/json" };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  return fetch(buildUrl(path), { method, headers, credentials: "omit", keepalive: true }).catch(() => null);
 }

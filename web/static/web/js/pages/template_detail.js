@@ -1,10 +1,12 @@
-import { api, apiList } from "../api.js";
+import { api } from "../api.js";
 import { boot } from "../app.js";
 import { bucketLabel, drawChart, windowControls } from "../insight_charts.js";
 import { currentUser } from "../auth.js";
-import { $, clearErrors, formatDate, formatNumber, h, showError } from "../dom.js";
+import { $, clearErrors, formatNumber, h, showError } from "../dom.js";
 import { toast } from "../toast.js";
+import { exportTemplate } from "../template_transfer.js";
 import { templateVariables } from "../variables.js";
+import { versionHistory } from "../version_history.js";
 
 const id = document.body.dataset.templateId;
 const root = $("[data-template]");
@@ -71,18 +73,22 @@ function renderFavourite() {
   button.textContent = `${favourite ? "★ Favourited" : "☆ Favourite"} (${template.favorites_count ?? 0})`;
 }
 
-async function loadVersions() {
-  try {
-    const versions = await apiList(`templates/${id}/versions/`);
-    $("[data-t-versions]").replaceChildren(
-      ...versions
-        .sort((a, b) => (b.number ?? b.version) - (a.number ?? a.version))
-        .map((v) => h("li", { value: v.number ?? v.version }, `v${v.number ?? v.version} · ${formatDate(v.created_at)}`, v.title ? ` · ${v.title}` : "")),
-    );
-  } catch (error) {
-    $("[data-t-versions]").replaceChildren(h("li", { class: "muted", text: "Versions unavailable." }));
-  }
+function isOwner() {
+  const owner = template && ownerOf(template);
+  const me = currentUser();
+  return Boolean(owner && me && String(owner.id) === String(me.id));
 }
+
+const versionPanel = versionHistory({
+  root: $("[data-history]"),
+  templateId: id,
+  getTemplate: () => template,
+  isOwner,
+  onRestored: (restored) => {
+    template = { ...restored, is_favorited: favourite };
+    render();
+  },
+});
 
 let usageQuery = { days: 30, bucket: "day" };
 
@@ -154,7 +160,7 @@ async function load() {
   }
   root.hidden = false;
   render();
-  loadVersions();
+  versionPanel.load();
   const owner = ownerOf(template);
   if (owner && currentUser() && String(owner.id) === String(currentUser().id)) loadInsights().catch(() => {});
 }
@@ -206,6 +212,23 @@ $("[data-rate-form]").addEventListener("submit", async (event) => {
   }
 });
 
+$("[data-t-export]").addEventListener("click", async (event) => {
+  const button = event.currentTarget;
+  button.disabled = true;
+  try {
+    await exportTemplate(template);
+    toast({ title: "Exported", body: "The template and its versions are in the downloaded JSON file." });
+  } catch (error) {
+    showError(null, error);
+  } finally {
+    button.disabled = false;
+  }
+});
+
 await boot();
 await load();
+if (new URLSearchParams(window.location.search).has("imported") && template) {
+  toast({ title: "Imported", body: `“${template.title}” is now a private template of yours.` });
+  window.history.replaceState(null, "", window.location.pathname);
+}
 document.body.dataset.detailReady = "true";
