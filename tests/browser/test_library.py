@@ -283,10 +283,30 @@ def test_an_owner_deletes_with_confirmation_and_can_undo_for_a_few_seconds(page)
 
 
 def test_leaving_the_page_inside_the_undo_window_still_deletes(page):
-    # given a learner who has just confirmed deleting a template
+    # given a learner with a template, whose first DELETE the network loses
     sign_up(page, "finn")
     _template(_user("finn"), "Short-lived")
     _open_library(page)
+
+    def lose_deletes(route) -> None:
+        if route.request.method == "DELETE":
+            route.abort()
+        else:
+            route.continue_()
+
+    page.route("**/api/v1/templates/*/", lose_deletes)
+    _card(page, "Short-lived").get_by_role("button", name="Delete Short-lived").click()
+    page.get_by_role("dialog").get_by_role("button", name="Delete template").click()
+    expect(page.get_by_role("button", name="Undo")).to_be_focused()
+
+    # when they dismiss the toast with Escape (delete now) and the request fails, the card comes back
+    page.keyboard.press("Escape")
+    expect(page.locator("[data-toast='error']")).to_contain_text("“Short-lived” could not be deleted. Try again.")
+    expect(_card(page, "Short-lived")).to_be_visible()
+    assert _exists("Short-lived")
+    page.unroute("**/api/v1/templates/*/", lose_deletes)
+
+    # given they have just confirmed deleting it again
     _card(page, "Short-lived").get_by_role("button", name="Delete Short-lived").click()
     page.get_by_role("dialog").get_by_role("button", name="Delete template").click()
     expect(page.locator("[data-undo-for]")).to_have_count(1)
