@@ -42,7 +42,16 @@ class DateOrDateTimeField(forms.Field):
             moment = day = None
         if moment is None and day is None:
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
-        return day or moment
+        if day is not None:
+            # A day off either end of the calendar has no start or end to compare with.
+            if not date.min < day < date.max:
+                raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+            return day
+        try:
+            # In UTC: the database takes no offset beyond ±15:59, and every moment has a UTC form.
+            return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+        except OverflowError:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
 
 
 class DateOrDateTimeFilter(filters.Filter):
@@ -59,7 +68,7 @@ class DateOrDateTimeFilter(filters.Filter):
 
     def moment(self, value: date | datetime) -> datetime:
         if isinstance(value, datetime):
-            return value if value.tzinfo else value.replace(tzinfo=UTC)
+            return value
         request = self.parent.request if self.parent is not None else None
         zone = _zone(getattr(getattr(request, "user", None), "timezone", "UTC"))
         day = value + timedelta(days=1) if self.day_end else value

@@ -122,3 +122,13 @@ def test_others_runs_are_404_and_sealed_runs_are_not_found(auth_client, history)
     assert auth_client.get(f"{URL}{runs['theirs'].pk}/").status_code == 404
     assert auth_client.get(f"{URL}{runs['sealed'].pk}/").status_code == 404
     assert auth_client.get(f"{URL}{runs['old'].pk}/").status_code == 200
+
+
+def test_dates_at_the_ends_of_the_calendar_are_400_or_compared_in_utc(auth_client, history):
+    for value in ("9999-12-31", "0001-01-01", "9999-12-31T23:59:59-14:00"):
+        response = auth_client.get(URL, {"created_before": value})
+        assert response.status_code == 400, value
+        assert list(response.json()) == ["created_before"]
+    # An offset the database would refuse (beyond ±15:59) is read as the UTC moment it names.
+    far = auth_client.get(URL, {"created_after": "2026-11-21T17:00:00+17:09"})
+    assert _ids(far) == [str(history[0]["templated"].pk)]
