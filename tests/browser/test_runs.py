@@ -212,12 +212,13 @@ def test_detail_opens_in_the_playground_and_two_runs_compare(page):
     page.goto(f"/runs/{second.pk}/")
     expect(page.locator("[data-run-error]")).to_have_text("provider_error: The provider stopped answering.")
 
-    # when they tick both runs in the history and compare them
-    page.goto("/runs/")
+    # when they choose "Compare with…" there, then tick the other run in the history
+    page.get_by_role("link", name="Compare with…").click()
     _wait_loaded(page, 1)
+    expect(page.locator(f'[data-compare-pick="{second.pk}"]')).to_be_checked()
+    expect(page.locator("[data-compare-hint]")).to_have_text("Tick one more run to compare.")
     compare = page.get_by_role("link", name="Compare selected")
     expect(compare).to_be_hidden()
-    page.locator(f'[data-compare-pick="{second.pk}"]').check()
     page.locator(f'[data-compare-pick="{first.pk}"]').check()
     compare.click()
     page.wait_for_url(re.compile(rf"/runs/compare/\?a={second.pk}&b={first.pk}$"))
