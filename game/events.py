@@ -102,3 +102,12 @@ class LeaderboardsChanged(Message):
 
     type: Literal["leaderboards.changed"] = "leaderboards.changed"
     boards: list[BoardName]
+
+
+class NotificationsRead(Message):
+    """To every socket of the user: notifications were marked read (on one device), `unread` is left."""
+
+    type: Literal["notifications.read"] = "notifications.read"
+    ids: list[int]
+    all: bool
+    unread: int

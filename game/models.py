@@ -221,3 +221,27 @@ class BadgeUnlock(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.badge}"
+
+
+class Notification(models.Model):
+    """One live event kept for the user's notification list (game.notifications decides which, and trims)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications", db_index=False
+    )
+    kind = models.CharField(max_length=32)  # the event's type: "xp.awarded", "badge.unlocked", ...
+    payload = models.JSONField(default=dict)  # the event's fields, as its socket frame carries them
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            # The unread count and the unread list (read_at IS NULL), newest first.
+            models.Index(fields=["user", "read_at", "created_at"], name="game_notif_user_unread_idx"),
+            # The whole list newest first, and the trim that keeps the newest N.
+            models.Index(fields=["user", "-id"], name="game_notif_user_id_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.kind}"

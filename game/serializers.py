@@ -3,7 +3,7 @@
 from rest_framework import serializers
 
 from game.leaderboards.boards import BOARDS
-from game.models import CreditEntry, XPEvent
+from game.models import CreditEntry, Notification, XPEvent
 
 
 class BadgeSerializer(serializers.Serializer):
@@ -96,3 +96,34 @@ class AwardSerializer(serializers.Serializer):
     total_xp = serializers.IntegerField()
     level = serializers.IntegerField()
     created = serializers.BooleanField()
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    read = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Notification
+        fields = ["id", "kind", "payload", "created_at", "read_at", "read"]
+        read_only_fields = fields
+
+    def get_read(self, row: Notification) -> bool:
+        return row.read_at is not None
+
+
+class NotificationQuerySerializer(serializers.Serializer):
+    unread = serializers.BooleanField(required=False, default=False, help_text="`true`: unread ones only.")
+
+
+class NotificationReadSerializer(serializers.Serializer):
+    ids = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, max_length=200)
+    all = serializers.BooleanField(required=False, default=False)
+
+    def validate(self, attrs):
+        if bool(attrs.get("ids")) == attrs["all"]:
+            raise serializers.ValidationError({"ids": ["Give either ids (a non-empty list) or all: true."]})
+        return attrs
+
+
+class NotificationReadResultSerializer(serializers.Serializer):
+    marked = serializers.IntegerField()
+    unread = serializers.IntegerField()

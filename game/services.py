@@ -23,7 +23,7 @@ from accounts.models import DEFAULT_RANK
 from game import rules
 from game.badges import BADGES_BY_SLUG, Badge, badges_watching
 from game.broadcast import Outbox
-from game.events import BadgeInfo, BadgeUnlocked, CreditsChanged, LevelUp, StreakUpdated, XPAwarded
+from game.events import BadgeInfo, BadgeUnlocked, CreditsChanged, LevelUp, StreakUpdated, UserEvent, XPAwarded
 from game.leaderboards.boards import challenge_board, challenge_of, challenge_tie, period_bounds
 from game.leaderboards.reads import leaderboard_top
 from game.leaderboards.rebuild import leaderboard_rebuild
@@ -39,6 +39,7 @@ from game.models import (
     ProviderUse,
     XPEvent,
 )
+from game.notifications import notification_record
 from game.streaks import StreakState, streak_advance
 from game.timeutils import GameDay, game_day_at
 
@@ -87,6 +88,12 @@ def _validate(amount: int, reason: str, idempotency_key: str) -> None:
         raise ValueError("reason and idempotency_key are required")
 
 
+def _announce(outbox: Outbox, user_id, event: UserEvent) -> None:
+    """A user's event: kept in their notification list (same transaction) and sent live after commit."""
+    notification_record(user_id, event)
+    outbox.add(user_id, event)
+
+
 # --- credits -----------------------------------------------------------------------------------
 
 
@@ -100,7 +107,7 @@ def _credits_change(
         )
         if moved is not None:
             entry_id, balance = moved
-            outbox.add(user_id, CreditsChanged(balance=balance, delta=delta, reason=reason))
+            _announce(outbox, user_id, CreditsChanged(balance=balance, delta=delta, reason=reason))
             return CreditResult(entry_id=entry_id, balance=balance, delta=delta, created=True)
     # Every database, and on PostgreSQL a used key or a balance that does not cover the change.
     # The user row lock serialises this user's credit changes: the key check cannot race, and
@@ -122,7 +129,7 @@ def _credits_change(
         source=source,
         idempotency_key=idempotency_key,
     )
-    outbox.add(user_id, CreditsChanged(balance=entry.balance_after, delta=delta, reason=reason))
+    _announce(outbox, user_id, CreditsChanged(balance=entry.balance_after, delta=delta, reason=reason))
     return CreditResult(entry_id=entry.pk, balance=entry.balance_after, delta=delta, created=True)
 
 
@@ -363,11 +370,11 @@ def _xp_add(turn: _Turn, *, amount: int, reason: str, idempotency_key: str, sour
     turn.stats.last_xp_event_id = event.pk
     _period_xp_add(turn.stats, amount, event.created_at)
     turn.awarded = True
-    turn.outbox.add(user.pk, XPAwarded(amount=amount, reason=reason, total_xp=total, level=new_level))
+    _announce(turn.outbox, user.pk, XPAwarded(amount=amount, reason=reason, total_xp=total, level=new_level))
     for level in range(old_level + 1, new_level + 1):
         turn.credit(level_up_credits(level), reason="level.up", key=f"level:{level}", source=f"level:{level}")
     if new_level > old_level:
-        turn.outbox.add(user.pk, LevelUp(level=new_level, rank=rank))
+        _announce(turn.outbox, user.pk, LevelUp(level=new_level, rank=rank))
     return XPResult(event.pk, amount, total, new_level, created=True)
 
 
@@ -384,7 +391,7 @@ def _badge_unlock(turn: _Turn, badge: Badge) -> None:
     BadgeUnlock.objects.create(user_id=turn.user_id, badge=badge.slug)
     turn.unlocked().add(badge.slug)
     info = BadgeInfo(slug=badge.slug, name=badge.name, description=badge.description, tier=badge.tier)
-    turn.outbox.add(turn.user_id, BadgeUnlocked(badge=info))
+    _announce(turn.outbox, turn.user_id, BadgeUnlocked(badge=info))
     key = f"badge:{badge.slug}"
     _reward(turn, xp=badge.xp, credits=badge.credits, reason="badge.unlocked", idempotency_key=key, source=badge.slug)
 
@@ -398,7 +405,7 @@ def _streak_touch(turn: _Turn) -> None:
     stats.streak_days, stats.streak_best = after.days, after.best
     stats.streak_last_date, stats.streak_freezes = after.last_date, after.freezes
     turn.changed_stats.add("streak_best")
-    turn.outbox.add(turn.user_id, StreakUpdated(days=after.days))
+    _announce(turn.outbox, turn.user_id, StreakUpdated(days=after.days))
     if after.days in rules.STREAK_MILESTONES:
         xp, credits = rules.STREAK_MILESTONES[after.days]
         key = f"streak:{after.days}:{turn.today.isoformat()}"

@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from game import selectors, services
+from game import notifications, selectors, services
 from game.leaderboards.reads import leaderboard_around, leaderboard_count, leaderboard_rank, leaderboard_top
 from game.models import BadgeUnlock
 from game.serializers import (
@@ -22,6 +22,10 @@ from game.serializers import (
     CreditEntrySerializer,
     LeaderboardQuerySerializer,
     LeaderboardSerializer,
+    NotificationQuerySerializer,
+    NotificationReadResultSerializer,
+    NotificationReadSerializer,
+    NotificationSerializer,
     ProfileSerializer,
     XPEventSerializer,
 )
@@ -129,3 +133,42 @@ class AwardCreateView(APIView):
             raise IdempotencyKeyReused(str(exc)) from None
         code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
         return Response(AwardSerializer(asdict(result)).data, status=code)
+
+
+class NotificationListView(ListAPIView):
+    """Your notifications, newest first (`?unread=true`: unread ones only); `unread` counts the unread."""
+
+    serializer_class = NotificationSerializer
+
+    @extend_schema(parameters=[NotificationQuerySerializer])
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        query = NotificationQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        return notifications.notification_list(user=self.request.user, unread_only=query.validated_data["unread"])
+
+    def get_paginated_response(self, data):
+        response = super().get_paginated_response(data)
+        response.data["unread"] = notifications.unread_count(user_id=self.request.user.pk)
+        return response
+
+
+class NotificationUnreadCountView(APIView):
+    @extend_schema(responses={200: OpenApiResponse(description="`{unread}`: how many are unread.")})
+    def get(self, request: Request) -> Response:
+        return Response({"unread": notifications.unread_count(user_id=request.user.pk)})
+
+
+class NotificationReadView(APIView):
+    """Mark `ids` (yours; others are ignored) or `all` read; your other devices hear `notifications.read`."""
+
+    @extend_schema(request=NotificationReadSerializer, responses=NotificationReadResultSerializer)
+    def post(self, request: Request) -> Response:
+        data = NotificationReadSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        marked, unread = notifications.notifications_mark_read(
+            user_id=request.user.pk, ids=data.validated_data.get("ids"), everything=data.validated_data["all"]
+        )
+        return Response({"marked": marked, "unread": unread})

@@ -38,6 +38,10 @@ PAGES: dict[str, tuple[str, str, bool]] = {
     "challenges": ("web/challenges.html", "challenges", False),
     "challenge": ("web/challenge_detail.html", "challenge", False),
     "staff_insights": ("web/staff_insights.html", "staff_insights", True),  # the API answers staff only
+    "runs": ("web/runs.html", "runs", True),
+    "run_detail": ("web/run_detail.html", "run_detail", True),
+    "run_compare": ("web/run_compare.html", "run_compare", True),
+    "notifications": ("web/notifications.html", "notifications", True),
 }
 
 # Pages that send the visitor on to `?next=` once signed in (checked here, read by web/js/auth.js).

@@ -295,6 +295,8 @@ FRONTEND_URL = env_str("FRONTEND_URL", "http://127.0.0.1:8000")
 # Activity XP (runs, templates, ratings, favourites, forks) a player can earn per game day; the
 # rest of the day's activities earn nothing. Challenges, badges and streak milestones are outside.
 GAME_DAILY_ACTIVITY_XP_CAP = env_int("GAME_DAILY_ACTIVITY_XP_CAP", 200)
+# Notifications kept per user (game.notifications trims older ones as new ones are written).
+GAME_NOTIFICATIONS_KEPT = env_int("GAME_NOTIFICATIONS_KEPT", 200)
 
 LOGGING = {
     "version": 1,

@@ -19,6 +19,7 @@ from core import unavailable
 from llm import selectors, services
 from llm.events import TERMINAL_TYPES
 from llm.execution import run_frames
+from llm.filters import RunFilter
 from llm.models import LLMRun, RunStatus
 from llm.serializers import RunCreateSerializer, RunSerializer
 
@@ -76,7 +77,7 @@ async def _finished_run_json(started: services.StartedRun) -> AsyncIterator[byte
 
 class RunListCreateView(generics.ListAPIView):
     serializer_class = RunSerializer
-    filterset_fields = ["status", "model"]
+    filterset_class = RunFilter
 
     def get_queryset(self):
         return selectors.run_list_for(user=self.request.user)

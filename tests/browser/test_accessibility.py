@@ -29,6 +29,9 @@ def test_every_page_names_its_controls_and_has_one_main_heading(page):
         ("/leaderboard/", "leaderboard-ready"),
         ("/challenges/", "challenges-ready"),
         ("/challenges/sentiment-one-word/", "challenge-ready"),
+        ("/runs/", "runs-ready"),
+        ("/runs/compare/", "compare-ready"),
+        ("/notifications/", "notifications-ready"),
     ]:
         page.goto(path)
         expect(page.locator(f"body[data-{ready}='true']")).to_be_attached()

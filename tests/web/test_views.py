@@ -18,6 +18,10 @@ PAGES = [
     ("/profile/", "web/js/pages/profile.js", "true"),
     ("/leaderboard/", "web/js/pages/leaderboard.js", "false"),
     ("/challenges/", "web/js/pages/challenges.js", "false"),
+    ("/runs/", "web/js/pages/runs.js", "true"),
+    (f"/runs/{uuid.UUID(int=1)}/", "web/js/pages/run_detail.js", "true"),
+    ("/runs/compare/?a=1&b=2", "web/js/pages/run_compare.js", "true"),
+    ("/notifications/", "web/js/pages/notifications.js", "true"),
 ]
 
 
@@ -35,6 +39,14 @@ def test_every_page_shell_loads_its_module_and_sets_the_csrf_cookie(path, script
 
 def test_a_template_page_with_a_malformed_id_is_a_404():
     assert Client().get("/library/not-a-uuid/").status_code == 404
+    assert Client().get("/runs/not-a-uuid/").status_code == 404
+
+
+def test_the_header_links_the_runs_and_the_notifications():
+    html = Client().get("/runs/").content.decode()
+
+    assert '<a href="/runs/" aria-current="page">Runs</a>' in html
+    assert 'href="/notifications/" data-bell' in html
 
 
 @override_settings(WIDGET_ALLOWED_ORIGINS=["https://blog.example", "https://club.example"])

@@ -1,6 +1,7 @@
 // The header's live player status (level, rank, XP bar, credits) and game toasts from /ws/events/.
 import { api } from "./api.js";
 import { $ } from "./dom.js";
+import { bellOnEvent, refreshBell } from "./notification_bell.js";
 import { levelProgress } from "./progress.js";
 import { AuthSocket } from "./socket.js";
 import { toast } from "./toast.js";
@@ -51,6 +52,7 @@ function scheduleProgress() {
 }
 
 function onGameEvent(message) {
+  bellOnEvent(message);
   switch (message.type) {
     case "xp.awarded":
       state.xp = message.total_xp ?? state.xp + (message.amount || 0);
@@ -105,10 +107,12 @@ export function startPlayer(user) {
   }
   render();
   refreshProgress();
+  refreshBell();
   const socket = new AuthSocket("/ws/events/");
   socket.addEventListener("message", (event) => onGameEvent(event.detail));
   socket.addEventListener("open", (event) => {
-    // Events missed while disconnected are not replayed: re-read the totals instead.
+    // Events missed before the socket joined, or while it was down, are not replayed: re-read.
+    refreshBell();
     if (event.detail.reconnected) {
       api("auth/me/")
         .then((me) => {

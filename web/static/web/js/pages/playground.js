@@ -249,6 +249,44 @@ async function reopen(summary) {
   pane.output.focus();
 }
 
+/**
+ * `?run=<id>` (from the run pages): the form filled from one of the user's runs, to run it again.
+ * The run is read through the API as any of the user's runs; its text only ever becomes field values.
+ */
+async function prefillFromRun(runId) {
+  let run;
+  try {
+    run = await api(`llm/runs/${encodeURIComponent(runId)}/`);
+  } catch (error) {
+    showError(form, error);
+    await loadTemplates(null);
+    return;
+  }
+  if (run.template) {
+    await loadTemplates(run.template);
+    for (const [name, value] of Object.entries(run.variables || {})) {
+      const control = $(`[data-variable-form] [data-variable="${CSS.escape(name)}"]`);
+      if (control) control.value = String(value);
+    }
+  } else {
+    await loadTemplates(null);
+    form.elements.source.value = "free";
+    syncSource();
+    form.elements.prompt.value = run.prompt || "";
+    form.elements.system.value = run.system || "";
+  }
+  const runParams = run.params || {};
+  if (runParams.temperature !== undefined && runParams.temperature !== null) form.elements.temperature.value = runParams.temperature;
+  if (runParams.max_tokens) form.elements.max_tokens.value = runParams.max_tokens;
+  if (runParams.temperature !== undefined || runParams.max_tokens) $("details.params").open = true;
+  if (models.has(run.model)) {
+    form.elements.model.value = run.model;
+    showModelInfo(form.elements.model);
+    showDefaults();
+  }
+  if (!run.template) form.elements.prompt.focus();
+}
+
 async function main() {
   await boot();
   client = new PlaygroundClient();
@@ -275,8 +313,11 @@ async function main() {
   });
   for (const radio of form.elements.source) radio.addEventListener("change", syncSource);
   $("#template-picker").addEventListener("change", (event) => selectTemplate(event.target.value));
-  const preselect = new URLSearchParams(window.location.search).get("template");
-  await Promise.all([loadModels().then(loadRecentRuns), loadTemplates(preselect)]);
+  const address = new URLSearchParams(window.location.search);
+  const rerun = address.get("run");
+  const preselect = rerun ? null : address.get("template");
+  await Promise.all([loadModels().then(loadRecentRuns), rerun ? null : loadTemplates(preselect)]);
+  if (rerun) await prefillFromRun(rerun);
   document.body.dataset.playgroundReady = "true";
 }
 
