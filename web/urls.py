@@ -18,6 +18,7 @@ urlpatterns = [
     path("library/<uuid:template_id>/", views.page("template_detail"), name="template_detail"),
     path("library/<uuid:template_id>/edit/", views.page("template_edit"), name="template_edit"),
     path("profile/", views.page("profile"), name="profile"),
+    path("settings/", views.page("settings"), name="settings"),
     path("leaderboard/", views.page("leaderboard"), name="leaderboard"),
     path("staff/insights/", views.page("staff_insights"), name="staff_insights"),
     path("challenges/", views.challenge_list_page, name="challenges"),
@@ -29,5 +30,6 @@ urlpatterns = [
     path("session/logout/", session_views.session_end, name="session_end"),
     path("social/<slug:provider>/login/", social_views.social_login_start, name="social_login"),
     path("social/<slug:provider>/link/", social_views.social_link_start, name="social_link"),
+    path("social/<slug:provider>/reauth/", social_views.social_reauth_start, name="social_reauth"),
     path("social/<slug:provider>/callback/", social_views.social_callback, name="social_callback"),
 ]
