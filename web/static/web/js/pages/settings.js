@@ -2,7 +2,7 @@
 // API keys, data export and account deletion.
 import { api } from "../api.js";
 import { setUpApiKeys } from "../api_keys.js";
-import { endSession, getAccess, setUser, startSession } from "../auth.js";
+import { endSession, getAccess, setLeaving, setUser, startSession } from "../auth.js";
 import { boot } from "../app.js";
 import { $, h, onSubmit, showError } from "../dom.js";
 import { socialErrorMessage } from "../social.js";
@@ -222,7 +222,13 @@ function setUpDelete(social) {
   }
   onSubmit(form, async () => {
     const body = social.has_password ? { password: form.elements.password.value } : { confirmation };
-    await api("auth/me/", { method: "DELETE", body });
+    setLeaving(true); // the account's sockets close (4401) as the deletion commits
+    try {
+      await api("auth/me/", { method: "DELETE", body });
+    } catch (error) {
+      setLeaving(false);
+      throw error;
+    }
     await endSession().catch(() => null);
     window.location.assign("/login/?deleted=1");
   });
