@@ -84,9 +84,15 @@ def social_login_start(request: HttpRequest, provider: str) -> HttpResponse:
     return HttpResponseRedirect(url)
 
 
+# The pages a link round trip may come back to (`?back=`); the profile unless another is named.
+LINK_BACK_PAGES = {"profile": "web:profile", "settings": "web:settings"}
+
+
 def _start_for_user(request: Request, provider: str, process: str) -> Response:
+    back = LINK_BACK_PAGES.get(request.query_params.get("back", ""), "web:profile")
+    flow = {"process": process, "user_id": str(request.user.pk), "back": back}
     try:
-        url = _begin(request._request, provider, {"process": process, "user_id": str(request.user.pk)})
+        url = _begin(request._request, provider, flow)
     except protocol.UnknownProvider:
         raise NotFound("No such sign-in provider.") from None
     except protocol.ProviderRefused as exc:
@@ -128,7 +134,10 @@ def social_callback(request: HttpRequest, provider: str) -> HttpResponse:
         return _back(reverse("web:login"), social_error="invalid_state")
     linking = flow["process"] == "link"
     reauth = flow["process"] == "reauth"
-    page = reverse("web:profile") if linking else reverse("web:settings") if reauth else reverse("web:login")
+    if linking:
+        page = reverse(flow.get("back", "web:profile"))
+    else:
+        page = reverse("web:settings") if reauth else reverse("web:login")
     if "code" not in request.GET:
         cancelled = request.GET.get("error") == "access_denied"
         return _back(page, social_error="cancelled" if cancelled else "provider_error")
