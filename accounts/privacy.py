@@ -42,7 +42,11 @@ EXPORT_FORMAT = 1
 
 @dataclass(frozen=True)
 class PrivacyPart:
-    """One app's share: `export(user)` a JSON-ready value, `erase(user, heir)` its personal rows."""
+    """One app's share: `export(user)` a JSON-ready value, `erase(user, heir)` its personal rows.
+
+    `heir()` gives the "deleted user" account that takes over what stays published (created on its
+    first call, so an erasure with nothing to hand over creates none).
+    """
 
     name: str
     export: Callable[..., Any]
@@ -154,7 +158,7 @@ def account_erase(*, user_id) -> bool:
         user = User.objects.select_for_update().filter(pk=user_id, deleted_at__isnull=False).first()
         if user is None:
             return False
-        heir = deleted_owner()
+        heir = cache(deleted_owner)
         for part in reversed(parts()):
             part.erase(user=user, heir=heir)
     logger.info("account %s erased", user_id)

@@ -32,7 +32,8 @@ def erase(*, user, heir) -> None:
     others = Attempt.objects.filter(challenge=OuterRef("pk")).exclude(user_id=user.pk)
     authored = Challenge.objects.filter(author_id=user.pk)
     authored.filter(visibility=Visibility.PRIVATE).exclude(Exists(others)).delete()
-    authored.update(author=heir)
+    if authored.exists():
+        authored.update(author=heir())
     mine = Attempt.objects.filter(user_id=user.pk)
     mine.update(prompt="", system="", error_message="")
     AttemptSample.objects.filter(attempt__in=mine).update(output="")

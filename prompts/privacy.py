@@ -46,8 +46,9 @@ def erase(*, user, heir) -> None:
     owned = PromptTemplate.objects.filter(owner_id=user.pk)
     owned.exclude(visibility=Visibility.PUBLIC).delete()
     public_ids = list(owned.values_list("pk", flat=True))
-    TemplateVersion.objects.filter(template_id__in=public_ids, author_id=user.pk).update(author=heir)
-    PromptTemplate.objects.filter(pk__in=public_ids).update(owner=heir)
+    if public_ids:
+        TemplateVersion.objects.filter(template_id__in=public_ids, author_id=user.pk).update(author=heir())
+        PromptTemplate.objects.filter(pk__in=public_ids).update(owner=heir())
 
 
 part = PrivacyPart(name="prompts", export=export, erase=erase)

@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.privacy import ACCOUNT_ERASE_TASK
-from prompts.models import PromptTemplate
+from prompts.models import PromptTemplate, Visibility
 from prompts.services import template_create
 from tests.support import processes
 
@@ -33,6 +33,7 @@ def _erasures_done(log_path) -> int:
 def test_the_worker_erases_a_deleted_account_once_and_a_second_delivery_changes_nothing(make_user, tmp_path):
     alice = make_user("alice")
     template_create(owner=alice, title="Private notes", content="Notes {{x}}")
+    template_create(owner=alice, title="Shared", content="Share {{x}}", visibility=Visibility.PUBLIC)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(alice).access_token}")
     eager = current_app.conf.task_always_eager
@@ -55,4 +56,7 @@ def test_the_worker_erases_a_deleted_account_once_and_a_second_delivery_changes_
         current_app.conf.task_always_eager = eager
     again = User.objects.get(pk=alice.pk)
     assert (again.username, again.email, again.first_name) == (erased.username, erased.email, "")
-    assert User.objects.filter(username="deleted-user").count() == 1
+    assert User.objects.filter(username="deleted-user").count() == 1  # one heir, however many deliveries
+    assert list(PromptTemplate.objects.filter(owner__username="deleted-user").values_list("title", flat=True)) == [
+        "Shared"
+    ]

@@ -105,6 +105,8 @@ def test_an_account_without_a_password_is_deleted_after_confirming_with_its_prov
     page.goto("/signup/?next=/settings/")
     page.get_by_role("link", name="Continue with Fake ID").click()
     expect(page.locator("body[data-settings-ready='true']")).to_be_attached()
+    expect(page.locator("[data-social-linked='fakeid']")).to_contain_text("Fake ID")  # the providers, here too
+    expect(page.locator("[data-password-none]")).to_be_visible()
     page.get_by_role("button", name="Delete my account…").click()
     expect(page.get_by_label("Your password")).to_be_hidden()  # there is none to give
     confirm = page.get_by_role("button", name="Delete my account permanently")
@@ -125,3 +127,4 @@ def test_an_account_without_a_password_is_deleted_after_confirming_with_its_prov
     assert not User.objects.filter(username="sam").exists()
     assert SocialAccount.objects.count() == 0
     assert User.objects.filter(deleted_at__isnull=False, is_active=False).count() == 1
+    assert not User.objects.filter(username="deleted-user").exists()  # nothing published: no heir needed
