@@ -53,14 +53,14 @@ class UserAdmin(BaseUserAdmin):
         "is_staff",
         "date_joined",
     )
-    list_filter = ("is_active", "email_verified", "is_staff", "is_superuser", "level")
+    list_filter = ("is_active", "email_verified", "is_staff", "is_superuser", "level", "deleted_at")
     search_fields = ("username", "email", "first_name", "last_name")
     ordering = ("-date_joined",)
     # Counters move only through the game's ledgers; editing them here would bypass the ledger.
-    readonly_fields = ("credits", "level", "experience_points", "user_rank", "last_login", "date_joined")
+    readonly_fields = ("credits", "level", "experience_points", "user_rank", "last_login", "date_joined", "deleted_at")
     fieldsets = (
         *BaseUserAdmin.fieldsets,
-        ("Profile", {"fields": ("email_verified", "timezone", "bio")}),
+        ("Profile", {"fields": ("email_verified", "timezone", "bio", "deleted_at")}),
         ("Progress", {"fields": ("credits", "level", "experience_points", "user_rank")}),
     )
     add_fieldsets = (

@@ -33,6 +33,9 @@ class User(AbstractUser):
     user_rank = models.CharField(max_length=32, default=DEFAULT_RANK)
     timezone = models.CharField(max_length=64, default="UTC")
     bio = models.TextField(max_length=500, blank=True)
+    # Set when the learner deletes the account: it is deactivated at once, and a worker then erases
+    # its personal data (accounts.privacy). The row stays, anonymised, so ledgers keep their totals.
+    deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = PromptCraftUserManager()
 

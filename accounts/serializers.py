@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from accounts import selectors, services
+from accounts.privacy import DELETED_PREFIX
 
 User = get_user_model()
 
@@ -93,6 +94,10 @@ class RegisterSerializer(serializers.Serializer):
     def validate_username(self, value: str) -> str:
         if "@" in value:
             raise serializers.ValidationError("Usernames cannot contain @ (sign-in uses it to recognise emails).")
+        if value.lower().startswith(DELETED_PREFIX):
+            raise serializers.ValidationError(
+                f"Usernames cannot start with {DELETED_PREFIX} (deleted accounts use it)."
+            )
         if selectors.username_taken(username=value):
             raise serializers.ValidationError("A user with that username already exists.")
         return value
@@ -225,6 +230,21 @@ class SocialCredentialSerializer(serializers.Serializer):
         if attrs.get("code") and not attrs.get("redirect_uri"):
             raise serializers.ValidationError({"redirect_uri": ["The redirect_uri the code was issued for."]})
         return attrs
+
+
+class AccountDeleteSerializer(serializers.Serializer):
+    password = password_field(required=False, allow_blank=True)
+    confirmation = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=1024,
+        help_text="For an account without a password: from a fresh sign-in with a linked provider.",
+    )
+
+
+class DeleteConfirmationSerializer(serializers.Serializer):
+    confirmation = serializers.CharField()
+    expires_in = serializers.IntegerField(help_text="Seconds the confirmation works for.")
 
 
 class SocialProviderSerializer(serializers.Serializer):

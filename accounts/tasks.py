@@ -4,7 +4,7 @@ from smtplib import SMTPException
 
 from celery import shared_task
 
-from accounts import services
+from accounts import privacy, services
 
 
 @shared_task(name="accounts.expired_tokens_flush", ignore_result=True)
@@ -35,3 +35,11 @@ def password_reset_email_send(email: str) -> bool:
 def email_verification_send(user_id: str, email: str) -> bool:
     """Send a verification link off the request; a mail server that fails is retried with backoff."""
     return services.email_verification_send(user_id=user_id, email=email)
+
+
+@shared_task(
+    name=privacy.ACCOUNT_ERASE_TASK, ignore_result=True, autoretry_for=(OSError,), max_retries=5, retry_backoff=True
+)
+def account_erase(user_id: str) -> bool:
+    """Erase a deleted account's personal data (idempotent: a retry or a second run changes nothing)."""
+    return privacy.account_erase(user_id=user_id)

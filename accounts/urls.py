@@ -8,6 +8,7 @@ urlpatterns = [
     path("refresh/", views.RefreshView.as_view(), name="auth-refresh"),
     path("logout/", views.LogoutView.as_view(), name="auth-logout"),
     path("me/", views.MeView.as_view(), name="auth-me"),
+    path("me/export/", views.MeExportView.as_view(), name="auth-me-export"),
     path("email/verify/", views.EmailVerifyView.as_view(), name="auth-email-verify"),
     path("email/verify/resend/", views.EmailVerifyResendView.as_view(), name="auth-email-verify-resend"),
     path("password/change/", views.PasswordChangeView.as_view(), name="auth-password-change"),
@@ -19,4 +20,5 @@ urlpatterns = [
     path("social/links/<int:link_id>/", views.SocialUnlinkView.as_view(), name="auth-social-unlink"),
     path("social/<slug:provider>/", views.SocialLoginView.as_view(), name="auth-social-login"),
     path("social/<slug:provider>/link/", views.SocialLinkView.as_view(), name="auth-social-link"),
+    path("social/<slug:provider>/reauth/", views.SocialReauthView.as_view(), name="auth-social-reauth"),
 ]

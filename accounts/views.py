@@ -1,5 +1,6 @@
 """HTTP endpoints under /api/v1/auth/: parse, call one service, answer."""
 
+from django.conf import settings
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -7,11 +8,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import selectors, services
+from accounts import privacy, selectors, services
 from accounts.serializers import (
+    AccountDeleteSerializer,
     APIKeyCreatedSerializer,
     APIKeySerializer,
     AuthResponseSerializer,
+    DeleteConfirmationSerializer,
     DetailSerializer,
     EmailVerifiedSerializer,
     EmailVerifySerializer,
@@ -193,7 +196,13 @@ class LogoutView(PublicAuthView):
 
 class MeView(APIView):
     permission_classes = (IsAuthenticated,)
-    http_method_names = ["get", "patch", "head", "options"]
+    http_method_names = ["get", "patch", "delete", "head", "options"]
+
+    def get_throttles(self):
+        # Deleting takes the password: bounded like the other password checks.
+        if self.request.method == "DELETE":
+            return [UserRateThrottle(), AuthIPThrottle()]
+        return super().get_throttles()
 
     @extend_schema(summary="Your profile", responses={200: UserSerializer, 401: ERROR_401})
     def get(self, request: Request) -> Response:
@@ -216,6 +225,52 @@ class MeView(APIView):
         except services.DuplicateAccount:
             raise exceptions.ValidationError({"email": ["A user with that email already exists."]}) from None
         return Response(UserSerializer(user).data)
+
+    @extend_schema(
+        summary="Delete your account",
+        description=(
+            "Takes your `password`, or for an account without one a `confirmation` from signing in again with a "
+            "linked provider (`POST auth/social/{provider}/reauth/`, or the settings page). The account is "
+            "deactivated at once: every token, session and personal key stops working and open sockets close "
+            "(4401). A worker then erases your personal data: names, email, bio, private templates, the words "
+            "of your runs and attempts, linked providers. Public templates and challenges stay under a "
+            "'deleted user' owner; your XP and credit ledgers stay, anonymised, so the totals stay true."
+        ),
+        request=AccountDeleteSerializer,
+        responses={204: OpenApiResponse(description="Deleted; no body."), 400: ERRORS_400, 401: ERROR_401},
+    )
+    def delete(self, request: Request) -> Response:
+        serializer = AccountDeleteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            privacy.account_delete(
+                user=request.user, password=data.get("password"), confirmation=data.get("confirmation")
+            )
+        except privacy.DeletionRefused as exc:
+            raise exceptions.ValidationError({exc.field: [exc.message]}) from None
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeExportView(APIView):
+    permission_classes = (IsAuthenticated,)
+    throttle_classes = (UserRateThrottle,)
+
+    @extend_schema(
+        summary="Download your data",
+        description=(
+            "A JSON document (an attachment) of your profile, templates with their versions, ratings and "
+            "favourites, runs, challenges and attempts (hidden cases: pass/fail only), XP and credit ledgers, "
+            "badges, API keys (metadata, never the key) and linked providers (provider and uid, no tokens)."
+        ),
+        responses={200: OpenApiResponse(description="The export document."), 401: ERROR_401},
+    )
+    def get(self, request: Request) -> Response:
+        document = privacy.export_document(user=request.user)
+        day = document["exported_at"][:10]
+        response = Response(document)
+        response["Content-Disposition"] = f'attachment; filename="promptcraft-{request.user.username}-{day}.json"'
+        return response
 
 
 class EmailVerifyView(PublicAuthView):
@@ -468,6 +523,32 @@ class SocialLinkView(APIView):
         except social_services.SocialRefused as exc:
             raise _social_refused(exc) from None
         return Response(SocialLinkSerializer(link).data, status=status.HTTP_201_CREATED)
+
+
+class SocialReauthView(APIView):
+    permission_classes = (IsAuthenticated,)
+    throttle_classes = (UserRateThrottle,)
+
+    @extend_schema(
+        summary="Confirm your identity with a linked provider",
+        description=(
+            "The same credentials as sign-in, for a provider linked to your account; answers a `confirmation` "
+            "that `DELETE auth/me/` accepts instead of a password for a few minutes."
+        ),
+        request=SocialCredentialSerializer,
+        responses={200: DeleteConfirmationSerializer, **SOCIAL_ERRORS},
+    )
+    def post(self, request: Request, provider: str) -> Response:
+        identity = _social_identity(request, provider)
+        if not any(
+            link.provider == identity.provider and link.uid == identity.uid
+            for link in selectors.social_links(user=request.user)
+        ):
+            raise exceptions.ValidationError(
+                {"detail": "This provider account is not linked to yours.", "code": "not_linked"}
+            )
+        token = privacy.confirmation_make(user=request.user, provider=identity.provider, uid=identity.uid)
+        return Response({"confirmation": token, "expires_in": settings.ACCOUNT_DELETE_REAUTH_SECONDS})
 
 
 class SocialStatusView(APIView):

@@ -1,11 +1,15 @@
 """`/social/<provider>/…`: the browser's round trip to a sign-in provider.
 
-`login/` (a link on the sign-in pages) and `link/` (the profile page's "Link …" button, with the
-page's bearer token: the account's owner is signed in) keep a one-time `state` in the Django session
-with the PKCE verifier and what to do on return, then send the browser to the provider.
+`login/` (a link on the sign-in pages), `link/` (the profile page's "Link …" button, with the
+page's bearer token: the account's owner is signed in) and `reauth/` (the settings page's "Confirm
+with …" before deleting an account without a password, also with the bearer token) keep a
+one-time `state` in the Django session with the PKCE verifier and what to do on return, then send
+the browser to the provider.
 `callback/` accepts only a state this browser's session holds, for this provider, once; then signs
 in (the refresh token goes into the HttpOnly session cookie, as after a password login) or links.
-Failures come back to the sign-in or profile page as `?social_error=<code>`.
+A re-authentication comes back to the settings page with a deletion confirmation in the URL's
+fragment (never sent to a server or in a Referer). Failures come back to the sign-in, profile or
+settings page as `?social_error=<code>`.
 """
 
 import secrets
@@ -22,7 +26,8 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.selectors import user_find_by_id
+from accounts.privacy import confirmation_make
+from accounts.selectors import social_links, user_find_by_id
 from accounts.social import protocol
 from accounts.social.services import SocialRefused, social_link, social_sign_in
 from web.redirects import next_path
@@ -79,18 +84,46 @@ def social_login_start(request: HttpRequest, provider: str) -> HttpResponse:
     return HttpResponseRedirect(url)
 
 
-@extend_schema(exclude=True)  # a step of the profile page, not part of the API
-@api_view(["POST"])
-@permission_classes([IsAuthenticated])
-def social_link_start(request: Request, provider: str) -> Response:
-    """The authorization URL for linking `provider` to the signed-in caller (the page then goes there)."""
+# The pages a link round trip may come back to (`?back=`); the profile unless another is named.
+LINK_BACK_PAGES = {"profile": "web:profile", "settings": "web:settings"}
+
+
+def _start_for_user(request: Request, provider: str, process: str) -> Response:
+    back = LINK_BACK_PAGES.get(request.query_params.get("back", ""), "web:profile")
+    flow = {"process": process, "user_id": str(request.user.pk), "back": back}
     try:
-        url = _begin(request._request, provider, {"process": "link", "user_id": str(request.user.pk)})
+        url = _begin(request._request, provider, flow)
     except protocol.UnknownProvider:
         raise NotFound("No such sign-in provider.") from None
     except protocol.ProviderRefused as exc:
         raise ValidationError({"detail": exc.message, "code": exc.code}) from None
     return Response({"url": url})
+
+
+@extend_schema(exclude=True)  # a step of the profile page, not part of the API
+@api_view(["POST"])
+@permission_classes([IsAuthenticated])
+def social_link_start(request: Request, provider: str) -> Response:
+    """The authorization URL for linking `provider` to the signed-in caller (the page then goes there)."""
+    return _start_for_user(request, provider, "link")
+
+
+@extend_schema(exclude=True)  # a step of the settings page, not part of the API
+@api_view(["POST"])
+@permission_classes([IsAuthenticated])
+def social_reauth_start(request: Request, provider: str) -> Response:
+    """The authorization URL for the caller to prove, with a linked provider, that they are here now."""
+    return _start_for_user(request, provider, "reauth")
+
+
+def _reauth_done(flow: dict, identity: protocol.ProviderIdentity, page: str) -> HttpResponseRedirect:
+    user = user_find_by_id(user_id=flow["user_id"])
+    if user is None or not user.is_active:
+        return _back(reverse("web:login"), social_error="invalid_state")
+    if not any(link.provider == identity.provider and link.uid == identity.uid for link in social_links(user=user)):
+        return _back(page, social_error="not_linked")
+    token = confirmation_make(user=user, provider=identity.provider, uid=identity.uid)
+    return HttpResponseRedirect(f"{page}#{urlencode({'delete_confirmation': token})}")
 
 
 @require_GET
@@ -100,7 +133,11 @@ def social_callback(request: HttpRequest, provider: str) -> HttpResponse:
     if flow is None or flow["provider"] != provider:
         return _back(reverse("web:login"), social_error="invalid_state")
     linking = flow["process"] == "link"
-    page = reverse("web:profile") if linking else reverse("web:login")
+    reauth = flow["process"] == "reauth"
+    if linking:
+        page = reverse(flow.get("back", "web:profile"))
+    else:
+        page = reverse("web:settings") if reauth else reverse("web:login")
     if "code" not in request.GET:
         cancelled = request.GET.get("error") == "access_denied"
         return _back(page, social_error="cancelled" if cancelled else "provider_error")
@@ -112,6 +149,8 @@ def social_callback(request: HttpRequest, provider: str) -> HttpResponse:
             redirect_uri=_callback_uri(request, provider),
             code_verifier=flow["verifier"],
         )
+        if reauth:
+            return _reauth_done(flow, identity, page)
         if linking:
             user = user_find_by_id(user_id=flow["user_id"])
             if user is None or not user.is_active:

@@ -22,6 +22,7 @@ urlpatterns = [
     path("runs/compare/", views.page("run_compare"), name="run_compare"),
     path("runs/<uuid:run_id>/", views.page("run_detail"), name="run_detail"),
     path("notifications/", views.page("notifications"), name="notifications"),
+    path("settings/", views.page("settings"), name="settings"),
     path("leaderboard/", views.page("leaderboard"), name="leaderboard"),
     path("staff/insights/", views.page("staff_insights"), name="staff_insights"),
     path("challenges/", views.challenge_list_page, name="challenges"),
@@ -33,5 +34,6 @@ urlpatterns = [
     path("session/logout/", session_views.session_end, name="session_end"),
     path("social/<slug:provider>/login/", social_views.social_login_start, name="social_login"),
     path("social/<slug:provider>/link/", social_views.social_link_start, name="social_link"),
+    path("social/<slug:provider>/reauth/", social_views.social_reauth_start, name="social_reauth"),
     path("social/<slug:provider>/callback/", social_views.social_callback, name="social_callback"),
 ]

@@ -34,6 +34,7 @@ PAGES: dict[str, tuple[str, str, bool]] = {
     "template_detail": ("web/template_detail.html", "template_detail", True),
     "template_edit": ("web/template_edit.html", "template_edit", True),
     "profile": ("web/profile.html", "profile", True),
+    "settings": ("web/settings.html", "settings", True),
     "leaderboard": ("web/leaderboard.html", "leaderboard", False),
     "challenges": ("web/challenges.html", "challenges", False),
     "challenge": ("web/challenge_detail.html", "challenge", False),

@@ -16,6 +16,7 @@ from django.contrib.auth.models import update_last_login
 from django.db import IntegrityError, transaction
 
 from accounts import selectors
+from accounts.privacy import DELETED_PREFIX
 from accounts.services import DuplicateAccount, TokenPair, token_pair_issue, user_register, users_lock
 from accounts.social.protocol import ProviderIdentity
 
@@ -41,6 +42,8 @@ def _link_find(identity: ProviderIdentity):
 
 def _username_for(identity: ProviderIdentity, *, attempt: int) -> str:
     base = USERNAME_CHARS.sub("", identity.username or identity.email.split("@")[0])[:USERNAME_MAX] or "learner"
+    if base.lower().startswith(DELETED_PREFIX):  # the names of deleted accounts
+        base = f"learner-{base[len(DELETED_PREFIX) :]}"[:USERNAME_MAX]
     if attempt == 0 and not selectors.username_taken(username=base):
         return base
     return f"{base[: USERNAME_MAX - 7]}-{secrets.token_hex(3)}"

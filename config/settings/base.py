@@ -288,6 +288,17 @@ SOCIALACCOUNT_QUERY_EMAIL = True  # GitHub: read /user/emails, whose `verified` 
 SOCIALACCOUNT_STORE_TOKENS = False  # the provider's tokens serve the sign-in only
 SOCIALACCOUNT_REQUESTS_TIMEOUT = env_int("SOCIAL_REQUESTS_TIMEOUT", 10)
 ACCOUNT_EMAIL_VERIFICATION = "none"  # accounts' own verification flow applies (allauth's is unused)
+# A learner's data, one part per app (accounts.privacy.PrivacyPart): the export lists them in
+# this order, the erasure of a deleted account runs them in reverse.
+ACCOUNTS_PRIVACY_PARTS = [
+    "accounts.privacy_profile.part",
+    "game.privacy.part",
+    "prompts.privacy.part",
+    "llm.privacy.part",
+    "challenges.privacy.part",
+]
+# An account without a password deletes itself within this long of signing in with its provider again.
+ACCOUNT_DELETE_REAUTH_SECONDS = env_int("ACCOUNT_DELETE_REAUTH_SECONDS", 10 * 60)
 
 FRONTEND_URL = env_str("FRONTEND_URL", "http://127.0.0.1:8000")
 

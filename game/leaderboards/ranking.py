@@ -46,19 +46,23 @@ class _Table:
         return before
 
 
+# Deleted accounts keep their ledgers (the totals stay true) but leave every board.
+RANKED_USER = Q(user__deleted_at__isnull=True)
+
+
 def _table(board: str) -> _Table | None:
     if board == "all-time":
         last = "game_stats__last_xp_event_id"
-        users = User.objects.filter(experience_points__gt=0)
+        users = User.objects.filter(experience_points__gt=0, deleted_at__isnull=True)
         return _Table(users, "id", "username", "experience_points", (last,), F(last))
     if board == "skill":
-        players = PlayerStats.objects.filter(skill_points__gt=0)
+        players = PlayerStats.objects.filter(RANKED_USER, skill_points__gt=0)
         last = "last_skill_activity_id"
         return _Table(players, "user_id", "user__username", "skill_points", (last,), F(last))
     if slug := challenge_of(board):
         tokens = Cast(Least(F("prompt_tokens"), Value(CHALLENGE_TOKENS_MAX)), BigIntegerField())
         tie = tokens * CHALLENGE_SEQ_SPACE + Mod(F("activity_id"), Value(CHALLENGE_SEQ_SPACE))
-        bests = ChallengeBest.objects.filter(challenge=slug)
+        bests = ChallengeBest.objects.filter(RANKED_USER, challenge=slug)
         return _Table(bests, "user_id", "user__username", "score", ("prompt_tokens", "activity_id"), tie)
     return None
 
@@ -69,7 +73,7 @@ def ranked_rows(board: str, moment: datetime) -> QuerySet:
         return table.ordered()
     start, end = period_bounds(board, moment)
     return (
-        XPEvent.objects.filter(created_at__gte=start, created_at__lt=end)
+        XPEvent.objects.filter(RANKED_USER, created_at__gte=start, created_at__lt=end)
         .values("user_id", "user__username")
         .annotate(score=Sum("amount"), last=Max("id"))
         .order_by("-score", "last")

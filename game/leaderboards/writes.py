@@ -33,3 +33,15 @@ def leaderboard_write(
     if rank_on is None or not replies[-2] or replies[-1] is None:
         return None
     return replies[-1] + 1
+
+
+def leaderboard_remove(*, user_id, boards: list[str], moment: datetime) -> None:
+    """Take a user off these boards (their periods containing `moment`): a deleted account."""
+    if not redis_url("leaderboards"):
+        return
+    member = str(user_id)
+    pipe = redis_client(role="leaderboards").pipeline(transaction=False)
+    for board in boards:
+        pipe.zrem(board_key(board, moment), member)
+    pipe.hdel(NAMES_KEY, member)
+    pipe.execute()

@@ -123,6 +123,10 @@ def test_patch_validates_fields(auth_client):
 
 
 @pytest.mark.django_db
-def test_put_and_delete_are_not_allowed(auth_client):
+def test_put_is_not_allowed_and_delete_asks_for_the_password(auth_client, user):
     assert auth_client.put(URL, {}, format="json").status_code == 405
-    assert auth_client.delete(URL).status_code == 405
+    response = auth_client.delete(URL)
+    assert response.status_code == 400
+    assert list(response.json()) == ["password"]
+    user.refresh_from_db()
+    assert user.is_active and user.deleted_at is None

@@ -26,6 +26,7 @@ def test_every_page_names_its_controls_and_has_one_main_heading(page):
         ("/library/", "library-ready"),
         ("/library/new/", "editor-ready"),
         ("/profile/", "profile-ready"),
+        ("/settings/", "settings-ready"),
         ("/leaderboard/", "leaderboard-ready"),
         ("/challenges/", "challenges-ready"),
         ("/challenges/sentiment-one-word/", "challenge-ready"),

@@ -1,5 +1,7 @@
 """Social sign-in in Chromium against the fake OpenID Connect provider (tests/fakes/oidc.py)."""
 
+import re
+
 import pytest
 from allauth.socialaccount.models import SocialAccount
 from django.contrib.auth import get_user_model
@@ -96,3 +98,33 @@ def test_an_unverified_email_of_an_account_is_refused_until_its_owner_links_it(p
     page.goto("/login/?next=/profile/")
     page.get_by_role("link", name="Continue with Fake ID").click()
     expect(page.locator("[data-player-name]")).to_have_text("ada")
+
+
+def test_an_account_without_a_password_is_deleted_after_confirming_with_its_provider(page, oidc):
+    # given a learner who signed up with the provider (no password) on their settings page
+    page.goto("/signup/?next=/settings/")
+    page.get_by_role("link", name="Continue with Fake ID").click()
+    expect(page.locator("body[data-settings-ready='true']")).to_be_attached()
+    expect(page.locator("[data-social-linked='fakeid']")).to_contain_text("Fake ID")  # the providers, here too
+    expect(page.locator("[data-password-none]")).to_be_visible()
+    page.get_by_role("button", name="Delete my account…").click()
+    expect(page.get_by_label("Your password")).to_be_hidden()  # there is none to give
+    confirm = page.get_by_role("button", name="Delete my account permanently")
+    page.get_by_label("I understand").check()
+    expect(confirm).to_be_disabled()  # not before the provider confirms
+
+    # when they confirm with the provider (a fresh sign-in there) and come back
+    page.get_by_role("button", name="Confirm with Fake ID").click()
+    expect(page.locator("[data-delete-confirmed]")).to_be_visible()
+    assert "delete_confirmation" not in page.url  # the page took it out of the address bar
+    screenshot(page, "settings-delete-social")
+    page.get_by_label("I understand").check()
+    confirm.click()
+
+    # then they are signed out, the account is gone and the identity signs in nowhere it was
+    page.wait_for_url(re.compile(r"/login/\?deleted=1$"))
+    expect(page.locator("[data-deleted-notice]")).to_be_visible()
+    assert not User.objects.filter(username="sam").exists()
+    assert SocialAccount.objects.count() == 0
+    assert User.objects.filter(deleted_at__isnull=False, is_active=False).count() == 1
+    assert not User.objects.filter(username="deleted-user").exists()  # nothing published: no heir needed

@@ -133,3 +133,15 @@ def test_linking_from_the_profile_needs_the_bearer_and_links_the_caller(fake_oid
     assert callback.headers["Location"] == "/profile/?linked=fakeid"
     assert SocialAccount.objects.get().user == user
     assert COOKIE_NAME not in callback.cookies
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("back", "page"), [("settings", "/settings/"), ("https://evil.example/", "/profile/")])
+def test_a_link_started_from_the_settings_page_comes_back_there_and_nowhere_else(fake_oidc, user, back, page):
+    client = Client()
+    access = str(RefreshToken.for_user(user).access_token)
+
+    start = client.post(f"/social/fakeid/link/?back={back}", HTTP_AUTHORIZATION=f"Bearer {access}")
+    callback = client.get(_path_of(_provider_redirect(client, start.json()["url"])))
+
+    assert callback.headers["Location"] == f"{page}?linked=fakeid"

@@ -16,6 +16,7 @@ PAGES = [
     (f"/library/{uuid.UUID(int=1)}/", "web/js/pages/template_detail.js", "true"),
     (f"/library/{uuid.UUID(int=1)}/edit/", "web/js/pages/template_edit.js", "true"),
     ("/profile/", "web/js/pages/profile.js", "true"),
+    ("/settings/", "web/js/pages/settings.js", "true"),
     ("/leaderboard/", "web/js/pages/leaderboard.js", "false"),
     ("/challenges/", "web/js/pages/challenges.js", "false"),
     ("/runs/", "web/js/pages/runs.js", "true"),

@@ -119,7 +119,15 @@ export function redirectIfLoggedIn() {
     });
 }
 
+let leaving = false;
+
+/** While the page ends its own session (deleting the account), sockets closing do not send it to log in. */
+export function setLeaving(value) {
+  leaving = value;
+}
+
 export function redirectToLogin() {
+  if (leaving) return;
   window.location.assign(loginUrl());
 }
 

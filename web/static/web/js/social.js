@@ -15,6 +15,7 @@ const MESSAGES = {
   provider_error: "The provider could not be reached. Please try again later.",
   unknown_provider: "That sign-in provider is not available.",
   last_sign_in: "Set a password before unlinking your only sign-in provider.",
+  not_linked: "That provider account is not linked to yours: confirm with the one you sign in with.",
 };
 
 export function socialErrorMessage(code) {

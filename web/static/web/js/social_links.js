@@ -1,5 +1,6 @@
 // The profile's sign-in providers: the linked ones (unlink) and the configured others (link, a round
-// trip to the provider through /social/<provider>/link/, started with the page's bearer token).
+// trip to the provider through /social/<provider>/link/, started with the page's bearer token, back
+// to the page it started from).
 import { api } from "./api.js";
 import { getAccess } from "./auth.js";
 import { $, formatDate, h, showError } from "./dom.js";
@@ -7,7 +8,8 @@ import { showSocialOutcome, socialErrorMessage } from "./social.js";
 
 async function linkStart(provider) {
   const token = await getAccess();
-  const response = await fetch(`/social/${encodeURIComponent(provider.id)}/link/`, {
+  const back = encodeURIComponent(document.body.dataset.page || "profile");
+  const response = await fetch(`/social/${encodeURIComponent(provider.id)}/link/?back=${back}`, {
     method: "POST",
     credentials: "same-origin",
     headers: { Authorization: `Bearer ${token}`, Accept: "application/json" },

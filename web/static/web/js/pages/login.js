@@ -6,6 +6,10 @@ import { showSocialOutcome } from "../social.js";
 const form = $("[data-login-form]");
 redirectIfLoggedIn();
 showSocialOutcome($("[data-form-error]", form));
+if (new URLSearchParams(window.location.search).get("deleted")) {
+  const notice = $("[data-deleted-notice]");
+  if (notice) notice.hidden = false;
+}
 
 onSubmit(form, async () => {
   const body = {
