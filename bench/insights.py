@@ -14,6 +14,9 @@ Django's full request stack in this process (middleware, JWT authentication, DRF
 - `me`: GET insights/me/ for the learner, 366 days by week, cache cleared before each request
   (`cold`) and cached (`warm`); and the same with no rollups (everything read from the raw tables).
 - `platform`: GET insights/platform/ over 366 days, by day, cold and warm.
+- The warm figures and the baseline (`baseline_auth_me`) take turns, 250 requests each, so that
+  all three meet the same load on a shared machine (`baseline_auth_me_before`: a block of 200
+  before everything else).
 - `rollup_day`: `rollup_range` of one UTC day of that data (every table), and the full backfill.
 
 Prints one JSON document, with `rps_ratio_to_baseline` (the baseline's median time over a cached

@@ -224,3 +224,15 @@ def test_platform_insights_stay_staff_only_and_other_templates_404_when_cached(u
     assert client_for(make_user("other")).get(f"/api/v1/insights/templates/{template.pk}/?days=1").status_code == 404
     bad = client_for(staff).get(PLATFORM + "&bucket=year")
     assert bad.status_code == 400 and "bucket" in bad.json()
+
+
+def test_the_browsable_api_still_renders_a_cached_document(user):
+    client = client_for(user)
+    body = client.get(ME).json()
+
+    page = client.get(ME, HTTP_ACCEPT="text/html")
+
+    assert page.status_code == 200
+    assert page["Content-Type"].startswith("text/html")
+    assert str(body["totals"]["runs"]) in page.content.decode()
+    assert client.get(ME).json() == body
