@@ -222,8 +222,9 @@ def test_platform_insights_stay_staff_only_and_other_templates_404_when_cached(u
 
     assert client_for(user).get(PLATFORM).status_code == 403
     assert client_for(make_user("other")).get(f"/api/v1/insights/templates/{template.pk}/?days=1").status_code == 404
-    bad = client_for(staff).get(PLATFORM + "&bucket=year")
-    assert bad.status_code == 400 and "bucket" in bad.json()
+    for _ in range(2):  # a validated query is remembered; a bad one never is
+        bad = client_for(staff).get(PLATFORM + "&bucket=year")
+        assert bad.status_code == 400 and "bucket" in bad.json()
 
 
 def test_the_browsable_api_still_renders_a_cached_document(user):
