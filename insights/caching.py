@@ -1,45 +1,57 @@
-"""Insights documents cached in the shared cache, keyed by the rollups' generation and a fingerprint.
+"""Insights documents cached as their JSON bytes, valid while their generations stay (`insights.freshness`).
 
-Every rollup write moves the generation on, so a document computed from older rollups is never
-served again; the fingerprint (`insights.freshness`) changes with anything the document read
-outside the rollups, so a new run or ledger entry shows at once. INSIGHTS_CACHE_SECONDS only
-bounds how long an unread document stays. A cache that is away is skipped: the document is computed.
+One MGET reads the generations of `ALL` and of the document's scope with the stored document,
+which carries the generations it was computed under: when they match, its bytes are the answer,
+with no database read and no serialisation. Otherwise the document is computed, the generations
+read *before* computing stored with it (a write that commits meanwhile moves them on, so the
+document is computed again next time). INSIGHTS_CACHE_SECONDS only bounds how long an unread
+document stays. A cache that is away is skipped: the document is computed.
 """
 
-import hashlib
 import logging
 from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from rest_framework.renderers import JSONRenderer
 
+from insights import freshness
 from insights.rollups import rolled_until
 from insights.windows import Window
 
 logger = logging.getLogger(__name__)
+_renderer = JSONRenderer()  # the bytes DRF's Response would send: compact, UTF-8
 
 
-def cached_document(
-    kind: str, ident: Any, window: Window, compute: Callable[..., dict], fingerprint: Callable[..., str]
-) -> dict:
-    """`compute(rolled_until=...)`'s document for (kind, ident, window), from the cache when fresh."""
-    until, generation = rolled_until()
-    digest = hashlib.blake2b(fingerprint(rolled_until=until).encode(), digest_size=12).hexdigest()
-    key = ":".join(
-        ("insights", str(generation), kind, str(ident), window.first.isoformat(), window.last.isoformat(),
-         window.tz_name, window.bucket, digest)
+def document_key(kind: str, ident: Any, window: Window) -> str:
+    return ":".join(
+        ("insights", "doc", kind, str(ident), window.first.isoformat(), window.last.isoformat(), window.tz_name,
+         window.bucket)
     )  # fmt: skip
+
+
+def cached_json(kind: str, ident: Any, scope: str, window: Window, compute: Callable[..., dict]) -> bytes:
+    """`compute(rolled_until=...)`'s document for (kind, ident, window) as JSON bytes, from the cache when fresh."""
+    generation_keys = [freshness.generation_key(freshness.ALL), freshness.generation_key(scope)]
+    key = document_key(kind, ident, window)
     try:
-        document = cache.get(key)
+        found = cache.get_many([*generation_keys, key])
     except Exception:  # a cache outage costs a recomputation, never the request
         logger.warning("insights cache read failed", exc_info=True)
-        document = None
-    if document is not None:
-        return document
-    document = compute(rolled_until=until)
-    try:
-        cache.set(key, document, timeout=settings.INSIGHTS_CACHE_SECONDS)
-    except Exception:
-        logger.warning("insights cache write failed", exc_info=True)
-    return document
+        found = None
+    generations: tuple | None = None
+    if found is not None:
+        generations = tuple(found.get(name) for name in generation_keys)
+        stored = found.get(key)
+        if None not in generations and stored is not None and stored[0] == generations:
+            return stored[1]
+        if None in generations:
+            generations = freshness.ensure(generation_keys)
+    body = _renderer.render(compute(rolled_until=rolled_until()[0]))
+    if generations is not None:
+        try:
+            cache.set(key, (generations, body), timeout=settings.INSIGHTS_CACHE_SECONDS)
+        except Exception:
+            logger.warning("insights cache write failed", exc_info=True)
+    return body

@@ -1,87 +1,92 @@
-"""Fingerprints of what a cached document read outside the rollups: the live slice and the ledgers.
+"""Generations of the cached documents, moved on by the writes that change what they read.
 
-A document is cached under the rollups' generation and its fingerprint, so a run that starts or
-settles, an XP or credit entry, an attempt, a rating or a sign-up makes the next request compute
-it again, while an unchanged one is served from the cache. Each fingerprint is a few index lookups
-over the live slice (the slots after `rolled_until`, under an hour of rows).
+A document is cached with the generations it was computed under: `ALL` (every document: the
+rollup task, a challenge's edit) and its own scope's (`user(id)`, `template(id)`,
+`challenge(id)`, `PLATFORM`). `touch(*scopes)` gives each scope a new random generation once
+the writing transaction commits (`insights.hooks` calls it for runs, ledger entries, attempts,
+sign-ups, ratings, favourites and forks), so the next request computes the document again while
+an unchanged one is served from the cache without reading the database.
+
+Generations are random, never counted up: a key that expired or was evicted comes back as a
+value no stored document carries, so it can only cost a recomputation, never a stale answer. A
+touch that cannot reach the cache is logged; until INSIGHTS_CACHE_SECONDS pass, the documents it
+should have moved on may then be served as they were.
 """
 
-from datetime import datetime
+import logging
+import secrets
+from collections.abc import Iterable
 
-from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.db import connection, transaction
 
-from challenges.models import Attempt
-from game.models import CreditEntry, XPEvent
-from insights.readers import fetch
-from insights.windows import Window
-from llm.models import LLMRun
-from prompts.models import PromptTemplate, Rating
+logger = logging.getLogger(__name__)
 
-_RUNS = LLMRun._meta.db_table
-_ATTEMPTS = Attempt._meta.db_table
-
-
-def _live(window: Window, rolled_until: datetime | None) -> tuple[datetime, datetime] | None:
-    lo = max(window.start, rolled_until) if rolled_until else window.start
-    return (lo, window.end) if lo < window.end else None
+ALL = "all"
+PLATFORM = "platform"
+GENERATION_SECONDS = 86_400  # an expired generation costs one recomputation per document
+_PENDING = "_insights_touched"  # the connection's scopes touched by transactions not yet flushed
 
 
-def _changes(table: str, where: str) -> str:
-    """How many rows, and the latest start or end among them (a settle moves it)."""
-    return (
-        f"(SELECT count(*)::text || '/' || coalesce(max(coalesce(finished_at, created_at))::text, '') "
-        f"FROM {table} WHERE created_at >= %(lo)s AND created_at < %(hi)s {where})"
-    )
+def user(user_id) -> str:
+    return f"user:{user_id}"
 
 
-def _fingerprint(parts: list[str], params: dict) -> str:
-    row = fetch("SELECT " + ", ".join(f"{part} AS p{i}" for i, part in enumerate(parts)), params)[0]
-    return "|".join(str(value) for value in row.values())
+def template(template_id) -> str:
+    return f"template:{template_id}"
 
 
-def learner(user_id, window: Window, rolled_until: datetime | None) -> str:
-    live = _live(window, rolled_until)
-    ledgers = [
-        f"(SELECT max(id) FROM {XPEvent._meta.db_table} WHERE user_id = %(id)s)",
-        f"(SELECT max(id) FROM {CreditEntry._meta.db_table} WHERE user_id = %(id)s)",
-    ]
-    if live is None:
-        return _fingerprint(ledgers, {"id": user_id})
-    where = "AND user_id = %(id)s"
-    return _fingerprint(
-        [_changes(_RUNS, where), _changes(_ATTEMPTS, where), *ledgers], {"id": user_id, "lo": live[0], "hi": live[1]}
-    )
+def challenge(challenge_id) -> str:
+    return f"challenge:{challenge_id}"
 
 
-def template(template: PromptTemplate, window: Window, rolled_until: datetime | None) -> str:
-    counters = f"{template.usage_count}/{template.rating_count}/{template.favorites_count}/{template.version}"
-    parts = [
-        f"(SELECT count(*)::text || '/' || coalesce(max(updated_at)::text, '') FROM {Rating._meta.db_table} "
-        f"WHERE template_id = %(id)s)",
-        f"(SELECT count(*) FROM {PromptTemplate._meta.db_table} WHERE forked_from_id = %(id)s)",
-    ]
-    params: dict = {"id": template.pk}
-    live = _live(window, rolled_until)
-    if live is not None:
-        parts.append(_changes(_RUNS, "AND template_id = %(id)s"))
-        params |= {"lo": live[0], "hi": live[1]}
-    return counters + "|" + _fingerprint(parts, params)
+def generation_key(scope: str) -> str:
+    return f"insights:gen:{scope}"
 
 
-def challenge(challenge_id: int, window: Window, rolled_until: datetime | None) -> str:
-    live = _live(window, rolled_until)
-    if live is None:
-        return "-"
-    return _fingerprint([_changes(_ATTEMPTS, "AND challenge_id = %(id)s")], {"id": challenge_id, "lo": live[0],
-                                                                             "hi": live[1]})  # fmt: skip
+def touch(*scopes: str) -> None:
+    """Move the scopes' generations on once the current transaction commits (at once outside one).
+
+    The scopes of one transaction go in one cache round trip: every touch queues its scopes on the
+    connection and registers a hook; the first hook to run after the commit flushes them all. A
+    rolled-back transaction's scopes are flushed by the next commit: one recomputation too many.
+    """
+    pending: set[str] | None = getattr(connection, _PENDING, None)
+    if pending is None:
+        pending = set()
+        setattr(connection, _PENDING, pending)
+    pending.update(scope for scope in scopes if scope)
+    transaction.on_commit(_flush, robust=True)
 
 
-def platform(window: Window, rolled_until: datetime | None) -> str:
-    users = get_user_model()._meta.db_table
-    parts = [f"(SELECT count(*)::text || '/' || coalesce(max(date_joined)::text, '') FROM {users})"]
-    params: dict = {}
-    live = _live(window, rolled_until)
-    if live is not None:
-        parts += [_changes(_RUNS, ""), _changes(_ATTEMPTS, "")]
-        params |= {"lo": live[0], "hi": live[1]}
-    return _fingerprint(parts, params)
+def _flush() -> None:
+    pending: set[str] = getattr(connection, _PENDING, set())
+    if not pending:
+        return
+    scopes = list(pending)
+    pending.clear()
+    bump(scopes)
+
+
+def bump(scopes: Iterable[str]) -> None:
+    """New generations for the scopes now."""
+    values = {generation_key(scope): secrets.randbits(62) for scope in scopes}
+    if not values:
+        return
+    try:
+        cache.set_many(values, timeout=GENERATION_SECONDS)
+    except Exception:  # a cache outage must not fail the write that touched
+        logger.warning("insights generations not moved on: %s", sorted(values), exc_info=True)
+
+
+def ensure(keys: list[str]) -> tuple[int, ...] | None:
+    """The current generations of `keys`, creating those that are missing; None when the cache is away."""
+    try:
+        for key in keys:
+            cache.add(key, secrets.randbits(62), timeout=GENERATION_SECONDS)
+        found = cache.get_many(keys)
+    except Exception:
+        logger.warning("insights generations unreadable", exc_info=True)
+        return None
+    values = tuple(found.get(key) for key in keys)
+    return None if None in values else values

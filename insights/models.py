@@ -146,7 +146,7 @@ class RollupState(models.Model):
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     rolled_until = models.DateTimeField(null=True)
-    generation = models.PositiveBigIntegerField(default=0)  # moves on every write: the cache's version
+    generation = models.PositiveBigIntegerField(default=0)  # moves on every write
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

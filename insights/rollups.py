@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from challenges.models import Attempt
 from game.models import CreditEntry, XPEvent
+from insights import freshness
 from insights.facts import ALL_FACTS, HISTOGRAM_DAY_WRITES, HISTOGRAM_DAYS, raw_select
 from insights.models import RollupState
 from llm.models import LLMRun
@@ -52,8 +53,9 @@ def rollup_range(*, start: datetime, end: datetime) -> None:
         for sql in HISTOGRAM_DAY_WRITES:
             cursor.execute(sql, {"d_lo": d_lo, "d_hi": d_hi})
         state, _ = RollupState.objects.select_for_update().get_or_create(pk=1)
-        state.generation += 1  # every cached document of an older generation is stale
+        state.generation += 1
         state.save(update_fields=["generation", "updated_at"])
+        freshness.touch(freshness.ALL)  # rows rewritten: every cached document is computed again
 
 
 def rollup_days(*, start: datetime, end: datetime, step: timedelta = timedelta(days=1)) -> int:
@@ -102,10 +104,11 @@ def _advance(target: datetime) -> datetime | None:
             state.rolled_until = target
             state.generation += 1
             state.save(update_fields=["rolled_until", "generation", "updated_at"])
+            freshness.touch(freshness.ALL)
     return state.rolled_until
 
 
 def rolled_until() -> tuple[datetime | None, int]:
-    """How far the rollups reach and their generation (a cache version)."""
+    """How far the rollups reach and their generation (how many times they were written)."""
     row = RollupState.objects.filter(pk=1).values_list("rolled_until", "generation").first()
     return row if row else (None, 0)

@@ -2,7 +2,8 @@
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cache
+from functools import cache, lru_cache
+from types import MappingProxyType
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from django.utils import timezone
@@ -96,11 +97,19 @@ class WindowQuerySerializer(serializers.Serializer):
         return attrs
 
 
+_QUERY_FIELDS = ("from", "to", "days", "bucket", "tz")
+
+
+@lru_cache(maxsize=1024)  # a repeated request skips the serializer; bad input raises, and is never cached
+def _validated(query: tuple[tuple[str, str], ...]) -> MappingProxyType:
+    serializer = WindowQuerySerializer(data=dict(query))
+    serializer.is_valid(raise_exception=True)
+    return MappingProxyType(dict(serializer.validated_data))
+
+
 def window_from(query: dict, *, default_tz: str) -> Window:
     """Validate the query (400 naming the field on bad input) into a Window."""
-    serializer = WindowQuerySerializer(data=query)
-    serializer.is_valid(raise_exception=True)
-    data = serializer.validated_data
+    data = _validated(tuple((name, query[name]) for name in _QUERY_FIELDS if name in query))
     tz_name = data.get("tz") or _known(default_tz)
     last = data.get("to") or timezone.now().astimezone(ZoneInfo(tz_name)).date()
     first = data.get("from") or last - timedelta(days=data.get("days", DEFAULT_DAYS) - 1)

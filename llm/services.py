@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from core.background import after_commit, enqueue_on_commit
 from game import services as game_services
-from llm import conf, registry, selectors, template_runs, throttles
+from llm import conf, registry, selectors, signals, template_runs, throttles
 from llm.models import OUTPUT_MAX_CHARS, PROMPT_MAX_CHARS, SYSTEM_MAX_CHARS, LLMRun, RunBatch, RunStatus
 from llm.providers.base import GenerationRequest
 
@@ -340,7 +340,9 @@ def batch_runs_start(*, user_id, batch_id, plans: Sequence[tuple[RunPlan, bool]]
     runs = [_new_run(user_id, plan) for plan, _ in plans]
     for run, (_, sealed) in zip(runs, plans, strict=True):
         run.prepaid, run.sealed = True, sealed
-    return LLMRun.objects.bulk_create(runs)
+    created = LLMRun.objects.bulk_create(runs)
+    signals.runs_created.send(sender=LLMRun, runs=created)
+    return created
 
 
 @transaction.atomic

@@ -23,7 +23,7 @@ from rest_framework.exceptions import ValidationError
 
 from accounts.services import users_lock
 from game import services as game_services
-from prompts import variables
+from prompts import signals, variables
 from prompts.models import Category, Difficulty, Favorite, PromptTemplate, Rating, Tag, TemplateVersion, Visibility
 
 VERSIONED_FIELDS = ("title", "content", "variable_specs")
@@ -344,6 +344,7 @@ def template_record_use(*, template_id, user_id) -> None:
     Run after the run's settle has committed, holding no other lock (the lock order above).
     """
     PromptTemplate.objects.filter(pk=template_id).update(usage_count=F("usage_count") + 1)
+    signals.template_counted.send(sender=PromptTemplate, template_id=template_id)
 
 
 @transaction.atomic

@@ -1,4 +1,4 @@
-"""The rollup task and backfill: idempotent, exact against the raw tables, and the cache's invalidation."""
+"""The rollup task and backfill: idempotent and exact against the raw tables (the cache: test_freshness.py)."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -65,40 +65,6 @@ def test_backfill_command_rebuilds_a_range(user):
     call_command("insights_backfill", "--from", "2026-04-01", "--to", "2026-04-03")
 
     assert UserRunSlot.objects.get().runs == 1
-
-
-def test_cached_documents_are_invalidated_by_a_rollup(user):
-    make_run(user, datetime(2026, 5, 5, 8, tzinfo=UTC))
-    rollup_recent(now=datetime(2026, 5, 10, tzinfo=UTC))
-    client = client_for(user)
-    url = "/api/v1/insights/me/?from=2026-05-05&to=2026-05-05&tz=UTC"
-    assert client.get(url).json()["totals"]["runs"] == 1
-
-    # a late correction of history, written straight to the raw table: the cached document stays
-    make_run(user, datetime(2026, 5, 5, 9, tzinfo=UTC))
-    assert client.get(url).json()["totals"]["runs"] == 1
-
-    # until that day is rolled up again
-    rollup_range(start=datetime(2026, 5, 5, tzinfo=UTC), end=datetime(2026, 5, 6, tzinfo=UTC))
-    assert RollupState.objects.get().generation > 0
-    assert client.get(url).json()["totals"]["runs"] == 2
-
-
-def test_a_cached_document_follows_the_live_slice_at_once(user):
-    client = client_for(user)
-    now = datetime.now(UTC)
-    run = make_run(user, now, status="running")
-    assert client.get("/api/v1/insights/me/?days=1&tz=UTC").json()["totals"]["completed"] == 0
-
-    # the run settles: the same request is computed again
-    type(run).objects.filter(pk=run.pk).update(status="completed", finished_at=now + timedelta(seconds=1))
-    assert client.get("/api/v1/insights/me/?days=1&tz=UTC").json()["totals"]["completed"] == 1
-
-    # an XP award (a ledger entry) shows too
-    from game.services import xp_award
-
-    xp_award(user_id=user.pk, amount=5, reason="manual", idempotency_key="fresh-xp")
-    assert client.get("/api/v1/insights/me/?days=1&tz=UTC").json()["totals"]["xp_earned"] == 5
 
 
 def test_backfill_without_a_range_rolls_all_history_up_to_the_grace_line(user, settings):
