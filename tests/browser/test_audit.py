@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
+from tests.browser.axe import AXE_FILE, serious_violations
 from tests.browser.pages import PAGES, SitePage
-from tests.browser.support import REPO_ROOT, SCREENSHOT_DIR, in_thread, screenshot
+from tests.browser.support import SCREENSHOT_DIR, in_thread, screenshot
 from tests.support import processes
 
 # The mark makes pytest-django create the test database; the module's data is made by `site` (and
@@ -22,22 +23,10 @@ from tests.support import processes
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
 THEMES = ["light", "dark"]
-AXE_FILE = REPO_ROOT / "node_modules" / "axe-core" / "axe.min.js"
-AXE_URL = "/static/axe-core/axe.min.js"  # served from the npm package by the test settings
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1360, "height": 900}
 MIN_TARGET = 44
 USERNAME = "audrey"
-
-AXE_RUN = """async (tags) => {
-  const result = await axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']});
-  return result.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => ({id: v.id, impact: v.impact, help: v.help, url: v.helpUrl,
-      nodes: v.nodes.slice(0, 6).map((n) => ({target: n.target.join(' '), html: n.html.slice(0, 160),
-        why: (n.failureSummary || '').replace(/\\s+/g, ' ').slice(0, 300)}))}));
-}"""
 
 # Elements wider than the viewport (the deepest ones), to say what makes a page scroll sideways.
 OVERFLOWING = """() => {
@@ -211,8 +200,7 @@ def _params():
 def test_axe_finds_no_serious_violation(visit, spec: SitePage, theme: str):
     page = visit(spec, theme)
     expect(page.locator("html")).to_have_attribute("lang", "en")
-    page.add_script_tag(url=AXE_URL)
-    violations = page.evaluate(AXE_RUN, AXE_TAGS)
+    violations = serious_violations(page)
     page.screenshot(path=str(SCREENSHOT_DIR / f"desktop-{spec.name}-{theme}.png"), animations="disabled")
     assert violations == [], f"{spec.path} ({theme}):\n" + json.dumps(violations, indent=2)
 
@@ -328,7 +316,6 @@ def test_the_audit_reports_what_it_looks_for(visit):
     }""")
 
     # when axe runs as on every page, it reports it
-    page.add_script_tag(url=AXE_URL)
-    violations = page.evaluate(AXE_RUN, AXE_TAGS)
+    violations = serious_violations(page)
     assert [(v["id"], v["impact"]) for v in violations] == [("color-contrast", "serious")]
     assert violations[0]["nodes"][0]["html"].endswith(">Barely readable</p>")

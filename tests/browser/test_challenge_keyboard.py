@@ -1,9 +1,10 @@
 """A challenge from the keyboard alone: open it from the catalogue, write a prompt with its variable,
-submit the attempt and read the result."""
+submit the attempt and read the result (whose graded state then passes the axe audit in both themes)."""
 
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser.axe import serious_violations
 from tests.browser.support import builtin_challenge, screenshot, sign_up
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -72,3 +73,9 @@ def test_a_challenge_is_opened_written_submitted_and_read_from_the_keyboard(page
     expect(page.locator("[data-pass-text]")).to_have_text("4 / 4 · 100% (needs 100%)")
     expect(page.locator("[data-score-value]")).not_to_have_text("0")
     screenshot(page, "challenge-keyboard")
+
+    # and the graded results (passed cases, meters, the attempts list, the toasts) pass the audit in both themes
+    for theme in ("light", "dark"):
+        page.emulate_media(color_scheme=theme, reduced_motion="reduce")
+        assert serious_violations(page) == [], theme
+    screenshot(page, "challenge-keyboard-dark")
