@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import pytest
+from django.db import connection
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.browser.axe import AXE_FILE, serious_violations
@@ -126,8 +127,10 @@ def _refresh_token(*, user_id) -> str:
 
 def _flush() -> None:
     from django.core.management import call_command
+    from django.db import connection
 
     call_command("flush", interactive=False, verbosity=0)
+    connection.close_pool()
 
 
 @pytest.fixture(scope="module")
@@ -157,6 +160,10 @@ def site(browser: Browser, django_db_setup, django_db_blocker) -> Iterator[Site]
     finally:
         with django_db_blocker.unblock():
             in_thread(_flush)
+            # The tests' own (empty) transactions leave this thread's pooled connection open, which
+            # would keep the test database busy when pytest drops it.
+            connection.close()
+            connection.close_pool()
 
 
 def new_context(browser: Browser, site: Site, *, theme: str, guest: bool, phone: bool) -> BrowserContext:
