@@ -313,6 +313,22 @@ def test_the_charts_and_the_widget_take_their_colours_from_the_theme(browser: Br
     context.close()
 
 
+@pytest.mark.parametrize("theme", THEMES)
+def test_form_errors_pass_the_audit(visit, theme: str):
+    # given the log-in page, when the learner leaves the fields empty and then gives a wrong password
+    page = visit(next(spec for spec in PAGES if spec.name == "login"), theme)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.locator("[data-error-for='password']")).not_to_be_empty()
+    page.get_by_label("Username or email").fill(USERNAME)
+    page.get_by_label("Password").fill("not-the-password")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("alert")).to_be_visible()
+
+    # then the error banner and the invalid fields are readable in this theme
+    assert serious_violations(page) == [], theme
+    screenshot(page, f"desktop-login-error-{theme}")
+
+
 def test_the_audit_reports_what_it_looks_for(visit):
     # given a page with a paragraph planted in grey on grey (a serious colour-contrast violation)
     page = visit(next(spec for spec in PAGES if spec.name == "login"), "dark")
