@@ -63,6 +63,7 @@ PAGES: list[SitePage] = [
     SitePage("login", "/login/", "ready", guest=True),
     SitePage("signup", "/signup/", "ready", guest=True),
     SitePage("forgot-password", "/forgot-password/", "ready", guest=True),
+    SitePage("reset-password", "/reset-password/", "ready", guest=True),
     SitePage("verify-email", "/verify-email/", "ready", guest=True),
     SitePage("library", "/library/", "library-ready", setup=a_template),
     SitePage("template-new", "/library/new/", "editor-ready"),
