@@ -15,7 +15,7 @@
   function stored() {
     try {
       var value = window.localStorage.getItem(KEY);
-      return CHOICES.indexOf(value) > 0 ? value : "system";
+      return value === "light" || value === "dark" ? value : "system";
     } catch (e) {
       return "system"; // storage blocked: the system preference still applies
     }
