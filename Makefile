@@ -29,8 +29,12 @@ $(VENV)/.installed-dev: requirements.txt requirements-nodeps.txt requirements-de
 	$(PIP) install --no-deps -r requirements-nodeps.txt
 	touch $(VENV)/.installed $@
 
+# Test-only JavaScript (axe-core for the browser suite's accessibility audit), pinned in package-lock.json.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+
 install: $(VENV)/.installed
-install-dev: $(VENV)/.installed-dev
+install-dev: $(VENV)/.installed-dev node_modules/.package-lock.json
 
 migrate: install
 	$(PY) manage.py migrate --noinput
@@ -58,4 +62,4 @@ format: install-dev
 	$(VENV)/bin/ruff format .
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache .coverage .coverage.*
+	rm -rf $(VENV) node_modules staticfiles .pytest_cache .ruff_cache .coverage .coverage.*

@@ -25,3 +25,6 @@ STORAGES = {
 # Serve static files straight from the apps (no collectstatic needed).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# axe-core, which the browser suite's accessibility audit injects into every page, is served from its
+# npm package (`make install-dev` runs `npm ci`) at /static/axe-core/axe.min.js: tests only.
+STATICFILES_DIRS = [("axe-core", BASE_DIR / "node_modules" / "axe-core")]  # noqa: F405

@@ -2,30 +2,38 @@
  * PromptCraft live leaderboard widget.
  * <script src="https://promptcraft.example/static/widgets/leaderboard.js" data-board="weekly" data-size="10"></script>
  * Optional: data-target="<css selector>" renders into that element instead of after the script;
- * data-title overrides the heading. A classic script (no modules) so that any page can embed it.
+ * data-title overrides the heading; data-theme="light" or "dark" fixes its colours (by default it
+ * follows the visitor's system). A classic script (no modules) so that any page can embed it.
  */
 (function () {
   "use strict";
 
   var BOARDS = { weekly: "This week", monthly: "This month", "all-time": "All time" };
+  // Light by default; dark when the visitor's system is (unless data-theme="light"), or always with
+  // data-theme="dark": the host page knows best which of its own themes is showing.
+  var DARK = "--lb-bg:#171c2b;--lb-text:#e7e9f1;--lb-muted:#a6adbf;--lb-border:#323a50;--lb-line:#262c3b;--lb-rank:#a5b4fc;--lb-up:#5fd79a;--lb-down:#ff9a8f;--lb-warn:#f5b656;--lb-flash:#3a3110;--lb-shadow:rgba(0,0,0,.5)";
   var STYLE = [
-    ":host{all:initial;display:block;font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1b1f2a}",
-    ".lb{background:#fff;border:1px solid #d9dce5;border-radius:12px;padding:12px 14px;max-width:480px;box-shadow:0 1px 3px rgba(16,24,40,.1)}",
+    ":host{all:initial;display:block;font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;" +
+      "--lb-bg:#fff;--lb-text:#1b1f2a;--lb-muted:#545b6b;--lb-border:#d9dce5;--lb-line:#eef0f4;--lb-rank:#4338ca;--lb-up:#116b3a;--lb-down:#b42318;--lb-warn:#8a4b00;--lb-flash:#fef3c7;--lb-shadow:rgba(16,24,40,.1);" +
+      "color:var(--lb-text)}",
+    "@media (prefers-color-scheme:dark){:host(:not([data-theme=light])){" + DARK + "}}",
+    ":host([data-theme=dark]){" + DARK + "}",
+    ".lb{background:var(--lb-bg);border:1px solid var(--lb-border);border-radius:12px;padding:12px 14px;max-width:480px;box-shadow:0 1px 3px var(--lb-shadow)}",
     ".head{display:flex;justify-content:space-between;align-items:center;gap:8px;margin:0 0 8px}",
     "h2{font-size:16px;margin:0}",
-    ".live{font-size:12px;font-weight:700;color:#116b3a}.live.off{color:#8a4b00}",
+    ".live{font-size:12px;font-weight:700;color:var(--lb-up)}.live.off{color:var(--lb-warn)}",
     "ol{list-style:none;margin:0;padding:0;position:relative}",
-    "li{display:grid;grid-template-columns:2.2em 1fr auto 1.2em;align-items:center;gap:8px;padding:6px 4px;border-bottom:1px solid #eef0f4;background:#fff;will-change:transform}",
+    "li{display:grid;grid-template-columns:2.2em 1fr auto 1.2em;align-items:center;gap:8px;padding:6px 4px;border-bottom:1px solid var(--lb-line);background:var(--lb-bg);will-change:transform}",
     "li:last-child{border-bottom:0}",
-    ".rank{font-weight:800;color:#4338ca;text-align:right;font-variant-numeric:tabular-nums}",
+    ".rank{font-weight:800;color:var(--lb-rank);text-align:right;font-variant-numeric:tabular-nums}",
     ".name{overflow:hidden;text-overflow:ellipsis;white-space:nowrap}",
     ".score{font-weight:700;font-variant-numeric:tabular-nums}",
-    ".move{font-size:12px;text-align:center}.up{color:#116b3a}.down{color:#b42318}",
+    ".move{font-size:12px;text-align:center}.up{color:var(--lb-up)}.down{color:var(--lb-down)}",
     "li.flash{animation:flash 1.2s ease}",
     "li.enter{animation:enter .5s ease}",
-    "@keyframes flash{0%{background:#fef3c7}100%{background:#fff}}",
+    "@keyframes flash{0%{background:var(--lb-flash)}100%{background:var(--lb-bg)}}",
     "@keyframes enter{from{opacity:0;transform:translateX(-12px)}to{opacity:1;transform:none}}",
-    ".empty,.note{color:#545b6b;font-size:14px;margin:6px 0 0}",
+    ".empty,.note{color:var(--lb-muted);font-size:14px;margin:6px 0 0}",
     "@media (prefers-reduced-motion:reduce){li{transition:none!important;animation:none!important}}",
   ].join("");
 
@@ -213,6 +221,8 @@
     target.className = "promptcraft-leaderboard";
     script.parentNode.insertBefore(target, script.nextSibling);
   }
+  var theme = script.getAttribute("data-theme");
+  if (theme === "light" || theme === "dark") target.setAttribute("data-theme", theme);
   var controller = mount(target, {
     board: script.getAttribute("data-board") || "weekly",
     size: script.getAttribute("data-size") || "10",

@@ -289,6 +289,8 @@ function showAttempt(id) {
   if (attempt.status === "completed") showScore(attempt);
   else $("[data-score-panel]").hidden = true;
   $("[data-results]").scrollIntoView({ block: "start" });
+  // The keyboard follows the eyes: the next Tab or screen-reader line starts at the results.
+  $("#results-title").focus({ preventScroll: true });
 }
 
 function editAttempt(id) {
