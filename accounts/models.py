@@ -33,6 +33,9 @@ class User(AbstractUser):
     user_rank = models.CharField(max_length=32, default=DEFAULT_RANK)
     timezone = models.CharField(max_length=64, default="UTC")
     bio = models.TextField(max_length=500, blank=True)
+    # The storage name of the processed picture (accounts.avatars): a new random name per upload,
+    # so its URL can be cached for ever; empty when the user has none.
+    avatar = models.ImageField(max_length=200, blank=True, default="")
 
     objects = PromptCraftUserManager()
 
@@ -47,6 +50,10 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.username
+
+    @property
+    def avatar_url(self) -> str | None:
+        return self.avatar.url if self.avatar else None
 
 
 class PersonalAPIKey(models.Model):

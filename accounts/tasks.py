@@ -4,7 +4,7 @@ from smtplib import SMTPException
 
 from celery import shared_task
 
-from accounts import services
+from accounts import avatars, services
 
 
 @shared_task(name="accounts.expired_tokens_flush", ignore_result=True)
@@ -35,3 +35,15 @@ def password_reset_email_send(email: str) -> bool:
 def email_verification_send(user_id: str, email: str) -> bool:
     """Send a verification link off the request; a mail server that fails is retried with backoff."""
     return services.email_verification_send(user_id=user_id, email=email)
+
+
+@shared_task(
+    name=avatars.AVATAR_DELETE_TASK,
+    ignore_result=True,
+    autoretry_for=avatars.STORAGE_ERRORS,
+    max_retries=5,
+    retry_backoff=True,
+)
+def avatar_file_delete(name: str) -> None:
+    """Delete an avatar file that no row names any more (after the switch committed); retried on storage errors."""
+    avatars.avatar_file_delete(name=name)
