@@ -1,0 +1,109 @@
+"""Avatars in the browser: uploaded from the avatar settings section, then shown in the header, on the
+profile and on the live leaderboard (also to a visitor already watching it)."""
+
+import io
+import re
+
+import pytest
+from django.contrib.auth import get_user_model
+from PIL import Image
+from playwright.sync_api import expect
+
+from tests.browser.support import in_thread, screenshot, sign_up
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+User = get_user_model()
+
+
+@pytest.fixture
+def server_env(tmp_path) -> dict[str, str]:
+    """The server keeps uploads on its filesystem (the default storage), in this test's directory."""
+    return {"MEDIA_ROOT": str(tmp_path / "media")}
+
+
+def _picture() -> bytes:
+    image = Image.new("RGB", (320, 200), (255, 140, 0))
+    image.paste((20, 20, 160), (110, 50, 210, 150))
+    out = io.BytesIO()
+    image.save(out, "JPEG")
+    return out.getvalue()
+
+
+def _award(username: str, amount: int) -> None:
+    from game.services import xp_award
+
+    user = User.objects.get(username=username)
+    in_thread(xp_award, user_id=user.pk, amount=amount, reason="test.seed", idempotency_key=f"seed-{username}")
+
+
+def _avatar_of(username: str) -> str:
+    user = User.objects.get(username=username)
+    assert user.avatar, f"{username} has no avatar"
+    return user.avatar.url
+
+
+def test_an_uploaded_avatar_shows_in_the_header_profile_and_live_leaderboard(new_context, server, tmp_path):
+    # given a player with XP and a learner on the weekly board, and a visitor watching the board
+    User.objects.create_user(username="yan", email="yan@example.com", password="x-Str0ng-pass!")
+    _award("yan", 3)
+    page = new_context().new_page()
+    sign_up(page, "zoe")
+    _award("zoe", 9)
+    viewer = new_context().new_page()
+    viewer.goto("/leaderboard/")
+    board = viewer.locator("[data-live-board]")
+    expect(board.locator("li[data-username] .name")).to_have_text(["zoe", "yan"])
+    expect(board.locator('li[data-username="zoe"] [data-avatar="initials"]')).to_have_attribute("data-initials", "ZO")
+    header_avatar = page.locator("[data-player-avatar] .avatar")
+    expect(header_avatar).to_have_attribute("data-avatar", "initials")
+
+    # when the learner picks a file that is not a picture in the avatar section of their profile
+    page.get_by_role("link", name="Profile").click()
+    section = page.locator("[data-avatar-settings][data-avatar-ready='true']")
+    expect(section).to_be_visible()
+    field = section.get_by_label("Avatar", exact=True)
+    field.set_input_files({"name": "notes.png", "mimeType": "image/png", "buffer": b"just some text\n" * 10})
+    section.get_by_role("button", name="Upload avatar").click()
+
+    # then it is refused next to the field, and nothing changes
+    expect(section.locator("[data-error-for='avatar']")).to_have_text("Upload a PNG, JPEG, WebP or GIF image.")
+    expect(field).to_have_attribute("aria-invalid", "true")
+    expect(header_avatar).to_have_attribute("data-avatar", "initials")
+
+    # when they pick a real picture: a preview first, then the upload
+    field.set_input_files({"name": "me.jpg", "mimeType": "image/jpeg", "buffer": _picture()})
+    expect(section.locator("[data-avatar-preview] img")).to_have_attribute("src", re.compile(r"^blob:"))
+    section.get_by_role("button", name="Upload avatar").click()
+    expect(section.locator("[data-avatar-status]")).to_have_text("Avatar updated.")
+
+    # then the header, the profile and the section show the stored picture, loaded at 256 x 256
+    url = _avatar_of("zoe")
+    assert url.startswith("/media/avatars/") and url.endswith(".webp")
+    for where in (header_avatar, page.locator("[data-p-avatar] img"), section.locator("[data-avatar-preview] img")):
+        expect(where).to_have_attribute("src", url)
+    expect(header_avatar).to_have_js_property("naturalWidth", 256)
+    assert (tmp_path / "media" / url.removeprefix("/media/")).is_file()
+    screenshot(page, "avatar-profile")
+
+    # and the visitor's live board shows it without a reload, the other player keeping their initials
+    zoe_row = board.locator('li[data-username="zoe"]')
+    expect(zoe_row.locator("img.avatar")).to_have_attribute("src", f"{server.http_url}{url}")
+    expect(zoe_row.locator("img.avatar")).to_have_js_property("naturalWidth", 256)
+    expect(board.locator('li[data-username="yan"] [data-avatar="initials"]')).to_have_attribute("data-initials", "YA")
+    screenshot(viewer, "avatar-leaderboard")
+
+    # when the learner opens the leaderboard themselves, their row there has it too
+    page.get_by_role("link", name="Leaderboard").click()
+    expect(page.locator("body[data-leaderboard-ready='true']")).to_be_attached()
+    expect(page.locator("[data-around] li.me img.avatar")).to_have_attribute("src", url)
+    expect(page.locator("[data-player-avatar] img")).to_have_attribute("src", url)
+
+    # when they remove it from the profile, the header is back to their initials and the file is gone
+    page.get_by_role("link", name="Profile").click()
+    section.get_by_role("button", name="Remove avatar").click()
+    expect(section.locator("[data-avatar-status]")).to_contain_text("Avatar removed")
+    expect(page.locator("[data-player-avatar] .avatar")).to_have_attribute("data-avatar", "initials")
+    expect(zoe_row.locator("[data-avatar='initials']")).to_have_attribute("data-initials", "ZO")
+    assert not User.objects.get(username="zoe").avatar
+    assert not (tmp_path / "media" / url.removeprefix("/media/")).exists()
