@@ -1,25 +1,87 @@
 """Avatars in the browser: uploaded from the avatar settings section, then shown in the header, on the
-profile and on the live leaderboard (also to a visitor already watching it)."""
+profile and on the live leaderboard (also to a visitor already watching it); kept on the server's
+filesystem (the default) or in a bucket of a real S3-compatible server (moto's server mode)."""
 
 import io
 import re
+import uuid
+from pathlib import Path
 
+import boto3
 import pytest
 from django.contrib.auth import get_user_model
 from PIL import Image
 from playwright.sync_api import expect
 
 from tests.browser.support import in_thread, screenshot, sign_up
+from tests.support.processes import free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 User = get_user_model()
+CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+
+
+class FileStore:
+    def __init__(self, root: Path):
+        self.root = root
+
+    def names(self) -> list[str]:
+        return sorted(path.relative_to(self.root).as_posix() for path in self.root.rglob("*.webp"))
+
+    def url_of(self, name: str) -> str:
+        return f"/media/{name}"  # served by the app
+
+
+class BucketStore:
+    def __init__(self, endpoint: str, bucket: str):
+        self.client = boto3.client(
+            "s3", endpoint_url=endpoint, region_name="us-east-1", **{k.lower(): v for k, v in CREDENTIALS.items()}
+        )
+        self.bucket = bucket
+        self.client.create_bucket(Bucket=bucket)
+
+    def names(self) -> list[str]:
+        return sorted(item["Key"] for item in self.client.list_objects_v2(Bucket=self.bucket).get("Contents", []))
+
+    def url_of(self, name: str) -> str:
+        return f"{self.client.meta.endpoint_url}/{self.bucket}/{name}"  # served by the store, unsigned
+
+
+@pytest.fixture(scope="module")
+def s3_endpoint():
+    from moto.server import ThreadedMotoServer
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
 
 
 @pytest.fixture
-def server_env(tmp_path) -> dict[str, str]:
-    """The server keeps uploads on its filesystem (the default storage), in this test's directory."""
-    return {"MEDIA_ROOT": str(tmp_path / "media")}
+def store(request, tmp_path):
+    if request.param == "filesystem":
+        return FileStore(tmp_path / "media")
+    return BucketStore(request.getfixturevalue("s3_endpoint"), f"avatars-{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture
+def server_env(store) -> dict[str, str]:
+    """The server keeps uploads in the store of the test: its filesystem, or the bucket."""
+    if isinstance(store, FileStore):
+        return {"MEDIA_ROOT": str(store.root), "AVATAR_STORAGE": "filesystem"}
+    return {
+        **CREDENTIALS,
+        "AVATAR_STORAGE": "s3",
+        "AWS_STORAGE_BUCKET_NAME": store.bucket,
+        "AWS_S3_ENDPOINT_URL": store.client.meta.endpoint_url,
+        "AWS_S3_REGION_NAME": "us-east-1",
+        "AWS_S3_ADDRESSING_STYLE": "path",
+        "AWS_DEFAULT_ACL": "public-read",
+    }
 
 
 def _picture() -> bytes:
@@ -37,13 +99,8 @@ def _award(username: str, amount: int) -> None:
     in_thread(xp_award, user_id=user.pk, amount=amount, reason="test.seed", idempotency_key=f"seed-{username}")
 
 
-def _avatar_of(username: str) -> str:
-    user = User.objects.get(username=username)
-    assert user.avatar, f"{username} has no avatar"
-    return user.avatar.url
-
-
-def test_an_uploaded_avatar_shows_in_the_header_profile_and_live_leaderboard(new_context, server, tmp_path):
+@pytest.mark.parametrize("store", ["filesystem", "s3"], indirect=True)
+def test_an_uploaded_avatar_shows_in_the_header_profile_and_live_leaderboard(new_context, server, store):
     # given a player with XP and a learner on the weekly board, and a visitor watching the board
     User.objects.create_user(username="yan", email="yan@example.com", password="x-Str0ng-pass!")
     _award("yan", 3)
@@ -78,20 +135,22 @@ def test_an_uploaded_avatar_shows_in_the_header_profile_and_live_leaderboard(new
     expect(section.locator("[data-avatar-status]")).to_have_text("Avatar updated.")
 
     # then the header, the profile and the section show the stored picture, loaded at 256 x 256
-    url = _avatar_of("zoe")
-    assert url.startswith("/media/avatars/") and url.endswith(".webp")
+    [name] = store.names()
+    assert name == User.objects.get(username="zoe").avatar.name
+    assert name.startswith("avatars/") and name.endswith(".webp")
+    url = store.url_of(name)
+    public_url = f"{server.http_url}{url}" if isinstance(store, FileStore) else url  # as the widget resolves it
     for where in (header_avatar, page.locator("[data-p-avatar] img"), section.locator("[data-avatar-preview] img")):
         expect(where).to_have_attribute("src", url)
     expect(header_avatar).to_have_js_property("naturalWidth", 256)
-    assert (tmp_path / "media" / url.removeprefix("/media/")).is_file()
-    screenshot(page, "avatar-profile")
+    screenshot(page, f"avatar-profile-{type(store).__name__.lower()}")
 
     # and the visitor's live board shows it without a reload, the other player keeping their initials
     zoe_row = board.locator('li[data-username="zoe"]')
-    expect(zoe_row.locator("img.avatar")).to_have_attribute("src", f"{server.http_url}{url}")
+    expect(zoe_row.locator("img.avatar")).to_have_attribute("src", public_url)
     expect(zoe_row.locator("img.avatar")).to_have_js_property("naturalWidth", 256)
     expect(board.locator('li[data-username="yan"] [data-avatar="initials"]')).to_have_attribute("data-initials", "YA")
-    screenshot(viewer, "avatar-leaderboard")
+    screenshot(viewer, f"avatar-leaderboard-{type(store).__name__.lower()}")
 
     # when the learner opens the leaderboard themselves, their row there has it too
     page.get_by_role("link", name="Leaderboard").click()
@@ -106,4 +165,4 @@ def test_an_uploaded_avatar_shows_in_the_header_profile_and_live_leaderboard(new
     expect(page.locator("[data-player-avatar] .avatar")).to_have_attribute("data-avatar", "initials")
     expect(zoe_row.locator("[data-avatar='initials']")).to_have_attribute("data-initials", "ZO")
     assert not User.objects.get(username="zoe").avatar
-    assert not (tmp_path / "media" / url.removeprefix("/media/")).exists()
+    assert store.names() == []
