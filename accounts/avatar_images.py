@@ -31,6 +31,8 @@ def too_many_pixels(max_pixels: int) -> str:
 def _check_header(data: bytes, max_pixels: int) -> None:
     """The format and dimensions from the header alone, then Pillow's structural check (no decoding)."""
     try:
+        # Pillow itself warns above MAX_IMAGE_PIXELS and raises above twice that; the check below
+        # refuses far earlier (AVATAR_MAX_PIXELS), so its warning never precedes a decode.
         with Image.open(BytesIO(data), formats=FORMATS) as probe:
             width, height = probe.size
             if width * height > max_pixels:
