@@ -9,13 +9,17 @@ os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")
 # Test servers start often and most never stream from an SDK: import providers on first use.
 os.environ.setdefault("LLM_PRELOAD_PROVIDERS", "false")
 
+from config.storage import FILESYSTEM_BACKEND
+
 from .base import *  # noqa: F403
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES = {
-    "default": STORAGES["default"],  # noqa: F405  (the environment's: filesystem unless a test server says s3)
+    # The filesystem, unless AVATAR_STORAGE says otherwise (a test's server on its S3 bucket): a
+    # bucket named in the developer's environment is never written to by the tests.
+    "default": STORAGES["default"] if os.environ.get("AVATAR_STORAGE") else {"BACKEND": FILESYSTEM_BACKEND},  # noqa: F405
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 # Uploads of tests (and of the servers they start) stay out of the working tree.
