@@ -26,7 +26,7 @@ COPY . .
 # The build has no secrets or services: collect the static files under the dev settings (same files).
 RUN DJANGO_SETTINGS_MODULE=config.settings.dev python manage.py collectstatic --noinput --verbosity 0 \
     && useradd --create-home --uid 1000 promptcraft \
-    && mkdir -p /home/promptcraft/.cache/promptcraft \
+    && mkdir -p /home/promptcraft/.cache/promptcraft /app/media \
     && chown -R promptcraft /app /home/promptcraft/.cache
 USER promptcraft
 

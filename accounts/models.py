@@ -36,6 +36,9 @@ class User(AbstractUser):
     # Set when the learner deletes the account: it is deactivated at once, and a worker then erases
     # its personal data (accounts.privacy). The row stays, anonymised, so ledgers keep their totals.
     deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The storage name of the processed picture (accounts.avatars): a new random name per upload,
+    # so its URL can be cached for ever; empty when the user has none.
+    avatar = models.ImageField(max_length=200, blank=True, default="")
 
     objects = PromptCraftUserManager()
 
@@ -50,6 +53,10 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.username
+
+    @property
+    def avatar_url(self) -> str | None:
+        return self.avatar.url if self.avatar else None
 
 
 class PersonalAPIKey(models.Model):

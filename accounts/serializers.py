@@ -42,6 +42,10 @@ def validate_new_password(password: str, *, user, field: str) -> None:
 class UserSerializer(serializers.ModelSerializer):
     """The caller's profile. Progress counters are maintained by the game and read-only here."""
 
+    avatar_url = serializers.CharField(
+        read_only=True, allow_null=True, help_text="The avatar picture (set with PUT auth/me/avatar/); null: none."
+    )
+
     class Meta:
         model = User
         fields = (
@@ -57,6 +61,7 @@ class UserSerializer(serializers.ModelSerializer):
             "user_rank",
             "timezone",
             "bio",
+            "avatar_url",
             "date_joined",
         )
         read_only_fields = (
@@ -118,6 +123,16 @@ class RegisterSerializer(serializers.Serializer):
         )
         validate_new_password(attrs["password"], user=candidate, field="password")
         return attrs
+
+
+class AvatarUploadSerializer(serializers.Serializer):
+    avatar = serializers.FileField(
+        help_text="A PNG, JPEG, WebP or GIF (first frame); its type is read from its bytes. Stored as a square WebP."
+    )
+
+
+class AvatarSerializer(serializers.Serializer):
+    avatar_url = serializers.CharField()
 
 
 class LoginSerializer(serializers.Serializer):

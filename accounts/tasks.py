@@ -4,7 +4,7 @@ from smtplib import SMTPException
 
 from celery import shared_task
 
-from accounts import privacy, services
+from accounts import avatars, privacy, services
 
 
 @shared_task(name="accounts.expired_tokens_flush", ignore_result=True)
@@ -43,3 +43,15 @@ def email_verification_send(user_id: str, email: str) -> bool:
 def account_erase(user_id: str) -> bool:
     """Erase a deleted account's personal data (idempotent: a retry or a second run changes nothing)."""
     return privacy.account_erase(user_id=user_id)
+
+
+@shared_task(
+    name=avatars.AVATAR_DELETE_TASK,
+    ignore_result=True,
+    autoretry_for=avatars.STORAGE_ERRORS,
+    max_retries=5,
+    retry_backoff=True,
+)
+def avatar_file_delete(name: str) -> None:
+    """Delete an avatar file that no row names any more (after the switch committed); retried on storage errors."""
+    avatars.avatar_file_delete(name=name)

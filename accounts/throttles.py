@@ -95,6 +95,12 @@ class EmailVerificationThrottle(UserRateThrottle):
     fail_open = False  # unthrottled, one account could mail any address without end
 
 
+class AvatarUploadThrottle(UserRateThrottle):
+    """Avatar uploads of a user (`avatar_uploads`): each one decodes up to AVATAR_MAX_PIXELS pixels."""
+
+    scope = "avatar_uploads"
+
+
 class AuthIPThrottle(FixedWindowRateThrottle):
     """Sign-in, registration and reset attempts per client IP (`auth_ip`)."""
 

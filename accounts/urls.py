@@ -9,6 +9,7 @@ urlpatterns = [
     path("logout/", views.LogoutView.as_view(), name="auth-logout"),
     path("me/", views.MeView.as_view(), name="auth-me"),
     path("me/export/", views.MeExportView.as_view(), name="auth-me-export"),
+    path("me/avatar/", views.AvatarView.as_view(), name="auth-me-avatar"),
     path("email/verify/", views.EmailVerifyView.as_view(), name="auth-email-verify"),
     path("email/verify/resend/", views.EmailVerifyResendView.as_view(), name="auth-email-verify-resend"),
     path("password/change/", views.PasswordChangeView.as_view(), name="auth-password-change"),

@@ -3,17 +3,20 @@
 from django.conf import settings
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, status
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import privacy, selectors, services
+from accounts import avatars, privacy, selectors, services
 from accounts.serializers import (
     AccountDeleteSerializer,
     APIKeyCreatedSerializer,
     APIKeySerializer,
     AuthResponseSerializer,
+    AvatarSerializer,
+    AvatarUploadSerializer,
     DeleteConfirmationSerializer,
     DetailSerializer,
     EmailVerifiedSerializer,
@@ -36,9 +39,12 @@ from accounts.throttles import (
     AnonRateThrottle,
     AuthAccountThrottle,
     AuthIPThrottle,
+    AvatarUploadThrottle,
     EmailVerificationThrottle,
     UserRateThrottle,
 )
+from accounts.uploads import BoundedUploadHandler
+from core.unavailable import ServiceUnavailable
 
 BAD_CREDENTIALS = "No active account found with the given credentials."
 BAD_REFRESH = "Token is invalid, expired or already used."
@@ -271,6 +277,70 @@ class MeExportView(APIView):
         response = Response(document)
         response["Content-Disposition"] = f'attachment; filename="promptcraft-{request.user.username}-{day}.json"'
         return response
+
+
+AVATAR_STORAGE_DOWN = "Avatars cannot be stored right now; try again shortly."
+
+
+class AvatarView(APIView):
+    permission_classes = (IsAuthenticated,)
+    parser_classes = (MultiPartParser,)
+    http_method_names = ["put", "delete", "options"]
+
+    def get_throttles(self):
+        if self.request.method == "PUT":  # each upload decodes a picture
+            return [UserRateThrottle(), AvatarUploadThrottle()]
+        return [UserRateThrottle()]
+
+    @extend_schema(
+        summary="Set your avatar",
+        description=(
+            "A multipart upload in the field `avatar`: a PNG, JPEG, WebP or GIF (its first frame) of at most "
+            "`AVATAR_MAX_BYTES` bytes and `AVATAR_MAX_PIXELS` pixels, its type read from its bytes. It is turned "
+            "upright as its EXIF orientation says, cropped to a centred square, resized and stored as WebP "
+            "without any metadata; the previous picture is deleted. The answer is the new picture's URL, which "
+            "never changes its content. Anything that is not such a picture: 400 with an `avatar` message."
+        ),
+        request={"multipart/form-data": AvatarUploadSerializer},
+        responses={
+            200: AvatarSerializer,
+            400: ERRORS_400,
+            401: ERROR_401,
+            429: ERROR_429,
+            503: OpenApiResponse(DetailSerializer, description="The storage cannot take the picture right now."),
+        },
+        examples=[
+            OpenApiExample(
+                "Not a picture",
+                response_only=True,
+                status_codes=["400"],
+                value={"avatar": ["Upload a PNG, JPEG, WebP or GIF image."]},
+            ),
+        ],
+    )
+    def put(self, request: Request) -> Response:
+        # Before the body is parsed: keep only the `avatar` file, and no more of it than can be accepted.
+        request._request.upload_handlers = [
+            BoundedUploadHandler(request._request, field="avatar", limit=settings.AVATAR_MAX_BYTES)
+        ]
+        serializer = AvatarUploadSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            url = avatars.avatar_set(user=request.user, upload=serializer.validated_data["avatar"])
+        except avatars.AvatarRefused as exc:
+            raise exceptions.ValidationError({"avatar": [exc.message]}) from None
+        except avatars.AvatarStorageUnavailable:
+            raise ServiceUnavailable(AVATAR_STORAGE_DOWN) from None
+        return Response({"avatar_url": url})
+
+    @extend_schema(
+        summary="Remove your avatar",
+        description="Pages then show your initials. Without an avatar this does nothing (204 as well).",
+        responses={204: OpenApiResponse(description="Removed; no body."), 401: ERROR_401, 429: ERROR_429},
+    )
+    def delete(self, request: Request) -> Response:
+        avatars.avatar_remove(user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class EmailVerifyView(PublicAuthView):

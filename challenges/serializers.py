@@ -207,6 +207,7 @@ class AttemptSerializer(serializers.ModelSerializer):
 class ChallengeLeaderboardUserSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     username = serializers.CharField()
+    avatar_url = serializers.CharField(allow_null=True, help_text="The user's avatar picture; null: none.")
 
 
 class ChallengeLeaderboardEntrySerializer(serializers.Serializer):

@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.health import healthz
+from config.media import media_urlpatterns
 
 api_v1 = [
     path("auth/", include("accounts.urls")),
@@ -21,6 +22,7 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     # OpenAI's paths, so OpenAI clients work with only their base URL changed (`<site>/v1`).
     path("v1/", include("llm.openai_api.urls")),
+    *media_urlpatterns(),
     path("", include("web.urls")),
 ]
 

@@ -78,9 +78,7 @@ class LeaderboardConsumer(JsonConsumer):
         self._joined = True
         entries = (await read_top(board))[:size]
         self._shown = entries
-        await self.send_json(
-            LeaderboardSnapshot(board=board, entries=entries).model_dump(mode="json", exclude_none=True)
-        )
+        await self.send_json(LeaderboardSnapshot(board=board, entries=entries).model_dump(mode="json"))
         if self._missed:  # a refresh came while the snapshot was being read: it may be newer
             latest = await read_top(board)
             await self.show(latest, update_frames(board, latest))

@@ -2,7 +2,7 @@
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from game.leaderboards.boards import is_board
 
@@ -74,15 +74,16 @@ UserEvent = XPAwarded | LevelUp | BadgeUnlocked | CreditsChanged | StreakUpdated
 class LeaderboardUser(Message):
     id: str
     username: str
+    avatar_url: str | None = None  # null: no avatar (pages show the initials)
 
 
 class LeaderboardEntry(Message):
-    """Frames leave out `prompt_tokens` (exclude_none) except on challenge boards."""
+    """Frames leave out `prompt_tokens` except on challenge boards."""
 
     rank: int
     user: LeaderboardUser
     score: int
-    prompt_tokens: int | None = None
+    prompt_tokens: int | None = Field(default=None, exclude_if=lambda tokens: tokens is None)
 
 
 class LeaderboardSnapshot(Message):

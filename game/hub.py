@@ -54,9 +54,7 @@ async def keep_joined(layer, group: str, channel: str) -> None:
 
 def update_frames(board: str, entries: Entries) -> Callable[[int], str]:
     """`leaderboard.update` text for a widget of a given size, encoded once per size."""
-    return functools.cache(
-        lambda size: LeaderboardUpdate(board=board, entries=entries[:size]).model_dump_json(exclude_none=True)
-    )
+    return functools.cache(lambda size: LeaderboardUpdate(board=board, entries=entries[:size]).model_dump_json())
 
 
 class LeaderboardHub:

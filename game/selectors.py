@@ -6,6 +6,7 @@ from typing import Any
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 
+from accounts.avatars import avatar_url
 from game.badges import BADGES
 from game.leaderboards.boards import challenge_board
 from game.leaderboards.ranking import ranked_rows
@@ -75,21 +76,23 @@ def credit_entry_list(user) -> QuerySet[CreditEntry]:
 def challenge_leaderboard(challenge: str, *, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
     """Best passing score per user on the challenge (a slug), in the order of its board.
 
-    Entries are `{rank, user: {id, username}, score, prompt_tokens, achieved_at}`; ties go to
-    fewer prompt tokens, then to whoever got there first.
+    Entries are `{rank, user: {id, username, avatar_url}, score, prompt_tokens, achieved_at}`; ties
+    go to fewer prompt tokens, then to whoever got there first.
     """
     rows = ranked_rows(challenge_board(challenge), timezone.now()).values_list(
-        "user_id", "user__username", "score", "prompt_tokens", "achieved_at"
+        "user_id", "user__username", "user__avatar", "score", "prompt_tokens", "achieved_at"
     )
     return [
         {
             "rank": offset + index,
-            "user": {"id": str(user_id), "username": username},
+            "user": {"id": str(user_id), "username": username, "avatar_url": avatar_url(avatar)},
             "score": score,
             "prompt_tokens": tokens,
             "achieved_at": achieved_at,
         }
-        for index, (user_id, username, score, tokens, achieved_at) in enumerate(rows[offset : offset + limit], start=1)
+        for index, (user_id, username, avatar, score, tokens, achieved_at) in enumerate(
+            rows[offset : offset + limit], start=1
+        )
     ]
 
 

@@ -60,6 +60,7 @@ class LeaderboardQuerySerializer(serializers.Serializer):
 class LeaderboardUserSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     username = serializers.CharField()
+    avatar_url = serializers.CharField(allow_null=True, help_text="The user's avatar picture; null: none.")
 
 
 class LeaderboardEntrySerializer(serializers.Serializer):

@@ -24,10 +24,10 @@ from game import rules
 from game.badges import BADGES_BY_SLUG, Badge, badges_watching
 from game.broadcast import Outbox
 from game.events import BadgeInfo, BadgeUnlocked, CreditsChanged, LevelUp, StreakUpdated, UserEvent, XPAwarded
-from game.leaderboards.boards import challenge_board, challenge_of, challenge_tie, period_bounds
+from game.leaderboards.boards import BOARDS, challenge_board, challenge_of, challenge_tie, period_bounds
 from game.leaderboards.reads import leaderboard_top
 from game.leaderboards.rebuild import leaderboard_rebuild
-from game.leaderboards.writes import leaderboard_write
+from game.leaderboards.writes import leaderboard_avatar_write, leaderboard_write
 from game.levels import level_for_xp, level_up_credits, rank_for_level
 from game.models import (
     Activity,
@@ -710,6 +710,18 @@ def weekly_rank_record(*, user_id, rank: int) -> None:
             turn.stats.best_weekly_rank = rank
             turn.changed_stats.add("best_weekly_rank")
         turn.finish()
+
+
+def player_avatar_changed(*, user_id, avatar_url: str | None) -> None:
+    """The user's avatar changed (settings.ACCOUNTS_ON_AVATAR_CHANGE, after commit): boards show the new one.
+
+    Every board the user may be on is announced; widgets whose entries did not change send nothing.
+    """
+    slugs = ChallengeBest.objects.filter(user_id=user_id).values_list("challenge", flat=True)
+    outbox = Outbox()
+    outbox.then(lambda: leaderboard_avatar_write(user_id=user_id, avatar_url=avatar_url))
+    outbox.leaderboards_changed([*BOARDS, *sorted(challenge_board(slug) for slug in slugs)])
+    outbox.flush()
 
 
 def leaderboards_rebuild() -> dict[str, int]:

@@ -154,7 +154,11 @@ async def test_events_and_widgets_reach_the_other_process_over_a_sharded_channel
             "level": 1,
         }
         update = await recv_type(widget, "leaderboard.update")
-        assert update["entries"][0] == {"rank": 1, "user": {"id": str(alice.pk), "username": "alice"}, "score": 40}
+        assert update["entries"][0] == {
+            "rank": 1,
+            "user": {"id": str(alice.pk), "username": "alice", "avatar_url": None},
+            "score": 40,
+        }
 
     assert board_key("all-time", timezone.now()) in second.keys(1)
     assert not [key for key in first.keys(1) if key.startswith("lb:")]

@@ -7,6 +7,7 @@ import dj_database_url
 
 from config.env import env_bool, env_float, env_int, env_json, env_list, env_str
 from config.social import social_providers_from_env
+from config.storage import media_storage_from_env
 from core.redis import channel_layer_hosts, redis_client_options
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -115,10 +116,15 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Uploaded files (avatars): MEDIA_ROOT, or an S3-compatible bucket (config.storage, README "Avatars").
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": media_storage_from_env(),
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+MEDIA_ROOT = env_str("MEDIA_ROOT", str(BASE_DIR / "media"))
+MEDIA_URL = env_str("MEDIA_URL", "/media/")
+# With the filesystem storage the app serves MEDIA_URL itself (config.media) unless a proxy in front does.
+MEDIA_SERVE = env_bool("MEDIA_SERVE", True)
 
 # --- Redis: channel layer, cache, Celery, leaderboards, run streams ----------------------
 # REDIS_URL serves every role; each role's own variable moves it to another Redis (core.redis).
@@ -226,6 +232,7 @@ REST_FRAMEWORK = {
         "auth_ip": env_str("THROTTLE_AUTH_IP", "20/minute"),
         "auth_account": env_str("THROTTLE_AUTH_ACCOUNT", "10/minute"),
         "email_verification": env_str("THROTTLE_EMAIL_VERIFICATION", "5/hour"),
+        "avatar_uploads": env_str("THROTTLE_AVATAR_UPLOADS", "30/hour"),
     },
     # Proxies in front of the app that append to X-Forwarded-For; 0 trusts only the socket peer,
     # so clients cannot pick their own IP for the per-IP limits.
@@ -301,6 +308,14 @@ ACCOUNTS_PRIVACY_PARTS = [
 ACCOUNT_DELETE_REAUTH_SECONDS = env_int("ACCOUNT_DELETE_REAUTH_SECONDS", 10 * 60)
 
 FRONTEND_URL = env_str("FRONTEND_URL", "http://127.0.0.1:8000")
+# Avatars (accounts.avatars): the largest upload taken, the most pixels decoded (checked from the
+# header, before decoding), and the side of the square WebP kept.
+AVATAR_MAX_BYTES = env_int("AVATAR_MAX_BYTES", 2 * 1024 * 1024)
+AVATAR_MAX_PIXELS = env_int("AVATAR_MAX_PIXELS", 4096 * 4096)
+AVATAR_SIZE = env_int("AVATAR_SIZE", 256)
+# Called after commit with (user_id, avatar_url) when an avatar changes: the game refreshes the
+# leaderboards' cached pictures (accounts sits below game and cannot import it).
+ACCOUNTS_ON_AVATAR_CHANGE = "game.services.player_avatar_changed"
 
 # --- Game -------------------------------------------------------------------------------
 # Activity XP (runs, templates, ratings, favourites, forks) a player can earn per game day; the

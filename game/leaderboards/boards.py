@@ -17,6 +17,8 @@ CHALLENGE_SEQ_SPACE = 2**29
 CHALLENGE_TOKENS_MAX = 2**14 - 1
 KEY_PREFIX = "lb:"
 NAMES_KEY = f"{KEY_PREFIX}names"
+# member -> avatar URL, for the users who have one (set when it changes and by the rebuild).
+AVATARS_KEY = f"{KEY_PREFIX}avatars"
 CHALLENGE_BOARD_PREFIX = "challenge-"
 # The boards with fixed names; challenge boards come and go with the challenges solved.
 BOARDS: tuple[str, ...] = ("all-time", "weekly", "monthly", "skill")
@@ -30,9 +32,11 @@ class Ranked:
     username: str
     score: int
     prompt_tokens: int | None = None  # challenge boards only
+    avatar_url: str | None = None
 
     def as_entry(self) -> dict:
-        entry = {"rank": self.rank, "user": {"id": self.user_id, "username": self.username}, "score": self.score}
+        user = {"id": self.user_id, "username": self.username, "avatar_url": self.avatar_url}
+        entry = {"rank": self.rank, "user": user, "score": self.score}
         return entry if self.prompt_tokens is None else {**entry, "prompt_tokens": self.prompt_tokens}
 
 
@@ -104,6 +108,10 @@ def decode_score(board: str, encoded: float) -> tuple[int, int]:
     return score, space - 1 - rest
 
 
-def ranked_entry(board: str, rank: int, user_id, username: str, score: int, tie: int) -> Ranked:
+def ranked_entry(
+    board: str, rank: int, user_id, username: str, score: int, tie: int, avatar_url: str | None = None
+) -> Ranked:
     tokens = tie // CHALLENGE_SEQ_SPACE if challenge_of(board) else None
-    return Ranked(rank=rank, user_id=str(user_id), username=username, score=score, prompt_tokens=tokens)
+    return Ranked(
+        rank=rank, user_id=str(user_id), username=username, score=score, prompt_tokens=tokens, avatar_url=avatar_url
+    )

@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import BigIntegerField, Expression, F, Max, Q, QuerySet, Sum, Value
 from django.db.models.functions import Cast, Least, Mod
 
+from accounts.avatars import avatar_url
 from game.leaderboards.boards import (
     CHALLENGE_SEQ_SPACE,
     CHALLENGE_TOKENS_MAX,
@@ -28,13 +29,14 @@ class _Table:
     rows: QuerySet
     user: str
     username: str
+    avatar: str
     score: str
     order: tuple[str, ...]
     tie: Expression  # `order` as one number, as the Redis score encodes it
 
     def ordered(self) -> QuerySet:
         return self.rows.order_by(f"-{self.score}", *self.order).values_list(
-            self.user, self.username, self.score, self.tie
+            self.user, self.username, self.avatar, self.score, self.tie
         )
 
     def ahead(self, values: tuple) -> Q:
@@ -54,38 +56,40 @@ def _table(board: str) -> _Table | None:
     if board == "all-time":
         last = "game_stats__last_xp_event_id"
         users = User.objects.filter(experience_points__gt=0, deleted_at__isnull=True)
-        return _Table(users, "id", "username", "experience_points", (last,), F(last))
+        return _Table(users, "id", "username", "avatar", "experience_points", (last,), F(last))
     if board == "skill":
         players = PlayerStats.objects.filter(RANKED_USER, skill_points__gt=0)
         last = "last_skill_activity_id"
-        return _Table(players, "user_id", "user__username", "skill_points", (last,), F(last))
+        return _Table(players, "user_id", "user__username", "user__avatar", "skill_points", (last,), F(last))
     if slug := challenge_of(board):
         tokens = Cast(Least(F("prompt_tokens"), Value(CHALLENGE_TOKENS_MAX)), BigIntegerField())
         tie = tokens * CHALLENGE_SEQ_SPACE + Mod(F("activity_id"), Value(CHALLENGE_SEQ_SPACE))
         bests = ChallengeBest.objects.filter(RANKED_USER, challenge=slug)
-        return _Table(bests, "user_id", "user__username", "score", ("prompt_tokens", "activity_id"), tie)
+        return _Table(
+            bests, "user_id", "user__username", "user__avatar", "score", ("prompt_tokens", "activity_id"), tie
+        )
     return None
 
 
 def ranked_rows(board: str, moment: datetime) -> QuerySet:
-    """(user_id, username, score, tie) in rank order: equal scores rank the smaller tie first."""
+    """(user_id, username, avatar name, score, tie) in rank order: equal scores rank the smaller tie first."""
     if table := _table(board):
         return table.ordered()
     start, end = period_bounds(board, moment)
     return (
         XPEvent.objects.filter(RANKED_USER, created_at__gte=start, created_at__lt=end)
-        .values("user_id", "user__username")
+        .values("user_id", "user__username", "user__avatar")
         .annotate(score=Sum("amount"), last=Max("id"))
         .order_by("-score", "last")
-        .values_list("user_id", "user__username", "score", "last")
+        .values_list("user_id", "user__username", "user__avatar", "score", "last")
     )
 
 
 def sql_range(board: str, moment: datetime, offset: int, limit: int) -> list[Ranked]:
     rows = ranked_rows(board, moment)[offset : offset + limit]
     return [
-        ranked_entry(board, offset + i + 1, uid, name, score, tie or 0)
-        for i, (uid, name, score, tie) in enumerate(rows)
+        ranked_entry(board, offset + i + 1, uid, name, score, tie or 0, avatar_url(avatar))
+        for i, (uid, name, avatar, score, tie) in enumerate(rows)
     ]
 
 

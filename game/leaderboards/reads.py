@@ -11,7 +11,7 @@ from channels.db import database_sync_to_async
 from django.utils import timezone
 
 from core.redis import async_redis_client, redis_client, redis_url
-from game.leaderboards.boards import NAMES_KEY, Ranked, board_key, decode_score, ranked_entry, ready_key
+from game.leaderboards.boards import AVATARS_KEY, NAMES_KEY, Ranked, board_key, decode_score, ranked_entry, ready_key
 from game.leaderboards.ranking import sql_count, sql_range, sql_rank
 
 logger = logging.getLogger(__name__)
@@ -32,18 +32,28 @@ def _redis_usable() -> bool:
     return bool(redis_url("leaderboards")) and time.monotonic() >= _redis_down_until
 
 
-def _ranked(board: str, rows: list[tuple[str, float]], names: list[str | None], start: int) -> list[Ranked]:
+def _ranked(board: str, rows: list[tuple[str, float]], profiles: list[list], start: int) -> list[Ranked]:
+    """Ranked entries from the sorted set's rows and their [names, avatar URLs] (empty lists for no rows)."""
+    names, avatars = profiles
     return [
-        ranked_entry(board, start + i + 1, member, name or "", *decode_score(board, score))
-        for i, ((member, score), name) in enumerate(zip(rows, names, strict=True))
+        ranked_entry(board, start + i + 1, member, name or "", *decode_score(board, score), avatar or None)
+        for i, ((member, score), name, avatar) in enumerate(zip(rows, names, avatars, strict=True))
     ]
+
+
+def _profiles(client, rows: list[tuple[str, float]]):
+    """[names, avatar URLs] of the rows' members in one round trip: a pipeline (awaitable on an async client)."""
+    members = [member for member, _ in rows]
+    pipe = client.pipeline(transaction=False)
+    pipe.hmget(NAMES_KEY, members)
+    pipe.hmget(AVATARS_KEY, members)
+    return pipe.execute()
 
 
 def redis_range(client: redis.Redis, board: str, key: str, start: int, stop: int) -> list[Ranked]:
     """Entries ranked start+1 .. stop+1 of the board at `key`, as Redis holds them."""
     rows = client.zrevrange(key, start, stop, withscores=True)
-    names = client.hmget(NAMES_KEY, [member for member, _ in rows]) if rows else []
-    return _ranked(board, rows, names, start)
+    return _ranked(board, rows, _profiles(client, rows) if rows else [[], []], start)
 
 
 # What `_redis_read` answers when Redis cannot: the caller reads SQL instead.
@@ -111,8 +121,7 @@ async def leaderboard_top_async(*, board: str, limit: int) -> list[Ranked]:
             pipe.zrevrange(key, 0, limit - 1, withscores=True)
             ready, rows = await pipe.execute()
             if ready:
-                names = await client.hmget(NAMES_KEY, [member for member, _ in rows]) if rows else []
-                return _ranked(board, rows, names, 0)
+                return _ranked(board, rows, await _profiles(client, rows) if rows else [[], []], 0)
         except redis.RedisError:
             _redis_failed()
     return await database_sync_to_async(leaderboard_top)(board=board, limit=limit)

@@ -4,8 +4,10 @@ from datetime import datetime
 
 from django.utils import timezone
 
+from accounts.avatars import avatar_url
 from core.redis import redis_client, redis_url
 from game.leaderboards.boards import (
+    AVATARS_KEY,
     BOARDS,
     CHALLENGE_BOARD_PREFIX,
     KEY_PREFIX,
@@ -44,9 +46,14 @@ def leaderboard_rebuild(*, boards: tuple[str, ...] | None = None, moment: dateti
         client.delete(tmp)
         count = 0
         pipe = client.pipeline(transaction=False)
-        for uid, name, score, tie in ranked_rows(board, moment).iterator(chunk_size=REBUILD_CHUNK):
+        for uid, name, avatar, score, tie in ranked_rows(board, moment).iterator(chunk_size=REBUILD_CHUNK):
             pipe.zadd(tmp, {str(uid): encode_score(board, score, tie or 0)})
             pipe.hset(NAMES_KEY, str(uid), name)
+            # Also repairs a picture change that could not reach Redis when it happened.
+            if avatar:
+                pipe.hset(AVATARS_KEY, str(uid), avatar_url(avatar))
+            else:
+                pipe.hdel(AVATARS_KEY, str(uid))
             count += 1
             if count % REBUILD_CHUNK == 0:
                 pipe.execute()
@@ -82,5 +89,5 @@ def _ready_next_period(board: str, moment: datetime) -> None:
 
 def _replay_since(board: str, moment: datetime, since: int) -> None:
     """Scores committed while the rebuild read the ledger may have gone to the replaced key."""
-    for uid, name, score, tie in rows_since(board, moment, since):
+    for uid, name, _avatar, score, tie in rows_since(board, moment, since):
         leaderboard_write(user_id=uid, username=name, scores={board: (score, tie or 0)}, moment=moment)

@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from core.redis import redis_client, redis_url
-from game.leaderboards.boards import NAMES_KEY, board_key, encode_score, expire_at, ready_key
+from game.leaderboards.boards import AVATARS_KEY, NAMES_KEY, board_key, encode_score, expire_at, ready_key
 
 
 def leaderboard_write(
@@ -44,4 +44,16 @@ def leaderboard_remove(*, user_id, boards: list[str], moment: datetime) -> None:
     for board in boards:
         pipe.zrem(board_key(board, moment), member)
     pipe.hdel(NAMES_KEY, member)
+    pipe.hdel(AVATARS_KEY, member)
     pipe.execute()
+
+
+def leaderboard_avatar_write(*, user_id, avatar_url: str | None) -> None:
+    """The picture the boards show for the user (None: their initials), after its change committed."""
+    if not redis_url("leaderboards"):
+        return
+    client = redis_client(role="leaderboards")
+    if avatar_url:
+        client.hset(AVATARS_KEY, str(user_id), avatar_url)
+    else:
+        client.hdel(AVATARS_KEY, str(user_id))

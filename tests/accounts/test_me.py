@@ -21,6 +21,7 @@ def test_me_returns_the_callers_profile(auth_client, user):
         "user_rank": "Prompt Novice",
         "timezone": "UTC",
         "bio": "",
+        "avatar_url": None,
         "date_joined": response.json()["date_joined"],
     }
 

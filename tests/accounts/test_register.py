@@ -43,6 +43,7 @@ def test_register_creates_a_novice_with_welcome_credits_and_signs_them_in(api_cl
         "user_rank": "Prompt Novice",
         "timezone": "UTC",
         "bio": "",
+        "avatar_url": None,
         "date_joined": body["user"]["date_joined"],
     }
     assert AccessToken(body["access"])["user_id"] == str(user.pk)

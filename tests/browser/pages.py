@@ -43,6 +43,31 @@ def a_challenge(*, user) -> dict[str, str]:
     return {"slug": builtin_challenge().slug}
 
 
+def two_runs(*, user) -> dict[str, str]:
+    """Two finished runs of the learner's (a history, a detail and a comparison to show)."""
+    from llm.models import LLMRun
+    from tests.browser.support import LOCAL_MODEL
+
+    runs = list(LLMRun.objects.filter(user=user).order_by("created_at")[:2])
+    for prompt, output in [("Name a colour.", "Blue."), ("Name a fruit.", "A pear.")][len(runs) :]:
+        runs.append(
+            LLMRun.objects.create(
+                user=user,
+                model=LOCAL_MODEL,
+                prompt=prompt,
+                status="completed",
+                output=output,
+                input_tokens=5,
+                output_tokens=3,
+                reserved_credits=20,
+                cost_credits=1,
+                ttft_ms=120,
+                latency_ms=900,
+            )
+        )
+    return {"run_a": str(runs[0].pk), "run_b": str(runs[1].pk)}
+
+
 @dataclass(frozen=True)
 class SitePage:
     name: str  # the test id and the screenshots' name
@@ -70,6 +95,11 @@ PAGES: list[SitePage] = [
     SitePage("template", "/library/{template_id}/", "detail-ready", setup=a_template),
     SitePage("template-edit", "/library/{template_id}/edit/", "editor-ready", setup=a_template),
     SitePage("profile", "/profile/", "profile-ready"),
+    SitePage("settings", "/settings/", "settings-ready"),
+    SitePage("runs", "/runs/", "runs-ready", setup=two_runs),
+    SitePage("run", "/runs/{run_a}/", "run-ready", setup=two_runs),
+    SitePage("run-compare", "/runs/compare/?a={run_a}&b={run_b}", "compare-ready", setup=two_runs),
+    SitePage("notifications", "/notifications/", "notifications-ready"),
     SitePage("leaderboard", "/leaderboard/", "leaderboard-ready"),
     SitePage("challenges", "/challenges/", "challenges-ready", setup=a_challenge),
     SitePage("challenge", "/challenges/{slug}/", "challenge-ready", setup=a_challenge),

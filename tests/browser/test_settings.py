@@ -65,7 +65,7 @@ def test_names_and_bio_are_edited_and_kept(page_in):
     sign_up(page, "nell")
     open_settings(page)
     expect(page.locator("[data-tz-offer]")).to_be_hidden()  # the browser agrees with the profile
-    expect(page.locator("#avatar-settings")).to_be_attached()  # the avatar upload's slot
+    expect(page.get_by_label("Avatar", exact=True)).to_be_attached()  # the avatar upload
 
     page.get_by_label("First name").fill("Nell")
     page.get_by_label("Last name").fill("Gwynne")

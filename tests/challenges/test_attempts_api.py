@@ -329,7 +329,7 @@ def test_the_leaderboard_ranks_best_scores_then_fewer_tokens(auth_client, user, 
     assert board["results"] == [
         {
             "rank": 1,
-            "user": {"id": str(user.pk), "username": "alice"},
+            "user": {"id": str(user.pk), "username": "alice", "avatar_url": None},
             "score": short["score"],
             "prompt_tokens": short["prompt_tokens"],
             "attempts": 2,

@@ -140,7 +140,7 @@ async def test_skill_widget_gets_a_snapshot_then_an_update_after_an_award(make_u
     await database_sync_to_async(attempt)(alice, "a1", challenge="one", score=600)
     socket = await widget_socket("/ws/leaderboard/skill/?size=2")
     try:
-        alice_entry = {"rank": 1, "user": {"id": str(alice.pk), "username": "alice"}, "score": 600}
+        alice_entry = {"rank": 1, "user": {"id": str(alice.pk), "username": "alice", "avatar_url": None}, "score": 600}
         assert await socket.receive_json_from(timeout=3) == {
             "type": "leaderboard.snapshot",
             "board": "skill",
@@ -152,7 +152,7 @@ async def test_skill_widget_gets_a_snapshot_then_an_update_after_an_award(make_u
             "type": "leaderboard.update",
             "board": "skill",
             "entries": [
-                {"rank": 1, "user": {"id": str(bob.pk), "username": "bob"}, "score": 900},
+                {"rank": 1, "user": {"id": str(bob.pk), "username": "bob", "avatar_url": None}, "score": 900},
                 {**alice_entry, "rank": 2},
             ],
         }
@@ -180,8 +180,18 @@ async def test_challenge_widget_starts_empty_then_shows_bests_with_their_tokens(
             "type": "leaderboard.update",
             "board": "challenge-golf",
             "entries": [
-                {"rank": 1, "user": {"id": str(bob.pk), "username": "bob"}, "score": 1000, "prompt_tokens": 12},
-                {"rank": 2, "user": {"id": str(alice.pk), "username": "alice"}, "score": 1000, "prompt_tokens": 14},
+                {
+                    "rank": 1,
+                    "user": {"id": str(bob.pk), "username": "bob", "avatar_url": None},
+                    "score": 1000,
+                    "prompt_tokens": 12,
+                },
+                {
+                    "rank": 2,
+                    "user": {"id": str(alice.pk), "username": "alice", "avatar_url": None},
+                    "score": 1000,
+                    "prompt_tokens": 14,
+                },
             ],
         }
     finally:
@@ -198,8 +208,8 @@ async def test_widget_gets_a_snapshot_then_updates_when_ranks_change(make_user):
             "type": "leaderboard.snapshot",
             "board": "all-time",
             "entries": [
-                {"rank": 1, "user": {"id": str(alice.pk), "username": "alice"}, "score": 30},
-                {"rank": 2, "user": {"id": str(bob.pk), "username": "bob"}, "score": 20},
+                {"rank": 1, "user": {"id": str(alice.pk), "username": "alice", "avatar_url": None}, "score": 30},
+                {"rank": 2, "user": {"id": str(bob.pk), "username": "bob", "avatar_url": None}, "score": 20},
             ],
         }
 
@@ -211,8 +221,8 @@ async def test_widget_gets_a_snapshot_then_updates_when_ranks_change(make_user):
             "type": "leaderboard.update",
             "board": "all-time",
             "entries": [
-                {"rank": 1, "user": {"id": str(bob.pk), "username": "bob"}, "score": 40},
-                {"rank": 2, "user": {"id": str(alice.pk), "username": "alice"}, "score": 30},
+                {"rank": 1, "user": {"id": str(bob.pk), "username": "bob", "avatar_url": None}, "score": 40},
+                {"rank": 2, "user": {"id": str(alice.pk), "username": "alice", "avatar_url": None}, "score": 30},
             ],
         }
     finally:
@@ -234,7 +244,9 @@ async def test_widget_updates_are_coalesced_under_a_burst_of_awards(make_user):
         while not await socket.receive_nothing(timeout=0.8):
             updates.append(await socket.receive_json_from())
         assert 1 <= len(updates) < 30
-        assert updates[-1]["entries"] == [{"rank": 1, "user": {"id": str(alice.pk), "username": "alice"}, "score": 30}]
+        assert updates[-1]["entries"] == [
+            {"rank": 1, "user": {"id": str(alice.pk), "username": "alice", "avatar_url": None}, "score": 30}
+        ]
     finally:
         await socket.disconnect()
 
@@ -301,7 +313,7 @@ async def test_widget_snapshot_comes_from_sql_when_redis_reads_fail(make_user, m
     socket = await widget_socket("/ws/leaderboard/all-time/")
     try:
         assert (await socket.receive_json_from(timeout=5))["entries"] == [
-            {"rank": 1, "user": {"id": str(alice.pk), "username": "alice"}, "score": 30}
+            {"rank": 1, "user": {"id": str(alice.pk), "username": "alice", "avatar_url": None}, "score": 30}
         ]
     finally:
         await socket.disconnect()
@@ -319,7 +331,9 @@ async def test_a_widget_connecting_right_after_an_award_ends_up_showing_it(make_
             shown = (await second.receive_json_from(timeout=3))["entries"]
             if shown == []:  # the snapshot raced the change notice: the update must follow
                 shown = (await second.receive_json_from(timeout=3))["entries"]
-            assert shown == [{"rank": 1, "user": {"id": str(alice.pk), "username": "alice"}, "score": 7}]
+            assert shown == [
+                {"rank": 1, "user": {"id": str(alice.pk), "username": "alice", "avatar_url": None}, "score": 7}
+            ]
         finally:
             await second.disconnect()
     finally:

@@ -280,14 +280,14 @@ def test_challenge_leaderboard_entries_and_pages(make_user, attempt):
     assert page == [
         {
             "rank": 2,
-            "user": {"id": str(users[1].pk), "username": "u1"},
+            "user": {"id": str(users[1].pk), "username": "u1", "avatar_url": None},
             "score": 800,
             "prompt_tokens": 21,
             "achieved_at": best.achieved_at,
         },
         {
             "rank": 3,
-            "user": {"id": str(users[2].pk), "username": "u2"},
+            "user": {"id": str(users[2].pk), "username": "u2", "avatar_url": None},
             "score": 700,
             "prompt_tokens": 22,
             "achieved_at": ChallengeBest.objects.get(user=users[2]).achieved_at,

@@ -60,7 +60,11 @@ async def test_award_through_one_process_reaches_the_users_socket_and_widgets_on
         }
         update = await recv_type(widget, "leaderboard.update")
         assert update["board"] == "all-time"
-        assert update["entries"][0] == {"rank": 1, "user": {"id": str(alice.pk), "username": "alice"}, "score": 40}
+        assert update["entries"][0] == {
+            "rank": 1,
+            "user": {"id": str(alice.pk), "username": "alice", "avatar_url": None},
+            "score": 40,
+        }
         local = await recv_type(local_widget, "leaderboard.update")
         assert local["entries"][0]["user"]["username"] == "alice"
 
@@ -82,7 +86,7 @@ async def test_a_graded_attempt_elsewhere_reaches_skill_and_challenge_widgets_on
             assert json.loads(await asyncio.wait_for(widget.recv(), 10))["entries"] == []
         await database_sync_to_async(attempt)(alice, "a1", challenge="golf", difficulty="expert", score=900)
 
-        entry = {"rank": 1, "user": {"id": str(alice.pk), "username": "alice"}}
+        entry = {"rank": 1, "user": {"id": str(alice.pk), "username": "alice", "avatar_url": None}}
         assert (await recv_type(skill, "leaderboard.update"))["entries"] == [{**entry, "score": 3600}]
         assert (await recv_type(golf, "leaderboard.update"))["entries"] == [
             {**entry, "score": 900, "prompt_tokens": 30}
@@ -105,5 +109,7 @@ async def test_widget_hub_still_delivers_after_30s_idle(daphne, make_user):
         await database_sync_to_async(xp_award)(user_id=alice.pk, amount=5, reason="bonus", idempotency_key="late")
         update = await recv_type(widget, "leaderboard.update")
 
-    assert update["entries"] == [{"rank": 1, "user": {"id": str(alice.pk), "username": "alice"}, "score": 5}]
+    assert update["entries"] == [
+        {"rank": 1, "user": {"id": str(alice.pk), "username": "alice", "avatar_url": None}, "score": 5}
+    ]
     assert "Traceback" not in server.log()

@@ -109,7 +109,7 @@ def test_leaderboard_pages_and_the_window_around_me(make_user):
         (12, "u3"),
         (13, "u2"),
     ]
-    assert set(body["results"][0]["user"]) == {"id", "username"}
+    assert set(body["results"][0]["user"]) == {"id", "username", "avatar_url"}
 
 
 def test_leaderboard_without_redis_ready_answers_the_same_from_sql(make_user):

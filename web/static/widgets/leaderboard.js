@@ -23,10 +23,13 @@
     "h2{font-size:16px;margin:0}",
     ".live{font-size:12px;font-weight:700;color:var(--lb-up)}.live.off{color:var(--lb-warn)}",
     "ol{list-style:none;margin:0;padding:0;position:relative}",
-    "li{display:grid;grid-template-columns:2.2em 1fr auto 1.2em;align-items:center;gap:8px;padding:6px 4px;border-bottom:1px solid var(--lb-line);background:var(--lb-bg);will-change:transform}",
+    "li{display:grid;grid-template-columns:2.2em 28px 1fr auto 1.2em;align-items:center;gap:8px;padding:6px 4px;border-bottom:1px solid var(--lb-line);background:var(--lb-bg);will-change:transform}",
     "li:last-child{border-bottom:0}",
     ".rank{font-weight:800;color:var(--lb-rank);text-align:right;font-variant-numeric:tabular-nums}",
     ".name{overflow:hidden;text-overflow:ellipsis;white-space:nowrap}",
+    ".avatar{width:28px;height:28px;border-radius:50%;object-fit:cover;display:block;background:#e8e7fb}",
+    ".initials{display:flex;align-items:center;justify-content:center;color:#fff;font-size:11px;font-weight:700}",
+    ".initials::before{content:attr(data-initials)}",
     ".score{font-weight:700;font-variant-numeric:tabular-nums}",
     ".move{font-size:12px;text-align:center}.up{color:var(--lb-up)}.down{color:var(--lb-down)}",
     "li.flash{animation:flash 1.2s ease}",
@@ -42,6 +45,42 @@
     return (url.protocol === "https:" ? "wss://" : "ws://") + url.host;
   }
 
+  /** Up to two letters for a username (the same as the site's pages show). */
+  function initials(username) {
+    var name = String(username || "?").trim();
+    var words = name.split(/[\s._-]+/).filter(Boolean);
+    var letters = words.length > 1 ? Array.from(words[0])[0] + Array.from(words[1])[0] : Array.from(name).slice(0, 2).join("");
+    return letters.toUpperCase() || "?";
+  }
+
+  function hue(text) {
+    var hash = 0;
+    Array.from(String(text)).forEach(function (ch) {
+      hash = (hash * 31 + ch.codePointAt(0)) % 360;
+    });
+    return hash;
+  }
+
+  /** The user's picture (a URL relative to the PromptCraft server), or their initials. */
+  function avatar(user, origin) {
+    var node;
+    if (user.avatar_url) {
+      node = el("img", "avatar");
+      node.src = new URL(user.avatar_url, origin).href;
+      node.alt = "";
+      node.width = 28;
+      node.height = 28;
+      node.decoding = "async";
+    } else {
+      node = el("span", "avatar initials");
+      node.setAttribute("aria-hidden", "true");
+      node.setAttribute("data-initials", initials(user.username));
+      node.style.background = "hsl(" + hue(user.username || "?") + " 45% 42%)";
+    }
+    node.setAttribute("data-avatar", user.avatar_url ? "image" : "initials");
+    return node;
+  }
+
   function el(tag, className, text) {
     var node = document.createElement(tag);
     if (className) node.className = className;
@@ -52,6 +91,7 @@
   /** Render a live board into `target`; returns {destroy()}. */
   function mount(target, options) {
     var board = BOARDS[options.board] ? options.board : "weekly";
+    var origin = String(options.base || "").replace(/^ws/, "http"); // ws(s)://host -> http(s)://host
     var size = Math.min(100, Math.max(1, parseInt(options.size, 10) || 10));
     var root = target.shadowRoot || target.attachShadow({ mode: "open" });
     root.innerHTML = "";
@@ -97,6 +137,7 @@
         if (!row) {
           var node = el("li", "enter");
           node.appendChild(el("span", "rank"));
+          node.appendChild(el("span", "avatar"));
           node.appendChild(el("span", "name"));
           node.appendChild(el("span", "score"));
           node.appendChild(el("span", "move"));
@@ -121,6 +162,11 @@
           node.classList.remove("flash");
           void node.offsetWidth;
           node.classList.add("flash");
+        }
+        if (row.avatarUrl !== (user.avatar_url || null) || !row.avatarShown) {
+          node.replaceChild(avatar(user, origin), node.children[1]);
+          row.avatarUrl = user.avatar_url || null;
+          row.avatarShown = true;
         }
         row.rank = entry.rank;
         row.score = entry.score;

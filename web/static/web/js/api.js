@@ -31,17 +31,19 @@ async function toError(response) {
   });
 }
 
-/** Call the API; resolves with the JSON body (or null for empty answers), rejects with ApiError. */
+/** Call the API; resolves with the JSON body (or null for empty answers), rejects with ApiError.
+ * A FormData `body` goes as multipart (file uploads), anything else as JSON. */
 export async function api(path, { method = "GET", body, query, auth = true } = {}) {
+  const multipart = body instanceof FormData;
   const send = async (token) => {
     const headers = { Accept: "application/json" };
-    if (body !== undefined) headers["Content-Type"] = "application/json";
+    if (body !== undefined && !multipart) headers["Content-Type"] = "application/json";
     if (auth && token) headers.Authorization = `Bearer ${token}`;
     return fetch(buildUrl(path, query), {
       method,
       headers,
       credentials: "omit",
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined ? undefined : multipart ? body : JSON.stringify(body),
     });
   };
   let response = await send(auth ? await getAccess() : null);

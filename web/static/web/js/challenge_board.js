@@ -1,4 +1,5 @@
 // A challenge's leaderboard: the REST page first (for learners), then `/ws/leaderboard/challenge-<slug>/`.
+import { avatarNode } from "./avatar.js";
 import { $, formatNumber, h } from "./dom.js";
 import { wsUrl } from "./socket.js";
 
@@ -16,7 +17,7 @@ export class ChallengeBoard {
     this.timer = null;
   }
 
-  /** Entries `{rank, user: {id, username}, score, prompt_tokens?}`, best first. */
+  /** Entries `{rank, user: {id, username, avatar_url}, score, prompt_tokens?}`, best first. */
   render(entries) {
     this.list.replaceChildren(
       ...entries.slice(0, SIZE).map((entry) => {
@@ -26,7 +27,7 @@ export class ChallengeBoard {
           "li",
           { class: mine ? "me" : "", dataset: { username: user.username || "", rank: entry.rank, score: entry.score } },
           h("span", { class: "board-rank", text: `#${entry.rank}` }),
-          h("span", { class: "board-name", text: user.username || "?" }),
+          h("span", { class: "board-who" }, avatarNode(user, { size: 24 }), h("span", { class: "board-name", text: user.username || "?" })),
           h("span", { class: "board-score", text: formatNumber(entry.score) }),
           h("span", {
             class: "board-tokens muted",

@@ -1,5 +1,6 @@
 // The header's live player status (level, rank, XP bar, credits) and game toasts from /ws/events/.
 import { api } from "./api.js";
+import { avatarNode } from "./avatar.js";
 import { $ } from "./dom.js";
 import { bellOnEvent, refreshBell } from "./notification_bell.js";
 import { levelProgress } from "./progress.js";
@@ -103,6 +104,10 @@ export function startPlayer(user) {
   const root = $("[data-player]");
   if (root) {
     $("[data-player-name]", root).textContent = user.username;
+    const showAvatar = (avatarUrl) =>
+      $("[data-player-avatar]", root).replaceChildren(avatarNode({ username: user.username, avatar_url: avatarUrl }, { size: 28 }));
+    showAvatar(user.avatar_url);
+    window.addEventListener("pc:avatar", (event) => showAvatar(event.detail.avatar_url));
     root.hidden = false;
   }
   render();

@@ -1,5 +1,6 @@
 import { api } from "../api.js";
 import { boot } from "../app.js";
+import { avatarNode } from "../avatar.js";
 import { $, $$, formatNumber, h } from "../dom.js";
 
 const widgetTarget = $("[data-live-board]");
@@ -31,7 +32,12 @@ async function loadAround() {
         h(
           "li",
           { class: entry.user && String(entry.user.id) === String(me.id) ? "me" : "" },
-          h("span", { text: `#${entry.rank} ${entry.user ? entry.user.username : ""}` }),
+          h(
+            "span",
+            { class: "board-who" },
+            avatarNode(entry.user, { size: 24 }),
+            h("span", { text: `#${entry.rank} ${entry.user ? entry.user.username : ""}` }),
+          ),
           h("span", { text: `${formatNumber(entry.score)} XP` }),
         ),
       ),

@@ -1,5 +1,6 @@
 import { api, apiList } from "../api.js";
 import { setUpApiKeys } from "../api_keys.js";
+import { avatarNode } from "../avatar.js";
 import { setUpSocialLinks } from "../social_links.js";
 import { boot } from "../app.js";
 import { bucketLabel, drawChart, windowControls } from "../insight_charts.js";
@@ -14,6 +15,7 @@ async function loadProfile(user) {
   const profile = await api("game/profile/");
   const progress = levelProgress({ ...user, ...profile });
   $("[data-p-name]").textContent = `${user.username}'s progress`;
+  showAvatar();
   $("[data-p-level]").textContent = progress.level ?? user.level;
   $("[data-p-rank]").textContent = progress.rank ?? user.user_rank;
   $("[data-p-xp]").textContent = formatNumber(progress.xp ?? user.experience_points);
@@ -26,6 +28,12 @@ async function loadProfile(user) {
   $("[data-p-next]").textContent =
     progress.toNext !== undefined ? `${formatNumber(progress.toNext)} XP to level ${(progress.level ?? user.level) + 1}` : "";
   return profile;
+}
+
+let avatarUrl = null; // the signed-in user's, kept up to date by the avatar section's announcements
+
+function showAvatar() {
+  $("[data-p-avatar]").replaceChildren(avatarNode({ username: user.username, avatar_url: avatarUrl }, { size: 64 }));
 }
 
 function badgeItem(badge) {
@@ -227,6 +235,11 @@ function showVerification(user) {
 }
 
 const user = await boot();
+avatarUrl = user.avatar_url || null;
+window.addEventListener("pc:avatar", (event) => {
+  avatarUrl = event.detail.avatar_url;
+  showAvatar();
+});
 showVerification(user);
 async function refresh() {
   const results = await Promise.allSettled([loadProfile(user), loadBadges(), loadLedgers(), loadActivity()]);
