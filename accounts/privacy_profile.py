@@ -6,8 +6,10 @@ from allauth.account.models import EmailAddress
 from allauth.socialaccount.models import SocialAccount
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
+from accounts import avatars
 from accounts.models import PersonalAPIKey
 from accounts.privacy import DELETED_EMAIL_DOMAIN, PrivacyPart, anonymous_username
+from core.background import enqueue_on_commit
 
 PROFILE_FIELDS = (
     "username",
@@ -31,6 +33,7 @@ def _iso(moment) -> str | None:
 def export(*, user) -> dict[str, Any]:
     profile = {"id": str(user.pk), **{name: getattr(user, name) for name in PROFILE_FIELDS}}
     profile |= {"date_joined": _iso(user.date_joined), "last_login": _iso(user.last_login)}
+    profile["avatar_url"] = avatars.avatar_url(user.avatar.name)
     # Metadata only: the key itself is never stored, and its hash is no business of the export.
     keys = [
         {
@@ -67,9 +70,9 @@ def erase(*, user, heir) -> None:
     user.set_unusable_password()
     fields = ["username", "email", "email_verified", "first_name", "last_name", "bio", "timezone", "last_login"]
     fields += ["is_active", "is_staff", "is_superuser", "password"]
-    avatar = getattr(user, "avatar", None)  # an uploaded picture, where the profile has one
-    if avatar:
-        avatar.delete(save=False)
+    if user.avatar:  # the picture's file goes once the erasure has committed (the task retries on storage errors)
+        enqueue_on_commit(avatars.AVATAR_DELETE_TASK, name=user.avatar.name)
+        user.avatar = ""
         fields.append("avatar")
     user.save(update_fields=fields)
     user.groups.clear()

@@ -1,11 +1,14 @@
 """Data export (GET auth/me/export/) and account deletion (DELETE auth/me/): what leaves, what stays."""
 
+import io
 import json
 
 import pytest
 from allauth.socialaccount.models import SocialAccount
 from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import Sum
+from PIL import Image
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -258,3 +261,28 @@ def test_a_deleted_learner_leaves_the_leaderboards_in_redis_and_sql(world, djang
     body = client_for(bob).get("/api/v1/game/leaderboard/", {"board": "all-time"}).json()
     assert [e["user"]["username"] for e in body["results"]] == ["bob"]
     assert game_services.leaderboards_rebuild()["all-time"] == 1
+
+
+@pytest.mark.django_db
+def test_the_avatar_is_exported_and_its_file_erased_with_the_account(
+    world, tmp_path, settings, django_capture_on_commit_callbacks
+):
+    settings.MEDIA_ROOT = str(tmp_path)
+    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"}}
+    alice = world["alice"]
+    picture = io.BytesIO()
+    Image.new("RGB", (64, 64), (200, 30, 30)).save(picture, "PNG")
+    upload = SimpleUploadedFile("me.png", picture.getvalue(), content_type="image/png")
+    with django_capture_on_commit_callbacks(execute=True):
+        url = client_for(alice).put(f"{ME}avatar/", {"avatar": upload}, format="multipart").json()["avatar_url"]
+    [stored] = list(tmp_path.rglob("*.webp"))
+
+    exported = json.loads(client_for(alice).get(EXPORT).content)
+    assert exported["account"]["profile"]["avatar_url"] == url
+
+    assert _delete(alice, django_capture_on_commit_callbacks).status_code == 204
+
+    alice.refresh_from_db()
+    assert not alice.avatar
+    assert not stored.exists()
+    assert list(tmp_path.rglob("*.webp")) == []
