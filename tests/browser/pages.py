@@ -46,14 +46,13 @@ def a_challenge(*, user) -> dict[str, str]:
 def two_runs(*, user) -> dict[str, str]:
     """Two finished runs of the learner's (a history, a detail and a comparison to show)."""
     from llm.models import LLMRun
-    from tests.browser.support import LOCAL_MODEL
 
     runs = list(LLMRun.objects.filter(user=user).order_by("created_at")[:2])
     for prompt, output in [("Name a colour.", "Blue."), ("Name a fruit.", "A pear.")][len(runs) :]:
         runs.append(
             LLMRun.objects.create(
                 user=user,
-                model=LOCAL_MODEL,
+                model="local:gemma-3-270m",
                 prompt=prompt,
                 status="completed",
                 output=output,

@@ -139,16 +139,16 @@ def site(browser: Browser, django_db_setup, django_db_blocker) -> Iterator[Site]
         pytest.fail(f"{AXE_FILE} is missing: `make install-dev` runs `npm ci` (package-lock.json pins axe-core).")
     log_dir = SCREENSHOT_DIR / "logs" / "test_audit"
     log_dir.mkdir(parents=True, exist_ok=True)
-    with django_db_blocker.unblock():
-        user = in_thread(_learner)
-        values = {page.name: in_thread(page.setup, user=user) if page.setup else {} for page in PAGES}
-    paths = {page.name: page.path.format(**values[page.name]) for page in PAGES}
 
     def mint_session() -> str:
         with django_db_blocker.unblock():
             return in_thread(_refresh_token, user_id=user.pk)
 
-    try:
+    try:  # the data is made outside any test's transaction: flushed below whatever happens
+        with django_db_blocker.unblock():
+            user = in_thread(_learner)
+            values = {page.name: in_thread(page.setup, user=user) if page.setup else {} for page in PAGES}
+        paths = {page.name: page.path.format(**values[page.name]) for page in PAGES}
         env = {"DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost", "LOG_LEVEL": "WARNING"}
         with processes.daphne_server(log_dir, **env) as server:
             site = Site(server=server, paths=paths, mint_session=mint_session)
