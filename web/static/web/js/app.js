@@ -1,6 +1,6 @@
 // Page bootstrap: restore the session, show the header, follow live game events.
 import { api } from "./api.js";
-import { endSession, refreshAccess, redirectToLogin, setUser } from "./auth.js";
+import { endSession, refreshAccess, redirectToLogin, setLeaving, setUser } from "./auth.js";
 import { $ } from "./dom.js";
 import { startPlayer } from "./player.js";
 
@@ -46,6 +46,8 @@ export async function boot() {
   if (logout) {
     logout.addEventListener("click", async () => {
       logout.disabled = true;
+      // Ending the session closes this page's sockets (4401): only this navigation may follow.
+      setLeaving(true);
       await endSession();
       window.location.assign("/login/");
     });
